@@ -1,0 +1,1 @@
+"""Deployment assets of SIAK Gate: the local stack and the cluster manifests."""

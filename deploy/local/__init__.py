@@ -1,0 +1,1 @@
+"""The whole SIAK Gate stack on one machine without a container engine."""

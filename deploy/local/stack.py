@@ -1,0 +1,184 @@
+"""The local stack: which components run, on which ports, and the `.run/env` it writes."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deploy.local.component import Component, Paths
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.postgres_server import PostgresServer
+from deploy.local.python_service import REPO_ROOT, PythonService
+
+SECRET_NAMES = ("GATE_API_KEY", "GATE_ADMIN_TOKEN", "MONITOR_ADMIN_TOKEN")
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Ports and places, each overridable through the environment."""
+
+    state_dir: Path = REPO_ROOT / ".run"
+    cache_dir: Path = REPO_ROOT / ".cache"
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    postgres_port: int = 5433
+    siak_sim_port: int = 8090
+    monitor_port: int = 8081
+    gate_port: int = 8080
+    database: str = "siak_gate"
+    watch: str = "73"
+    external_kafka: str | None = None
+    external_database: str | None = None
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
+        def port(name: str, default: int) -> int:
+            return int(environ.get(name, default))
+
+        return cls(
+            state_dir=Path(environ.get("SIAK_GATE_STATE_DIR", REPO_ROOT / ".run")),
+            kafka_port=port("KAFKA_PORT", cls.kafka_port),
+            kafka_controller_port=port("KAFKA_CONTROLLER_PORT", cls.kafka_controller_port),
+            postgres_port=port("POSTGRES_PORT", cls.postgres_port),
+            siak_sim_port=port("SIAK_SIM_PORT", cls.siak_sim_port),
+            monitor_port=port("MONITOR_PORT", cls.monitor_port),
+            gate_port=port("GATE_PORT", cls.gate_port),
+            watch=environ.get("MONITOR_WATCH", cls.watch),
+            external_kafka=environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            external_database=environ.get("DATABASE_URL") or None,
+        )
+
+
+class Stack:
+    """Kafka, PostgreSQL, the SIAK simulator, siak_monitor and queue_gate, in start order."""
+
+    def __init__(self, settings: StackSettings, *, with_services: bool = True) -> None:
+        self.settings = settings
+        paths = Paths(settings.state_dir)
+        self.kafka = KafkaBroker(
+            paths,
+            port=settings.kafka_port,
+            controller_port=settings.kafka_controller_port,
+            cache_dir=settings.cache_dir,
+        )
+        self.postgres = PostgresServer(
+            paths, port=settings.postgres_port, database=settings.database
+        )
+        self.infrastructure: list[Component] = []
+        if settings.external_kafka is None:
+            self.infrastructure.append(self.kafka)
+        if settings.external_database is None:
+            self.infrastructure.append(self.postgres)
+        self.services = self._services(paths) if with_services else []
+
+    @property
+    def components(self) -> list[Component]:
+        return [*self.infrastructure, *self.services]
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.settings.external_kafka or self.kafka.bootstrap_servers
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.external_database or self.postgres.url
+
+    def up(self) -> list[str]:
+        """Start what is not running; the names of the components that had to be started."""
+        self.settings.state_dir.mkdir(parents=True, exist_ok=True)
+        started = [c.name for c in self.components if c.ensure_running()]
+        self.write_env_file()
+        return started
+
+    def down(self) -> None:
+        for component in reversed(self.components):
+            component.stop()
+
+    def status(self) -> dict[str, bool]:
+        return {c.name: c.is_running() for c in self.components}
+
+    def environment(self) -> dict[str, str]:
+        s = self.settings
+        return {
+            "GATE_URL": f"http://127.0.0.1:{s.gate_port}",
+            "MONITOR_URL": f"http://127.0.0.1:{s.monitor_port}",
+            "SIAK_SIM_URL": f"http://127.0.0.1:{s.siak_sim_port}",
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "DATABASE_URL": self.database_url,
+            **self._secrets(),
+        }
+
+    def write_env_file(self) -> Path:
+        env_file = self.settings.state_dir / "env"
+        lines = [f"export {key}={shlex.quote(value)}" for key, value in self.environment().items()]
+        env_file.write_text("\n".join(lines) + "\n")
+        env_file.chmod(0o600)
+        return env_file
+
+    def _secrets(self) -> dict[str, str]:
+        """Tokens generated once per state folder, so restarts keep clients' credentials."""
+        secrets_file = self.settings.state_dir / "secrets.env"
+        known: dict[str, str] = {}
+        if secrets_file.exists():
+            for line in secrets_file.read_text().splitlines():
+                key, _, value = line.partition("=")
+                known[key] = value
+        missing = [name for name in SECRET_NAMES if not known.get(name)]
+        if missing:
+            known.update({name: secrets.token_urlsafe(24) for name in missing})
+            secrets_file.parent.mkdir(parents=True, exist_ok=True)
+            secrets_file.write_text("".join(f"{k}={known[k]}\n" for k in SECRET_NAMES))
+            secrets_file.chmod(0o600)
+        return {name: known[name] for name in SECRET_NAMES}
+
+    def _services(self, paths: Paths) -> list[Component]:
+        s = self.settings
+        env = self.environment()
+        common = {
+            "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
+            "DATABASE_URL": env["DATABASE_URL"],
+            **s.extra_env,
+        }
+        return [
+            PythonService(
+                paths,
+                name="siak_sim",
+                module="services.siak_sim",
+                port=s.siak_sim_port,
+                ready_path="/healthz",
+                env={**common, "SIAK_SIM_PORT": str(s.siak_sim_port)},
+            ),
+            PythonService(
+                paths,
+                name="siak_monitor",
+                module="services.siak_monitor",
+                port=s.monitor_port,
+                ready_path="/readyz",
+                env={
+                    **common,
+                    "MONITOR_PORT": str(s.monitor_port),
+                    "MONITOR_WATCH": s.watch,
+                    "MONITOR_PROBE_URL_TEMPLATE": env["SIAK_SIM_URL"] + "/regions/{region}/health",
+                    "MONITOR_ADMIN_TOKEN": env["MONITOR_ADMIN_TOKEN"],
+                },
+            ),
+            PythonService(
+                paths,
+                name="queue_gate",
+                module="services.queue_gate",
+                port=s.gate_port,
+                ready_path="/readyz",
+                env={
+                    **common,
+                    "GATE_PORT": str(s.gate_port),
+                    "GATE_SIAK_BASE_URL": env["SIAK_SIM_URL"],
+                    "GATE_API_KEY": env["GATE_API_KEY"],
+                    "GATE_ADMIN_TOKEN": env["GATE_ADMIN_TOKEN"],
+                },
+            ),
+        ]

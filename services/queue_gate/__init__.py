@@ -1,0 +1,1 @@
+"""queue_gate: durable intake per region, gated by SIAK's status, replayed in order."""

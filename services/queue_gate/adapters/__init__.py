@@ -1,0 +1,1 @@
+"""The gate's links to PostgreSQL, Kafka and SIAK."""

@@ -1,0 +1,1 @@
+"""PostgreSQL: the gate's durable state and its migrations."""

@@ -1,0 +1,57 @@
+"""Region status kept in PostgreSQL; a change is applied only when its `seq` is newer."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from services.queue_gate.domain.region_status import RegionStatus
+from shared.events import SiakStatus, StatusChanged
+
+_APPLY = """
+INSERT INTO region_status (region_code, status, seq, since, reason, expected_return_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (region_code) DO UPDATE
+   SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
+       reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
+       applied_at = now()
+ WHERE region_status.seq < EXCLUDED.seq
+"""
+_COLUMNS = "region_code, status, seq, since, reason, expected_return_at"
+
+
+class PostgresRegionStatusStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def get(self, region_code: str) -> RegionStatus | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {_COLUMNS} FROM region_status WHERE region_code = $1", region_code
+        )
+        return _to_status(row) if row else None
+
+    async def all(self) -> list[RegionStatus]:
+        rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM region_status ORDER BY region_code")
+        return [_to_status(row) for row in rows]
+
+    async def apply(self, change: StatusChanged) -> bool:
+        result = await self.pool.execute(
+            _APPLY,
+            change.region_code,
+            change.status.value,
+            change.seq,
+            change.since,
+            change.reason,
+            change.expected_return_at,
+        )
+        return bool(result == "INSERT 0 1")
+
+
+def _to_status(row: asyncpg.Record) -> RegionStatus:
+    return RegionStatus(
+        region_code=row["region_code"],
+        status=SiakStatus(row["status"]),
+        seq=row["seq"],
+        since=row["since"],
+        reason=row["reason"],
+        expected_return_at=row["expected_return_at"],
+    )

@@ -1,0 +1,1 @@
+"""The gate's rules, free of I/O."""

@@ -1,0 +1,1 @@
+"""Where the world reaches the gate: Kafka subscribers and the HTTP API."""

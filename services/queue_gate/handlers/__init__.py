@@ -1,0 +1,1 @@
+"""Use cases of the gate, each a plain function over its ports."""

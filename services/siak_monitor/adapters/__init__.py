@@ -1,0 +1,1 @@
+"""The monitor's links to SIAK (HTTP) and to subscribers (Kafka)."""

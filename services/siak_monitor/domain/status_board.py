@@ -1,0 +1,101 @@
+"""What the monitor knows of every region, and which of it subscribers have not been told yet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.siak_monitor.domain.health import Transition
+from services.siak_monitor.domain.probe import ProbeResult
+from shared.events import ProbeEvidence, RegionSnapshot, SiakStatus, StatusChanged
+
+
+@dataclass(frozen=True)
+class PublishedStatus:
+    status: SiakStatus
+    seq: int
+
+
+@dataclass(frozen=True)
+class CurrentStatus:
+    status: SiakStatus
+    since: datetime | None
+    reason: str | None = None
+    expected_return_at: datetime | None = None
+    evidence: ProbeResult | None = None
+
+
+class StatusBoard:
+    """Current status per region beside the last one published.
+
+    Only the latest status of a region is ever pending, so after a broker outage subscribers
+    get each region's state once instead of a storm of stale intermediate transitions.
+    `seq` is given at publication: the last published `seq` plus one.
+    """
+
+    def __init__(
+        self, region_codes: list[str], published: dict[str, PublishedStatus] | None = None
+    ) -> None:
+        self._current = {code: CurrentStatus(SiakStatus.UNKNOWN, None) for code in region_codes}
+        self._published = dict(published or {})
+
+    def record(self, transition: Transition) -> None:
+        self._current[transition.region_code] = CurrentStatus(
+            status=transition.status,
+            since=transition.since,
+            reason=transition.reason,
+            evidence=transition.evidence,
+        )
+
+    def current(self, region_code: str) -> CurrentStatus:
+        return self._current[region_code]
+
+    def published(self, region_code: str) -> PublishedStatus | None:
+        return self._published.get(region_code)
+
+    def pending(self) -> list[StatusChanged]:
+        """The events still owed to subscribers, one per region at most."""
+        return [event for code in self._current if (event := self._pending_event(code)) is not None]
+
+    def mark_published(self, event: StatusChanged) -> None:
+        self._published[event.region_code] = PublishedStatus(event.status, event.seq)
+
+    def snapshot(self) -> list[RegionSnapshot]:
+        return [
+            RegionSnapshot(
+                region_code=code,
+                status=current.status,
+                seq=published.seq if (published := self._published.get(code)) else 0,
+            )
+            for code, current in self._current.items()
+        ]
+
+    def _pending_event(self, code: str) -> StatusChanged | None:
+        current = self._current[code]
+        published = self._published.get(code)
+        if current.since is None:
+            return None
+        if published is not None and published.status == current.status:
+            return None
+        return StatusChanged(
+            region_code=code,
+            status=current.status,
+            previous_status=published.status if published else None,
+            since=current.since,
+            seq=published.seq + 1 if published else 1,
+            reason=current.reason,
+            expected_return_at=current.expected_return_at,
+            evidence=evidence_from_probe(current.evidence),
+        )
+
+
+def evidence_from_probe(probe: ProbeResult | None) -> ProbeEvidence | None:
+    if probe is None:
+        return None
+    return ProbeEvidence(
+        checked_at=probe.checked_at,
+        ok=probe.ok,
+        http_status=probe.http_status,
+        latency_ms=probe.latency_ms,
+        error=probe.error,
+    )

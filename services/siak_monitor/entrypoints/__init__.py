@@ -1,0 +1,1 @@
+"""Where requests reach the monitor: its HTTP API."""

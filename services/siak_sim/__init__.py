@@ -1,0 +1,1 @@
+"""In-memory HTTP stand-in for SIAK, used in development, tests and demos."""

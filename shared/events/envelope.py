@@ -1,0 +1,96 @@
+"""The CloudEvents 1.0 envelope and its structured-mode encoding on Kafka."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+SUPPORTED_MAJOR_VERSION = 1
+
+
+class EventData(BaseModel):
+    """Base of every event's `data`: fields added by a newer producer are ignored, not refused."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_type: ClassVar[str]
+    """CloudEvents `type`, ending in the major version of the data's shape."""
+
+
+DataT = TypeVar("DataT", bound=EventData)
+_VERSIONED_TYPE = re.compile(r"^(?P<name>[a-z0-9.\-]+)\.v(?P<major>[0-9]+)$")
+
+
+class CloudEvent(BaseModel, Generic[DataT]):
+    """A CloudEvents 1.0 event; extension attributes of other producers are tolerated."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"] = "1.0"
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1)
+    source: str = Field(min_length=1)
+    type: str = Field(pattern=_VERSIONED_TYPE.pattern)
+    subject: str | None = None
+    time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    datacontenttype: Literal["application/json"] = "application/json"
+    dataschema: str | None = None
+    data: DataT
+
+
+@dataclass(frozen=True)
+class KafkaRecord:
+    """What goes on the wire: key (region code), value (the event) and headers."""
+
+    key: bytes
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class InvalidEventError(ValueError):
+    """A record that is not a valid event of the expected type; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def new_event(data: DataT, *, source: str, subject: str) -> CloudEvent[DataT]:
+    # Parametrised by the data's own class, so serialisation keeps every field of it.
+    event_model = cast("type[CloudEvent[DataT]]", cast(Any, CloudEvent)[type(data)])
+    return event_model(source=source, type=data.event_type, subject=subject, data=data)
+
+
+def encode_event(event: CloudEvent[Any]) -> KafkaRecord:
+    return KafkaRecord(
+        key=(event.subject or "").encode(),
+        value=event.model_dump_json(exclude_none=False).encode(),
+        headers=[("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())],
+    )
+
+
+def decode_event(value: bytes, data_model: type[DataT]) -> CloudEvent[DataT]:
+    """Parse a structured-mode record; refuse another spec version or another major version."""
+    try:
+        event = CloudEvent[data_model].model_validate_json(value)  # type: ignore[valid-type]
+    except ValidationError as error:
+        raise InvalidEventError(_describe(error)) from None
+    expected = _VERSIONED_TYPE.match(data_model.event_type)
+    received = _VERSIONED_TYPE.match(event.type)
+    assert expected is not None
+    if received is None or received["name"] != expected["name"]:
+        raise InvalidEventError(f"type: expected {data_model.event_type}, got {event.type}")
+    if int(received["major"]) != int(expected["major"]):
+        raise InvalidEventError(f"type: unsupported major version in {event.type}")
+    return event
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in first["loc"]) or "event"
+    return f"{location}: {first['msg']}"

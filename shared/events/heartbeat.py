@@ -1,0 +1,28 @@
+"""`siak.monitor.heartbeat.v1`: the monitor is alive, and this is what it knows."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.envelope import EventData
+from shared.events.status import REGION_CODE_PATTERN, SiakStatus
+
+
+class RegionSnapshot(EventData):
+    region_code: str = Field(pattern=REGION_CODE_PATTERN)
+    status: SiakStatus
+    seq: int = Field(ge=0)
+
+
+class MonitorHeartbeat(EventData):
+    """Sent every `period_seconds`; a consumer that hears none for three periods treats every
+    region of this monitor as UNKNOWN."""
+
+    event_type: ClassVar[str] = "id.siakgate.siak.monitor.heartbeat.v1"
+
+    monitor_id: str = Field(min_length=1)
+    emitted_at: AwareDatetime
+    period_seconds: float = Field(gt=0)
+    regions: list[RegionSnapshot]

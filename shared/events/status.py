@@ -1,0 +1,45 @@
+"""`siak.status.v1`: a region's SIAK status changed."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import AwareDatetime, Field
+
+from shared.events.envelope import EventData
+
+REGION_CODE_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+
+
+class SiakStatus(StrEnum):
+    UP = "UP"
+    DEGRADED = "DEGRADED"
+    DOWN = "DOWN"
+    MAINTENANCE = "MAINTENANCE"
+    UNKNOWN = "UNKNOWN"
+
+
+class ProbeEvidence(EventData):
+    """The last probe behind a status: what was asked, what came back, how long it took."""
+
+    checked_at: AwareDatetime
+    ok: bool
+    http_status: int | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
+    error: str | None = Field(default=None, max_length=500)
+
+
+class StatusChanged(EventData):
+    """A region moved from `previous_status` to `status` at `since`."""
+
+    event_type: ClassVar[str] = "id.siakgate.siak.status.changed.v1"
+
+    region_code: str = Field(pattern=REGION_CODE_PATTERN)
+    status: SiakStatus
+    previous_status: SiakStatus | None
+    since: AwareDatetime
+    seq: int = Field(ge=1, description="Per region, strictly increasing, across monitor restarts.")
+    reason: str | None = Field(default=None, max_length=200)
+    expected_return_at: AwareDatetime | None = None
+    evidence: ProbeEvidence | None = None
