@@ -1,5 +1,9 @@
-"""Kafka topic names: the one place they are spelled out. Every topic is keyed by region code."""
+"""Kafka topic names and settings: the one place they are spelled out. Records are keyed by
+region code (heartbeats by monitor id)."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 from typing import Final
 
 SIAK_STATUS: Final = "siak.status.v1"
@@ -17,7 +21,29 @@ GATE_EVENTS: Final = "queue-gate.events.v1"
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 DEAD_LETTER_REASON_HEADER: Final = "x-dead-letter-reason"
 
+_DAY_MS: Final = 24 * 3600 * 1000
+
 
 def dead_letter_topic(topic: str) -> str:
     """Where a consumer of `topic` puts the records it could not handle."""
     return topic + DEAD_LETTER_SUFFIX
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int = 3
+    config: dict[str, str] = field(default_factory=dict)
+
+
+MONITOR_TOPICS: Final = (
+    TopicSpec(SIAK_STATUS, config={"cleanup.policy": "compact"}),
+    TopicSpec(MONITOR_HEARTBEAT, partitions=1, config={"retention.ms": str(_DAY_MS)}),
+    TopicSpec(SIAK_MAINTENANCE, config={"retention.ms": str(90 * _DAY_MS)}),
+)
+GATE_TOPICS: Final = (
+    *MONITOR_TOPICS,
+    TopicSpec(GATE_EVENTS, config={"retention.ms": str(30 * _DAY_MS)}),
+    TopicSpec(dead_letter_topic(SIAK_STATUS), partitions=1),
+    TopicSpec(dead_letter_topic(MONITOR_HEARTBEAT), partitions=1),
+)

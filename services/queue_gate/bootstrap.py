@@ -14,6 +14,8 @@ from services.queue_gate.adapters.postgres.region_status_store import PostgresRe
 from services.queue_gate.entrypoints.http_api import install_routes
 from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
 from services.queue_gate.settings import GateSettings
+from shared.kafka_admin import ensure_topics
+from shared.topics import GATE_TOPICS
 
 
 def create_app(settings: GateSettings) -> FastAPI:
@@ -25,6 +27,7 @@ def create_app(settings: GateSettings) -> FastAPI:
                     await migrate(connection)
             store = PostgresRegionStatusStore(pool)
             app.state.region_status_store = store
+            await ensure_topics(settings.kafka.bootstrap_servers, GATE_TOPICS)
             broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
             subscribe_to_status(broker, group_id=settings.consumer_group, store=store)
             await broker.start()

@@ -13,14 +13,15 @@ from services.siak_monitor.adapters.http_prober import HttpProber
 from services.siak_monitor.adapters.kafka_status import (
     KafkaPublishedStatusLog,
     KafkaStatusPublisher,
-    ensure_topics,
 )
 from services.siak_monitor.domain.health import HealthThresholds
 from services.siak_monitor.domain.status_board import StatusBoard
 from services.siak_monitor.entrypoints.http_api import install_routes
 from services.siak_monitor.monitoring import Monitor, Schedule, utc_now
 from services.siak_monitor.settings import MonitorSettings
+from shared.kafka_admin import ensure_topics
 from shared.regions import select_regions
+from shared.topics import MONITOR_TOPICS
 
 
 def create_app(settings: MonitorSettings) -> FastAPI:
@@ -29,7 +30,7 @@ def create_app(settings: MonitorSettings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bootstrap = settings.kafka.bootstrap_servers
-        await ensure_topics(bootstrap)
+        await ensure_topics(bootstrap, MONITOR_TOPICS)
         published = await KafkaPublishedStatusLog(bootstrap).latest_by_region()
         publisher = KafkaStatusPublisher(bootstrap)
         await publisher.start()

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from services.siak_monitor.domain.status_board import PublishedStatus
 from shared import topics
@@ -87,34 +84,6 @@ async def start_producer(bootstrap_servers: str, attempts: int = 30) -> AIOKafka
             log.warning("Kafka not reachable yet (%s); retrying", error)
             await asyncio.sleep(min(5.0, 0.2 * attempt))
     raise AssertionError("unreachable")
-
-
-async def ensure_topics(bootstrap_servers: str) -> None:
-    """Create the monitor's topics: status compacted, heartbeats kept for a day."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        wanted = [
-            NewTopic(
-                topics.SIAK_STATUS,
-                num_partitions=3,
-                replication_factor=1,
-                topic_configs={"cleanup.policy": "compact"},
-            ),
-            NewTopic(
-                topics.MONITOR_HEARTBEAT,
-                num_partitions=1,
-                replication_factor=1,
-                topic_configs={"retention.ms": str(24 * 3600 * 1000)},
-            ),
-        ]
-        existing = set(await admin.list_topics())
-        missing = [topic for topic in wanted if topic.name not in existing]
-        if missing:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
-    finally:
-        await admin.close()
 
 
 class KafkaPublishedStatusLog:

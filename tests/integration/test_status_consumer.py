@@ -1,0 +1,135 @@
+"""queue_gate's status subscriber against the real broker and database."""
+
+# Regions of province 11 (Aceh): the end-to-end system watches province 73 on the same broker.
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from faststream.kafka import KafkaBroker
+
+from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
+from shared import topics
+from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
+from shared.kafka_admin import ensure_topics
+from tests.conftest import Infrastructure
+from tests.support.kafka import TopicReader, produce
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
+    change = StatusChanged(
+        region_code=region,
+        status=status,
+        previous_status=None,
+        since=datetime.now(UTC),
+        seq=seq,
+    )
+    return encode_event(new_event(change, source="/tests", subject=region))
+
+
+@contextlib.asynccontextmanager
+async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> AsyncIterator[None]:
+    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    broker = KafkaBroker(bootstrap)
+    subscribe_to_status(broker, group_id=f"test-gate-{uuid.uuid4()}", store=store)
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+
+
+async def stored_seq(pool: asyncpg.Pool, region: str) -> int | None:
+    seq: int | None = await pool.fetchval(
+        "SELECT seq FROM region_status WHERE region_code = $1", region
+    )
+    return seq
+
+
+async def test_stores_each_region_status_change(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    async with status_consumer(bootstrap, store):
+        await produce(bootstrap, topics.SIAK_STATUS, status_record("11.06", SiakStatus.DOWN, 1))
+        await eventually(lambda: stored_seq(pool, "11.06"), what="status stored")
+        await produce(bootstrap, topics.SIAK_STATUS, status_record("11.06", SiakStatus.UP, 2))
+
+        async def is_up() -> bool:
+            known = await store.get("11.06")
+            return known is not None and known.status == SiakStatus.UP
+
+        await eventually(is_up, what="region back up")
+    known = await store.get("11.06")
+    assert known is not None and known.seq == 2
+
+
+async def test_duplicate_and_stale_status_changes_change_nothing(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    async with status_consumer(bootstrap, store):
+        partition = await produce(
+            bootstrap, topics.SIAK_STATUS, status_record("11.07", SiakStatus.DOWN, 5)
+        )
+        for record in (
+            status_record("11.07", SiakStatus.UP, 3),  # stale: older than what was applied
+            status_record("11.07", SiakStatus.UP, 5),  # duplicate seq
+            # In the same partition, behind the others: once it is stored, they were consumed.
+            status_record("11.08", SiakStatus.UP, 1),
+        ):
+            await produce(bootstrap, topics.SIAK_STATUS, record, partition=partition)
+        await eventually(lambda: stored_seq(pool, "11.08"), what="marker consumed")
+    known = await store.get("11.07")
+    assert known is not None
+    assert (known.status, known.seq) == (SiakStatus.DOWN, 5)
+
+
+async def test_malformed_record_goes_to_dead_letter_topic_and_consumer_goes_on(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    marker = uuid.uuid4().hex.encode()
+    garbage = KafkaRecord(
+        key=b"11.09", value=b'{"not": "an event", "m": "' + marker + b'"}', headers=[]
+    )
+    wrong_spec = status_record("11.09", SiakStatus.DOWN, 1)
+    wrong_spec_value = wrong_spec.value.replace(b'"specversion":"1.0"', b'"specversion":"0.3"')
+
+    # Other gates on the same broker may dead-letter these records too: look for ours by value.
+    async def dead_letters(dlt: TopicReader) -> dict[bytes, bytes] | None:
+        reasons = {
+            r.value: r.headers[topics.DEAD_LETTER_REASON_HEADER]
+            for r in await dlt.poll()
+            if r.value in (garbage.value, wrong_spec_value)
+        }
+        return reasons if len(reasons) == 2 else None
+
+    async with (
+        TopicReader(bootstrap, topics.dead_letter_topic(topics.SIAK_STATUS)) as dlt,
+        status_consumer(bootstrap, store),
+    ):
+        await produce(bootstrap, topics.SIAK_STATUS, garbage)
+        await produce(
+            bootstrap,
+            topics.SIAK_STATUS,
+            KafkaRecord(wrong_spec.key, wrong_spec_value, wrong_spec.headers),
+        )
+        await produce(bootstrap, topics.SIAK_STATUS, status_record("11.10", SiakStatus.UP, 1))
+        await eventually(lambda: stored_seq(pool, "11.10"), what="valid event after garbage")
+        reasons = await eventually(lambda: dead_letters(dlt), what="both dead-lettered")
+    assert await store.get("11.09") is None
+    assert reasons[garbage.value].startswith(b"source:")
+    assert reasons[wrong_spec_value].startswith(b"specversion:")

@@ -1,0 +1,62 @@
+"""Producing raw records to, and reading records from, the real broker in tests."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from shared.events import KafkaRecord
+
+
+@dataclass(frozen=True)
+class ReadRecord:
+    key: bytes | None
+    value: bytes
+    headers: dict[str, bytes]
+
+
+async def produce(
+    bootstrap_servers: str, topic: str, record: KafkaRecord, *, partition: int | None = None
+) -> int:
+    """Send one record and wait for the broker; the partition it landed in."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        metadata = await producer.send_and_wait(
+            topic, record.value, key=record.key, headers=record.headers, partition=partition
+        )
+    finally:
+        await producer.stop()
+    landed: int = metadata.partition
+    return landed
+
+
+class TopicReader:
+    """Reads a topic from its beginning, accumulating what it has seen."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap_servers,
+            group_id=f"test-reader-{uuid.uuid4()}",
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.records: list[ReadRecord] = []
+
+    async def __aenter__(self) -> TopicReader:
+        await self.consumer.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.consumer.stop()
+
+    async def poll(self) -> list[ReadRecord]:
+        batches = await self.consumer.getmany(timeout_ms=200)
+        for records in batches.values():
+            self.records.extend(
+                ReadRecord(r.key, r.value, {k: v for k, v in r.headers}) for r in records
+            )
+        return self.records

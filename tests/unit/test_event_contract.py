@@ -1,0 +1,110 @@
+"""The CloudEvents contract other registry systems rely on."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from shared import topics
+from shared.events import (
+    CLOUDEVENTS_CONTENT_TYPE,
+    InvalidEventError,
+    ProbeEvidence,
+    SiakStatus,
+    StatusChanged,
+    decode_event,
+    encode_event,
+    new_event,
+)
+from shared.events.schemas import rendered_schemas
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+def makassar_down() -> StatusChanged:
+    return StatusChanged(
+        region_code="73.71",
+        status=SiakStatus.DOWN,
+        previous_status=SiakStatus.UP,
+        since=NOW,
+        seq=7,
+        reason="http_503",
+        evidence=ProbeEvidence(checked_at=NOW, ok=False, http_status=503, latency_ms=12.5),
+    )
+
+
+def encoded(change: StatusChanged) -> dict[str, object]:
+    record = encode_event(new_event(change, source="/tests", subject=change.region_code))
+    parsed: dict[str, object] = json.loads(record.value)
+    return parsed
+
+
+def test_status_event_is_a_structured_cloudevent_keyed_by_region() -> None:
+    record = encode_event(new_event(makassar_down(), source="/tests", subject="73.71"))
+    body = json.loads(record.value)
+    assert record.key == b"73.71"
+    assert ("content-type", CLOUDEVENTS_CONTENT_TYPE.encode()) in record.headers
+    assert body["specversion"] == "1.0"
+    assert body["type"] == "id.siakgate.siak.status.changed.v1"
+    assert body["subject"] == "73.71"
+    assert body["datacontenttype"] == "application/json"
+    assert body["data"]["status"] == "DOWN"
+    assert body["data"]["evidence"]["http_status"] == 503
+
+
+def test_round_trip_keeps_every_field() -> None:
+    record = encode_event(new_event(makassar_down(), source="/tests", subject="73.71"))
+    assert decode_event(record.value, StatusChanged).data == makassar_down()
+
+
+def test_fields_from_a_newer_producer_are_tolerated() -> None:
+    body = encoded(makassar_down())
+    body["partitionkey"] = "73.71"
+    data = body["data"]
+    assert isinstance(data, dict)
+    data["region_name"] = "Kota Makassar"
+    event = decode_event(json.dumps(body).encode(), StatusChanged)
+    assert event.data.seq == 7
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("specversion", "0.3", "specversion"),
+        ("type", "id.siakgate.siak.status.changed.v2", "unsupported major version"),
+        ("type", "id.siakgate.something.else.v1", "expected id.siakgate.siak.status.changed.v1"),
+    ],
+)
+def test_other_spec_or_major_versions_are_refused(field: str, value: str, reason: str) -> None:
+    body = encoded(makassar_down())
+    body[field] = value
+    with pytest.raises(InvalidEventError, match=reason):
+        decode_event(json.dumps(body).encode(), StatusChanged)
+
+
+def test_malformed_data_is_refused_with_the_field_named() -> None:
+    body = encoded(makassar_down())
+    data = body["data"]
+    assert isinstance(data, dict)
+    data["region_code"] = "7371"
+    with pytest.raises(InvalidEventError, match=r"data\.region_code"):
+        decode_event(json.dumps(body).encode(), StatusChanged)
+
+
+def test_not_json_is_refused() -> None:
+    with pytest.raises(InvalidEventError):
+        decode_event(b"\x00not json", StatusChanged)
+
+
+def test_committed_json_schemas_are_current() -> None:
+    for path, text in rendered_schemas().items():
+        assert path.exists(), f"{path.name} is missing: run `make schemas`"
+        assert path.read_text() == text, f"{path.name} is stale: run `make schemas`"
+
+
+def test_every_contract_topic_with_events_has_a_schema() -> None:
+    names = {path.name for path in rendered_schemas()}
+    assert f"{topics.SIAK_STATUS}.json" in names
+    assert f"{topics.MONITOR_HEARTBEAT}.json" in names
