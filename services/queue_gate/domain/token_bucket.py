@@ -1,0 +1,63 @@
+"""A token bucket: at most `capacity` at once, refilled at `rate` tokens per second."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+
+class NoAllowanceError(RuntimeError):
+    """A token was taken when none was available."""
+
+
+class TokenBucket:
+    def __init__(self, *, capacity: int, now: datetime, rate: float = 0.0) -> None:
+        if capacity < 1 or rate < 0:
+            raise ValueError("a token bucket needs capacity >= 1 and a rate >= 0")
+        self.capacity = capacity
+        self._rate = rate
+        self._tokens = 0.0
+        self._refilled_at = now
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def set_rate(self, rate: float, now: datetime) -> None:
+        if rate < 0:
+            raise ValueError("a token bucket's rate must be >= 0")
+        self._refill(now)
+        self._rate = rate
+
+    def fill(self, now: datetime) -> None:
+        self._refill(now)
+        self._tokens = float(self.capacity)
+
+    def empty(self, now: datetime) -> None:
+        self._refill(now)
+        self._tokens = 0.0
+
+    def available(self, now: datetime) -> int:
+        self._refill(now)
+        return math.floor(self._tokens)
+
+    def take(self, now: datetime) -> None:
+        if self.available(now) < 1:
+            raise NoAllowanceError("no token is available yet")
+        self._tokens -= 1
+
+    def next_token_at(self, now: datetime) -> datetime | None:
+        """When a whole token will be available; None when the bucket does not refill."""
+        if self.available(now) >= 1:
+            return now
+        if self._rate == 0:
+            return None
+        return now + timedelta(seconds=(1 - self._tokens) / self._rate)
+
+    def _refill(self, now: datetime) -> None:
+        # A clock read out of order must neither mint tokens nor take them away.
+        if now <= self._refilled_at:
+            return
+        elapsed = (now - self._refilled_at).total_seconds()
+        self._tokens = min(float(self.capacity), self._tokens + elapsed * self._rate)
+        self._refilled_at = now

@@ -1,0 +1,52 @@
+"""The token bucket behind the replay rate: refill, capacity, and waiting for the next token."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.queue_gate.domain.token_bucket import NoAllowanceError, TokenBucket
+
+START = datetime(2021, 10, 19, 1, 0, tzinfo=UTC)
+
+
+def test_tokens_accumulate_at_the_rate_up_to_the_capacity() -> None:
+    bucket = TokenBucket(capacity=3, now=START, rate=2.0)
+
+    assert bucket.available(START) == 0
+    assert bucket.available(START + timedelta(seconds=1)) == 2
+    assert bucket.available(START + timedelta(hours=1)) == 3
+
+
+def test_taking_without_a_token_is_refused() -> None:
+    bucket = TokenBucket(capacity=1, now=START, rate=1.0)
+    bucket.fill(START)
+    bucket.take(START)
+
+    with pytest.raises(NoAllowanceError):
+        bucket.take(START + timedelta(seconds=0.5))
+
+
+def test_the_next_token_time_follows_the_rate_and_is_unknown_at_rate_zero() -> None:
+    bucket = TokenBucket(capacity=1, now=START, rate=4.0)
+
+    assert bucket.next_token_at(START) == START + timedelta(seconds=0.25)
+    bucket.set_rate(0.0, START)
+    assert bucket.next_token_at(START) is None
+
+
+def test_a_clock_reading_out_of_order_neither_adds_nor_removes_tokens() -> None:
+    bucket = TokenBucket(capacity=5, now=START, rate=1.0)
+    assert bucket.available(START + timedelta(seconds=2)) == 2
+
+    assert bucket.available(START) == 2
+    assert bucket.available(START + timedelta(seconds=3)) == 3
+
+
+def test_a_rate_change_keeps_the_tokens_earned_at_the_old_rate() -> None:
+    bucket = TokenBucket(capacity=10, now=START, rate=1.0)
+
+    bucket.set_rate(4.0, START + timedelta(seconds=2))
+
+    assert bucket.available(START + timedelta(seconds=3)) == 6
