@@ -1,1 +1,1 @@
-"""The monitor's rules, free of I/O: when a region is UP, DEGRADED, DOWN or UNKNOWN."""
+"""The monitor's rules, free of I/O: a region's status from its probes, maintenance and parent."""

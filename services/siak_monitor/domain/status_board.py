@@ -14,6 +14,8 @@ from shared.events import ProbeEvidence, RegionSnapshot, SiakStatus, StatusChang
 class PublishedStatus:
     status: SiakStatus
     seq: int
+    reason: str | None = None
+    expected_return_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class StatusBoard:
 
     Only the latest status of a region is ever pending, so after a broker outage subscribers
     get each region's state once instead of a storm of stale intermediate transitions.
+    A new reason or expected return under the same status is owed too (a DOWN region whose
+    parent fell over, a maintenance overrun with a later estimate), evidence alone is not.
     `seq` is given at publication: the last published `seq` plus one.
     """
 
@@ -44,6 +48,7 @@ class StatusBoard:
             status=transition.status,
             since=transition.since,
             reason=transition.reason,
+            expected_return_at=transition.expected_return_at,
             evidence=transition.evidence,
         )
 
@@ -58,7 +63,9 @@ class StatusBoard:
         return [event for code in self._current if (event := self._pending_event(code)) is not None]
 
     def mark_published(self, event: StatusChanged) -> None:
-        self._published[event.region_code] = PublishedStatus(event.status, event.seq)
+        self._published[event.region_code] = PublishedStatus(
+            event.status, event.seq, event.reason, event.expected_return_at
+        )
 
     def snapshot(self) -> list[RegionSnapshot]:
         return [
@@ -75,7 +82,7 @@ class StatusBoard:
         published = self._published.get(code)
         if current.since is None:
             return None
-        if published is not None and published.status == current.status:
+        if published is not None and _told(published, current):
             return None
         return StatusChanged(
             region_code=code,
@@ -98,4 +105,12 @@ def evidence_from_probe(probe: ProbeResult | None) -> ProbeEvidence | None:
         http_status=probe.http_status,
         latency_ms=probe.latency_ms,
         error=probe.error,
+    )
+
+
+def _told(published: PublishedStatus, current: CurrentStatus) -> bool:
+    return (published.status, published.reason, published.expected_return_at) == (
+        current.status,
+        current.reason,
+        current.expected_return_at,
     )

@@ -1,0 +1,73 @@
+"""Maintenance that recurs every week at the same wall-clock time in each region's time zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from services.siak_monitor.domain.maintenance import (
+    MaintenanceMessage,
+    MaintenanceWindow,
+    RegionScope,
+    require_plan_id,
+)
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class WeeklyMaintenance:
+    """Maintenance every week on `weekday` (Monday is 0) from `local_start` for `duration`,
+    in the local time zone of each region it covers (WIB, WITA or WIT)."""
+
+    id: str
+    regions: RegionScope
+    weekday: int
+    local_start: time
+    duration: timedelta
+    reason: str
+    message: MaintenanceMessage
+
+    def __post_init__(self) -> None:
+        require_plan_id(self.id)
+        if not 0 <= self.weekday <= 6:
+            raise ValueError("weekday must be 0 (Monday) to 6 (Sunday)")
+        if self.local_start.tzinfo is not None:
+            raise ValueError("local_start is a wall-clock time, without a time zone")
+        if not timedelta(0) < self.duration < WEEK:
+            raise ValueError("a weekly window lasts more than nothing and less than a week")
+
+    def occurrence_at(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None:
+        occurrence = self._occurrence(self._latest_start(zone, at))
+        return occurrence if occurrence.is_active(at) else None
+
+    def occurrences_starting(
+        self, zone: tzinfo, after: datetime, until: datetime
+    ) -> list[MaintenanceWindow]:
+        """The occurrences whose start lies in (`after`, `until`]."""
+        found = []
+        start = self._latest_start(zone, after) + WEEK
+        while start <= until:
+            found.append(self._occurrence(start))
+            start += WEEK
+        return found
+
+    def next_after(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None:
+        return self._occurrence(self._latest_start(zone, at) + WEEK)
+
+    def _latest_start(self, zone: tzinfo, at: datetime) -> datetime:
+        """The last start at or before `at`, as an instant in `zone`."""
+        local = at.astimezone(zone)
+        day = local.date() - timedelta(days=(local.weekday() - self.weekday) % 7)
+        start = datetime.combine(day, self.local_start, tzinfo=zone)
+        return start - WEEK if start > at else start
+
+    def _occurrence(self, start: datetime) -> MaintenanceWindow:
+        return MaintenanceWindow(
+            id=self.id,
+            regions=self.regions,
+            starts_at=start,
+            ends_at=start + self.duration,
+            reason=self.reason,
+            message=self.message,
+        )
