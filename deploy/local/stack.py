@@ -14,7 +14,11 @@ from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.postgres_server import PostgresServer
 from deploy.local.python_service import REPO_ROOT, PythonService
 
-SECRET_NAMES = ("GATE_API_KEY", "GATE_ADMIN_TOKEN", "MONITOR_ADMIN_TOKEN")
+CLIENT_SECRETS = ("GATE_API_KEY", "GATE_ADMIN_TOKEN", "MONITOR_ADMIN_TOKEN")
+"""Credentials clients need: written to `.run/env`."""
+SERVICE_SECRETS = ("GATE_DATA_KEY", "GATE_APPLICANT_KEY_SECRET")
+"""Keys only the gate needs (sealing personal data, pseudonymising applicants)."""
+SECRET_NAMES = CLIENT_SECRETS + SERVICE_SECRETS
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ class Stack:
             "SIAK_SIM_URL": f"http://127.0.0.1:{s.siak_sim_port}",
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
             "DATABASE_URL": self.database_url,
-            **self._secrets(),
+            **{name: value for name, value in self._secrets().items() if name in CLIENT_SECRETS},
         }
 
     def write_env_file(self) -> Path:
@@ -130,7 +134,8 @@ class Stack:
                 known[key] = value
         missing = [name for name in SECRET_NAMES if not known.get(name)]
         if missing:
-            known.update({name: secrets.token_urlsafe(24) for name in missing})
+            # 32 random bytes, base64url: also the form the gate's data key must have.
+            known.update({name: secrets.token_urlsafe(32) for name in missing})
             secrets_file.parent.mkdir(parents=True, exist_ok=True)
             secrets_file.write_text("".join(f"{k}={known[k]}\n" for k in SECRET_NAMES))
             secrets_file.chmod(0o600)
@@ -139,6 +144,7 @@ class Stack:
     def _services(self, paths: Paths) -> list[Component]:
         s = self.settings
         env = self.environment()
+        keys = self._secrets()
         common = {
             "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
             "DATABASE_URL": env["DATABASE_URL"],
@@ -179,6 +185,8 @@ class Stack:
                     "GATE_SIAK_BASE_URL": env["SIAK_SIM_URL"],
                     "GATE_API_KEY": env["GATE_API_KEY"],
                     "GATE_ADMIN_TOKEN": env["GATE_ADMIN_TOKEN"],
+                    "GATE_DATA_KEY": keys["GATE_DATA_KEY"],
+                    "GATE_APPLICANT_KEY_SECRET": keys["GATE_APPLICANT_KEY_SECRET"],
                 },
             ),
         ]

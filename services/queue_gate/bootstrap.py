@@ -2,44 +2,134 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
-from services.queue_gate.entrypoints.http_api import install_routes
-from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
+from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
+from services.queue_gate.adapters.postgres.wakeups import listening
+from services.queue_gate.adapters.sealing import PayloadSealer
+from services.queue_gate.adapters.siak_http import HttpSiakClient
+from services.queue_gate.dispatch_supervisor import DispatchSupervisor
+from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.entrypoints import admin_api, http_api, intake_api
+from services.queue_gate.entrypoints.errors import install_error_handlers
+from services.queue_gate.entrypoints.status_consumer import (
+    subscribe_to_heartbeats,
+    subscribe_to_status,
+)
+from services.queue_gate.handlers.intake import IntakeDeps
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.kafka_admin import ensure_topics
 from shared.topics import GATE_TOPICS
 
 
-def create_app(settings: GateSettings) -> FastAPI:
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with asyncpg.create_pool(settings.database.url, min_size=1, max_size=10) as pool:
+        database_url = settings.database.url
+        async with (
+            asyncpg.create_pool(database_url, min_size=2, max_size=20) as pool,
+            httpx.AsyncClient() as http,
+        ):
             if settings.migrate_on_start:
                 async with pool.acquire() as connection:
                     await migrate(connection)
-            store = PostgresRegionStatusStore(pool)
-            app.state.region_status_store = store
-            await ensure_topics(settings.kafka.bootstrap_servers, GATE_TOPICS)
-            broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
-            subscribe_to_status(broker, group_id=settings.consumer_group, store=store)
-            await broker.start()
-            app.state.ready = True
-            try:
-                yield
-            finally:
-                app.state.ready = False
-                await broker.stop()
+            runtime = _assemble(settings, pool, http, clock)
+            app.state.runtime = runtime
+            broker = await _start_consumers(settings, runtime)
+            supervisor = runtime.supervisor
+            async with listening(database_url, supervisor.wake):
+                sweeping = asyncio.create_task(supervisor.run(), name="dispatch supervisor")
+                runtime.ready = True
+                try:
+                    yield
+                finally:
+                    runtime.ready = False
+                    sweeping.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await sweeping
+                    await broker.stop()
 
     app = FastAPI(
-        title="queue_gate", summary="Durable intake gated by SIAK's status", lifespan=lifespan
+        title="queue_gate",
+        summary="Durable intake for Disdukcapil offices, gated by SIAK's status per region",
+        lifespan=lifespan,
     )
-    install_routes(app)
+    install_error_handlers(app)
+    for module in (intake_api, http_api, admin_api):
+        app.include_router(module.router)
     return app
+
+
+def _assemble(
+    settings: GateSettings,
+    pool: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    clock: Callable[[], datetime],
+) -> GateRuntime:
+    statuses = PostgresRegionStatusStore(pool)
+    controls = PostgresRegionControlStore(pool)
+    submissions = PostgresSubmissionStore(pool)
+    sealer = PayloadSealer.from_base64(settings.data_key.get_secret_value())
+    policy = GatePolicy(
+        stale_after=settings.stale_after,
+        degraded_is_open=settings.degraded_is_open,
+        default_intake_mode=settings.default_intake_mode,
+    )
+    intake = IntakeDeps(
+        submissions=submissions,
+        statuses=statuses,
+        controls=controls,
+        sealer=sealer,
+        applicant_secret=settings.applicant_key_secret.get_secret_value().encode(),
+        policy=policy,
+        backlog_cap=settings.backlog_cap,
+        reject_retry_after=settings.reject_retry_after,
+    )
+    dispatch = DispatchDeps(
+        submissions=submissions,
+        statuses=statuses,
+        controls=controls,
+        siak=HttpSiakClient(
+            http, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s
+        ),
+        sealer=sealer,
+        policy=policy,
+        pacing=settings.pacing,
+        clock=clock,
+    )
+    supervisor = DispatchSupervisor(
+        dispatch,
+        AdvisoryDispatchLeases(settings.database.url),
+        max_active_regions=settings.max_active_regions,
+    )
+    return GateRuntime(
+        settings=settings, intake=intake, dispatch=dispatch, supervisor=supervisor, clock=clock
+    )
+
+
+async def _start_consumers(settings: GateSettings, runtime: GateRuntime) -> KafkaBroker:
+    await ensure_topics(settings.kafka.bootstrap_servers, GATE_TOPICS)
+    broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
+    statuses = runtime.intake.statuses
+    subscribe_to_status(broker, group_id=settings.consumer_group, store=statuses)
+    subscribe_to_heartbeats(broker, group_id=settings.consumer_group, store=statuses)
+    await broker.start()
+    return broker

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
+from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
+from services.queue_gate.domain.ticket import SubmissionState
 from shared.events import StatusChanged
 
 
@@ -18,3 +22,134 @@ class RegionStatusStore(Protocol):
 
         Returns only once the change is committed.
         """
+
+    async def last_heard_at(self, region_code: str) -> datetime | None:
+        """The latest of the region's last status change and the monitor's last heartbeat."""
+
+    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    ticket_id: str
+    region_code: str
+    service_type: str
+    applicant_key: str
+    idempotency_key: str
+    body_fingerprint: str
+    sealed_payload: bytes
+    state: SubmissionState
+
+
+@dataclass(frozen=True)
+class StoredSubmission:
+    seq: int
+    ticket_id: str
+    region_code: str
+    service_type: str
+    applicant_key: str
+    body_fingerprint: str
+    state: SubmissionState
+    attempts: int
+    accepted_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    parked_reason: str | None
+    sealed_payload: bytes | None
+
+
+class DuplicateIdempotencyKeyError(Exception):
+    """Another request committed the same Idempotency-Key first."""
+
+
+class Sealer(Protocol):
+    """Encrypts personal data at rest, bound to its ticket."""
+
+    def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes: ...
+
+    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes: ...
+
+
+class SubmissionStore(Protocol):
+    async def add(self, submission: NewSubmission) -> StoredSubmission:
+        """Commit the submission (in acceptance order for its region) and wake dispatchers.
+
+        Raises DuplicateIdempotencyKeyError when its key is already taken.
+        """
+
+    async def by_idempotency_key(self, key: str) -> StoredSubmission | None: ...
+
+    async def by_ticket(self, ticket_id: str) -> StoredSubmission | None: ...
+
+    async def waiting_ahead(self, submission: StoredSubmission) -> int | None:
+        """How many go to SIAK before it; None when held behind a parked one or not waiting."""
+
+    async def backlog(self, region_code: str) -> int: ...
+
+    async def next_in_line(self, region_code: str) -> StoredSubmission | None:
+        """The earliest waiting submission whose applicant has nothing parked."""
+
+    async def move(
+        self,
+        ticket_id: str,
+        *,
+        to: SubmissionState,
+        expected: SubmissionState | None = None,
+        parked_reason: str | None = None,
+        siak_reference: str | None = None,
+        next_attempt_at: datetime | None = None,
+        last_error: str | None = None,
+    ) -> bool:
+        """Change a submission's state (if in `expected`); True when it did."""
+
+    async def defer_queued(self, region_code: str) -> int:
+        """Queued submissions of a closed region now wait as deferred."""
+
+    async def parked(self, region_code: str | None) -> list[StoredSubmission]: ...
+
+    async def regions_with_waiting(self) -> list[str]: ...
+
+
+class RegionControlStore(Protocol):
+    async def get(self, region_code: str) -> RegionControl: ...
+
+    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivered:
+    siak_reference: str | None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """SIAK refused the submission on its merits (4xx): retrying will not help."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A timeout, a refused connection or a 5xx: worth retrying later."""
+
+    reason: str
+
+
+SiakAnswer = Delivered | Refused | Unavailable
+
+
+class SiakClient(Protocol):
+    async def submit(self, region_code: str, ticket_id: str, payload: bytes) -> SiakAnswer:
+        """Send a submission; the ticket id is the idempotency key, so a resend has no effect."""
+
+
+class Lease(Protocol):
+    def is_held(self) -> bool: ...
+
+    async def release(self) -> None: ...
+
+
+class DispatchLeases(Protocol):
+    async def try_hold(self, region_code: str) -> Lease | None:
+        """The region's dispatch lease if no other dispatcher holds it, on any replica."""

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import base64
+from datetime import timedelta
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.domain.replay_pacing import PacingConfig
 from shared.settings import DatabaseSettings, KafkaSettings
+
+_MIN_SECRET_BYTES = 32
 
 
 class GateSettings(BaseSettings):
@@ -15,9 +22,52 @@ class GateSettings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     consumer_group: str = "queue-gate"
     siak_base_url: str = "http://127.0.0.1:8090"
+    siak_timeout_s: float = Field(default=10.0, gt=0)
     degraded_is_open: bool = True
-    api_key: SecretStr = SecretStr("")
-    admin_token: SecretStr = SecretStr("")
+    default_intake_mode: IntakeMode = IntakeMode.DEFER
+    backlog_cap: int = Field(default=50_000, ge=1, description="waiting submissions per region")
+    stale_after_s: float = Field(
+        default=60.0, gt=0, description="no status or heartbeat for this long: UNKNOWN"
+    )
+    reject_retry_after_s: int = Field(default=300, ge=1)
+    canary_count: int = Field(default=3, ge=0)
+    initial_rate: float = Field(default=2.0, gt=0, description="submissions/s after canaries")
+    max_rate: float = Field(default=20.0, gt=0, description="submissions/s per region")
+    ramp_interval_s: float = Field(default=30.0, gt=0)
+    max_active_regions: int = Field(default=64, ge=1, description="regions dispatched at once")
+    api_key: SecretStr = Field(min_length=1)
+    admin_token: SecretStr = Field(min_length=1)
+    data_key: SecretStr = Field(description="base64url of 32 random bytes sealing personal data")
+    applicant_key_secret: SecretStr = Field(min_length=_MIN_SECRET_BYTES)
     migrate_on_start: bool = True
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+    @field_validator("data_key")
+    @classmethod
+    def _data_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
+        encoded = value.get_secret_value()
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except ValueError:
+            raise ValueError("must be base64url") from None
+        if len(raw) != 32:
+            raise ValueError("must encode exactly 32 bytes")
+        return value
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=self.stale_after_s)
+
+    @property
+    def reject_retry_after(self) -> timedelta:
+        return timedelta(seconds=self.reject_retry_after_s)
+
+    @property
+    def pacing(self) -> PacingConfig:
+        return PacingConfig(
+            canary_count=self.canary_count,
+            initial_rate=min(self.initial_rate, self.max_rate),
+            max_rate=self.max_rate,
+            ramp_interval=timedelta(seconds=self.ramp_interval_s),
+        )

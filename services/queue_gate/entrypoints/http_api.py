@@ -1,18 +1,20 @@
-"""The gate's HTTP API: regions, health and readiness."""
+"""`GET /v1/regions[/{code}]`, health, readiness and metrics."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from services.queue_gate.domain.gate import GateState, gate_state_for
-from services.queue_gate.domain.region_status import RegionStatus
-from services.queue_gate.ports import RegionStatusStore
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.region_gate import IntakeMode, Override
+from services.queue_gate.entrypoints.dependencies import Runtime
 from shared.events import SiakStatus
-from shared.regions import RegionRegistry, load_registry
+from shared.regions import load_registry
+
+router = APIRouter()
 
 
 class RegionGateView(BaseModel):
@@ -20,57 +22,62 @@ class RegionGateView(BaseModel):
     name: str
     siak_status: SiakStatus
     gate_state: GateState
-    mode: str
+    mode: IntakeMode
+    override: Override
     since: datetime | None
     expected_return_at: datetime | None
+    reason: str | None
+    backlog: int
+    replay_rate: float
+    replay_paused: bool
 
 
-def _store(request: Request) -> RegionStatusStore:
-    store: RegionStatusStore = request.app.state.region_status_store
-    return store
+@router.get("/v1/regions", tags=["regions"])
+async def list_regions(runtime: Runtime) -> list[RegionGateView]:
+    """Every region the gate has heard of, plus those with submissions waiting."""
+    known = {status.region_code for status in await runtime.intake.statuses.all()}
+    waiting = set(await runtime.intake.submissions.regions_with_waiting())
+    return [await region_view(runtime, code) for code in sorted(known | waiting)]
 
 
-StoreDep = Annotated[RegionStatusStore, Depends(_store)]
-RegistryDep = Annotated[RegionRegistry, Depends(load_registry)]
-router = APIRouter()
+@router.get("/v1/regions/{code}", tags=["regions"])
+async def get_region(code: str, runtime: Runtime) -> RegionGateView:
+    if code not in load_registry():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown region code {code}")
+    return await region_view(runtime, code)
 
 
-@router.get("/v1/regions")
-async def list_regions(store: StoreDep, registry: RegistryDep) -> list[RegionGateView]:
-    return [_view(registry, known.region_code, known) for known in await store.all()]
+async def region_view(runtime: Runtime, code: str) -> RegionGateView:
+    gate = await runtime.region_gate(code)
+    pace = runtime.pace(gate)
+    return RegionGateView(
+        region_code=code,
+        name=load_registry().get(code).name,
+        siak_status=gate.status,
+        gate_state=pace.gate_state,
+        mode=gate.intake_mode,
+        override=gate.control.override,
+        since=gate.known.since if gate.known else None,
+        expected_return_at=gate.expected_return_at,
+        reason=gate.known.reason if gate.known else None,
+        backlog=await runtime.intake.submissions.backlog(code),
+        replay_rate=pace.rate,
+        replay_paused=gate.control.replay_paused,
+    )
 
 
-@router.get("/v1/regions/{code}")
-async def get_region(code: str, store: StoreDep, registry: RegistryDep) -> RegionGateView:
-    if code not in registry:
-        raise HTTPException(404, detail=f"unknown region code {code}")
-    return _view(registry, code, await store.get(code))
-
-
-@router.get("/healthz")
+@router.get("/healthz", tags=["operations"])
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
-async def readyz(request: Request) -> dict[str, str]:
-    if not getattr(request.app.state, "ready", False):
-        raise HTTPException(503, detail="starting")
+@router.get("/readyz", tags=["operations"])
+async def readyz(runtime: Runtime) -> dict[str, str]:
+    if not runtime.ready:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "starting")
     return {"status": "ready"}
 
 
-def _view(registry: RegionRegistry, code: str, known: RegionStatus | None) -> RegionGateView:
-    status = known.status if known else SiakStatus.UNKNOWN
-    return RegionGateView(
-        region_code=code,
-        name=registry.get(code).name,
-        siak_status=status,
-        gate_state=gate_state_for(status),
-        mode="defer",
-        since=known.since if known else None,
-        expected_return_at=known.expected_return_at if known else None,
-    )
-
-
-def install_routes(app: FastAPI) -> None:
-    app.include_router(router)
+@router.get("/metrics", tags=["operations"])
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -11,7 +11,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.ports import RegionStatusStore
 from shared import topics
-from shared.events import InvalidEventError, StatusChanged, decode_event
+from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, decode_event
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,26 @@ def subscribe_to_status(broker: KafkaBroker, *, group_id: str, store: RegionStat
             await dead_letter(broker, message, reason=error.reason)
             return
         await record_status_change(event.data, store=store)
+
+
+def subscribe_to_heartbeats(
+    broker: KafkaBroker, *, group_id: str, store: RegionStatusStore
+) -> None:
+    """The monitor's heartbeats keep regions' statuses fresh; their silence makes them stale."""
+
+    @broker.subscriber(
+        topics.MONITOR_HEARTBEAT,
+        group_id=group_id,
+        auto_offset_reset="latest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )
+    async def on_heartbeat(message: KafkaMessage) -> None:
+        try:
+            heartbeat = decode_event(message.body, MonitorHeartbeat).data
+        except InvalidEventError as error:
+            await dead_letter(broker, message, reason=error.reason)
+            return
+        await store.record_heartbeat(heartbeat.monitor_id, heartbeat.emitted_at)
 
 
 async def dead_letter(broker: KafkaBroker, message: KafkaMessage, *, reason: str) -> None:

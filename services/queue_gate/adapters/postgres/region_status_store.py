@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from services.queue_gate.domain.region_status import RegionStatus
 from shared.events import SiakStatus, StatusChanged
 
@@ -17,6 +20,17 @@ ON CONFLICT (region_code) DO UPDATE
  WHERE region_status.seq < EXCLUDED.seq
 """
 _COLUMNS = "region_code, status, seq, since, reason, expected_return_at"
+_LAST_HEARD = """
+SELECT GREATEST(
+    (SELECT applied_at FROM region_status WHERE region_code = $1),
+    (SELECT max(received_at) FROM monitor_heartbeat))
+"""
+_HEARTBEAT = """
+INSERT INTO monitor_heartbeat (monitor_id, emitted_at) VALUES ($1, $2)
+ON CONFLICT (monitor_id) DO UPDATE
+   SET emitted_at = EXCLUDED.emitted_at, received_at = now()
+ WHERE monitor_heartbeat.emitted_at <= EXCLUDED.emitted_at
+"""
 
 
 class PostgresRegionStatusStore:
@@ -34,16 +48,29 @@ class PostgresRegionStatusStore:
         return [_to_status(row) for row in rows]
 
     async def apply(self, change: StatusChanged) -> bool:
-        result = await self.pool.execute(
-            _APPLY,
-            change.region_code,
-            change.status.value,
-            change.seq,
-            change.since,
-            change.reason,
-            change.expected_return_at,
-        )
-        return bool(result == "INSERT 0 1")
+        async with self.pool.acquire() as connection, connection.transaction():
+            result = await connection.execute(
+                _APPLY,
+                change.region_code,
+                change.status.value,
+                change.seq,
+                change.since,
+                change.reason,
+                change.expected_return_at,
+            )
+            applied = result == "INSERT 0 1"
+            if applied:
+                await connection.execute(
+                    "SELECT pg_notify($1, $2)", WAKE_CHANNEL, change.region_code
+                )
+        return applied
+
+    async def last_heard_at(self, region_code: str) -> datetime | None:
+        heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
+        return heard
+
+    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
+        await self.pool.execute(_HEARTBEAT, monitor_id, emitted_at)
 
 
 def _to_status(row: asyncpg.Record) -> RegionStatus:

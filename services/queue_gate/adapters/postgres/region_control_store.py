@@ -1,0 +1,67 @@
+"""Operators' controls per region, each change audited with who and why."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import asyncpg
+
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
+
+_UPSERT = """
+INSERT INTO region_control (region_code, override, intake_mode, replay_paused, max_rate,
+                            reason, changed_by, changed_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+ON CONFLICT (region_code) DO UPDATE
+   SET override = EXCLUDED.override, intake_mode = EXCLUDED.intake_mode,
+       replay_paused = EXCLUDED.replay_paused, max_rate = EXCLUDED.max_rate,
+       reason = EXCLUDED.reason, changed_by = EXCLUDED.changed_by, changed_at = now()
+"""
+
+
+class PostgresRegionControlStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def get(self, region_code: str) -> RegionControl:
+        row = await self.pool.fetchrow(
+            "SELECT override, intake_mode, replay_paused, max_rate, reason, changed_by, "
+            "changed_at FROM region_control WHERE region_code = $1",
+            region_code,
+        )
+        if row is None:
+            return RegionControl()
+        return RegionControl(
+            override=Override(row["override"]),
+            intake_mode=IntakeMode(row["intake_mode"]) if row["intake_mode"] else None,
+            replay_paused=row["replay_paused"],
+            max_rate=row["max_rate"],
+            reason=row["reason"],
+            changed_by=row["changed_by"],
+            changed_at=row["changed_at"],
+        )
+
+    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                _UPSERT,
+                region_code,
+                control.override.value,
+                control.intake_mode.value if control.intake_mode else None,
+                control.replay_paused,
+                control.max_rate,
+                control.reason,
+                actor,
+            )
+            change = {k: v for k, v in asdict(control).items() if k not in ("changed_at",)}
+            await connection.execute(
+                "INSERT INTO region_control_audit (region_code, change, reason, changed_by) "
+                "VALUES ($1, $2::jsonb, $3, $4)",
+                region_code,
+                json.dumps(change, default=str),
+                control.reason,
+                actor,
+            )
+            await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, region_code)

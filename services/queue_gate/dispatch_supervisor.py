@@ -1,0 +1,77 @@
+"""Runs a dispatcher for every region with work whose lease this replica can take."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
+from services.queue_gate.ports import DispatchLeases
+
+log = logging.getLogger(__name__)
+
+
+class DispatchSupervisor:
+    """Wake-ups start or nudge a region's dispatcher; a periodic sweep catches the rest
+    (regions whose lease another replica held, wake-ups sent while this one was away)."""
+
+    def __init__(
+        self,
+        deps: DispatchDeps,
+        leases: DispatchLeases,
+        *,
+        max_active_regions: int,
+        sweep_interval: timedelta = timedelta(seconds=5),
+    ) -> None:
+        self.deps = deps
+        self.leases = leases
+        self.max_active_regions = max_active_regions
+        self.sweep_interval = sweep_interval
+        self.active: dict[str, RegionDispatcher] = {}
+        self._starting: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def wake(self, region_code: str) -> None:
+        dispatcher = self.active.get(region_code)
+        if dispatcher is not None:
+            dispatcher.wake()
+            return
+        busy = len(self.active) + len(self._starting)
+        if region_code in self._starting or busy >= self.max_active_regions:
+            return
+        self._starting.add(region_code)
+        task = asyncio.create_task(self._dispatch(region_code), name=f"dispatch {region_code}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run(self) -> None:
+        try:
+            while True:
+                try:
+                    for region_code in await self.deps.submissions.regions_with_waiting():
+                        self.wake(region_code)
+                except Exception:
+                    log.exception("sweeping for waiting submissions failed")
+                await asyncio.sleep(self.sweep_interval.total_seconds())
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _dispatch(self, region_code: str) -> None:
+        try:
+            lease = await self.leases.try_hold(region_code)
+        finally:
+            self._starting.discard(region_code)
+        if lease is None:
+            return
+        dispatcher = RegionDispatcher(region_code, self.deps, lease)
+        self.active[region_code] = dispatcher
+        try:
+            await dispatcher.run()
+        except Exception:
+            log.exception("dispatching region %s failed; the sweep will restart it", region_code)
+        finally:
+            del self.active[region_code]
+            await lease.release()

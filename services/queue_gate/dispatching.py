@@ -1,0 +1,148 @@
+"""Delivering waiting submissions to SIAK: per region, one at a time, in acceptance order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.queue_gate.domain.replay_pacing import PacingConfig, ReplayPacer
+from services.queue_gate.domain.retry_backoff import retry_delay
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
+from services.queue_gate.ports import (
+    Delivered,
+    Lease,
+    Refused,
+    RegionControlStore,
+    RegionStatusStore,
+    Sealer,
+    SiakClient,
+    StoredSubmission,
+    SubmissionStore,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchDeps:
+    submissions: SubmissionStore
+    statuses: RegionStatusStore
+    controls: RegionControlStore
+    siak: SiakClient
+    sealer: Sealer
+    policy: GatePolicy
+    pacing: PacingConfig
+    clock: Callable[[], datetime]
+    idle_timeout: timedelta = timedelta(seconds=30)
+
+
+class RegionDispatcher:
+    """Holds one region's line while its lease is held; returns once idle for a while."""
+
+    def __init__(self, region_code: str, deps: DispatchDeps, lease: Lease) -> None:
+        self.region_code = region_code
+        self.deps = deps
+        self.lease = lease
+        self.pacer = ReplayPacer(deps.pacing, now=deps.clock())
+        self.woken = asyncio.Event()
+
+    async def run(self) -> None:
+        while self.lease.is_held():
+            self.woken.clear()
+            wait = await self.step()
+            woken = await self._sleep(wait if wait is not None else self.deps.idle_timeout)
+            if wait is None and not woken:
+                return
+
+    def wake(self) -> None:
+        self.woken.set()
+
+    async def _sleep(self, duration: timedelta) -> bool:
+        """Wait for `duration` or a wake-up, whichever comes first; True when woken."""
+        try:
+            await asyncio.wait_for(self.woken.wait(), timeout=max(0.0, duration.total_seconds()))
+        except TimeoutError:
+            return False
+        return True
+
+    async def step(self) -> timedelta | None:
+        """Send the next submission if the gate and the pace allow; how long to wait, or None
+        when there is nothing to do until something changes."""
+        deps = self.deps
+        now = deps.clock()
+        gate = await read_region_gate(
+            self.region_code,
+            statuses=deps.statuses,
+            controls=deps.controls,
+            policy=deps.policy,
+            now=now,
+        )
+        if not await self._pace(gate, now):
+            return None
+        head = await deps.submissions.next_in_line(self.region_code)
+        if head is None:
+            return None
+        if head.next_attempt_at is not None and head.next_attempt_at > now:
+            return head.next_attempt_at - now
+        if self.pacer.allowance(now) < 1:
+            allowed_at = self.pacer.next_allowed_at(now)
+            return allowed_at - now if allowed_at else None
+        self.pacer.take(now)
+        await self._deliver(head)
+        return timedelta(0)
+
+    async def _pace(self, gate: RegionGate, now: datetime) -> bool:
+        if not gate.lets_through:
+            self.pacer.on_region_down(now)
+            await self.deps.submissions.defer_queued(self.region_code)
+            return False
+        self.pacer.on_region_up(now)
+        ceiling = gate.control.max_rate or self.deps.pacing.max_rate
+        if ceiling != self.pacer.config.max_rate:
+            self.pacer.set_max_rate(ceiling, now)
+        return not gate.control.replay_paused
+
+    async def _deliver(self, head: StoredSubmission) -> None:
+        deps = self.deps
+        await deps.submissions.move(head.ticket_id, to=SubmissionState.DISPATCHING)
+        assert head.sealed_payload is not None, "a waiting submission keeps its payload"
+        payload = deps.sealer.unseal(head.sealed_payload, ticket_id=head.ticket_id)
+        answer = await deps.siak.submit(self.region_code, head.ticket_id, payload)
+        now = deps.clock()
+        if isinstance(answer, Delivered):
+            self.pacer.on_siak_answered(now)
+            await deps.submissions.move(
+                head.ticket_id,
+                to=SubmissionState.DELIVERED,
+                expected=SubmissionState.DISPATCHING,
+                siak_reference=answer.siak_reference,
+            )
+        elif isinstance(answer, Refused):
+            self.pacer.on_siak_answered(now)
+            log.warning("SIAK refused ticket %s: parked (%s)", head.ticket_id, answer.reason)
+            await deps.submissions.move(
+                head.ticket_id,
+                to=SubmissionState.PARKED,
+                expected=SubmissionState.DISPATCHING,
+                parked_reason=answer.reason,
+            )
+        else:
+            self.pacer.on_transient_failure(now)
+            delay = retry_delay(head.attempts + 1)
+            log.info(
+                "SIAK unavailable for ticket %s (%s); retrying in %.1f s",
+                head.ticket_id,
+                answer.reason,
+                delay.total_seconds(),
+            )
+            await deps.submissions.move(
+                head.ticket_id,
+                to=SubmissionState.QUEUED,
+                expected=SubmissionState.DISPATCHING,
+                next_attempt_at=now + delay,
+                last_error=answer.reason,
+            )

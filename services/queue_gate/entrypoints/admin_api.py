@@ -1,0 +1,90 @@
+"""Operators' API: overrides, intake mode, replay pause and rate, parked submissions."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.entrypoints.dependencies import Operator, Runtime
+from services.queue_gate.entrypoints.http_api import RegionGateView, region_view
+from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket
+from shared.regions import load_registry
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+log = logging.getLogger(__name__)
+
+
+class ControlChange(BaseModel):
+    """Only the fields given change; `reason` is recorded with the operator's name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    override: Override | None = None
+    intake_mode: IntakeMode | None = None
+    replay_paused: bool | None = None
+    max_rate: float | None = Field(default=None, gt=0, le=10_000)
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class ParkedAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300)
+
+
+@router.patch("/regions/{code}")
+async def change_region(
+    code: str, change: ControlChange, runtime: Runtime, operator: Operator
+) -> RegionGateView:
+    """Force a region's gate open or closed (or back to auto), switch defer/reject, pause or
+    resume replay, set its replay ceiling."""
+    if code not in load_registry():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown region code {code}")
+    controls = runtime.intake.controls
+    current = await controls.get(code)
+    given = change.model_dump(exclude_unset=True, exclude={"reason"})
+    updated: RegionControl = dataclasses.replace(current, **given, reason=change.reason)
+    await controls.update(code, updated, actor=operator)
+    return await region_view(runtime, code)
+
+
+@router.get("/parked")
+async def list_parked(
+    runtime: Runtime,
+    _operator: Operator,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")] = None,
+) -> list[TicketView]:
+    parked = await runtime.intake.submissions.parked(region)
+    return [await get_ticket(item.ticket_id, runtime) for item in parked]
+
+
+@router.post("/submissions/{ticket_id}/retry")
+async def retry_parked(
+    ticket_id: str, action: ParkedAction, runtime: Runtime, operator: Operator
+) -> TicketView:
+    """Put a parked submission back in line, at the place it had."""
+    return await _move_parked(runtime, ticket_id, SubmissionState.QUEUED, operator, action)
+
+
+@router.post("/submissions/{ticket_id}/cancel")
+async def cancel_parked(
+    ticket_id: str, action: ParkedAction, runtime: Runtime, operator: Operator
+) -> TicketView:
+    """Give up on a parked submission; the applicant's later ones go on."""
+    return await _move_parked(runtime, ticket_id, SubmissionState.CANCELLED, operator, action)
+
+
+async def _move_parked(
+    runtime: Runtime, ticket_id: str, to: SubmissionState, operator: str, action: ParkedAction
+) -> TicketView:
+    moved = await runtime.intake.submissions.move(ticket_id, to=to, expected=SubmissionState.PARKED)
+    if not moved:
+        raise HTTPException(status.HTTP_409_CONFLICT, "only a parked submission can be moved")
+    log.info("%s moved parked ticket %s to %s: %s", operator, ticket_id, to, action.reason)
+    return await get_ticket(ticket_id, runtime)

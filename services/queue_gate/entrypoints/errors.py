@@ -1,0 +1,61 @@
+"""One JSON shape for every error the gate answers, with no submitted value echoed back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, message, **extra), status_code=status_code, headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        fields = [
+            {"loc": list(detail["loc"]), "type": detail["type"], "msg": detail["msg"]}
+            for detail in error.errors()
+        ]
+        return error_response(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "invalid_request",
+            "the request has invalid fields",
+            fields=fields,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return error_response(
+            error.status_code,
+            _code(error.status_code),
+            str(error.detail),
+            headers=dict(error.headers) if error.headers else None,
+        )
+
+
+def _code(status_code: int) -> str:
+    return {
+        401: "unauthorized",
+        404: "not_found",
+        409: "conflict",
+        413: "too_large",
+        503: "unavailable",
+    }.get(status_code, "error")

@@ -1,0 +1,174 @@
+"""`POST /v1/submissions` and `GET /v1/submissions/{ticket_id}`."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from services.queue_gate.domain.idempotency import (
+    IdempotencyConflictError,
+    InvalidIdempotencyKeyError,
+    validate_idempotency_key,
+)
+from services.queue_gate.domain.submission import (
+    MAX_SUBMISSION_BYTES,
+    SubmissionRequest,
+    field_errors,
+)
+from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
+from services.queue_gate.entrypoints.dependencies import IntakeClient, Runtime
+from services.queue_gate.entrypoints.errors import error_response
+from services.queue_gate.handlers.intake import (
+    BacklogFullError,
+    RegionRejectingError,
+    accept_submission,
+)
+from services.queue_gate.handlers.tickets import estimate_for
+from services.queue_gate.ports import StoredSubmission
+
+router = APIRouter(prefix="/v1/submissions", tags=["intake"])
+
+
+class TicketView(BaseModel):
+    ticket_id: str
+    region_code: str
+    service_type: str
+    state: SubmissionState
+    queue_position: int | None
+    estimated_delivery_at: datetime | None
+    accepted_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None
+    parked_reason: str | None
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=TicketView,
+    dependencies=[IntakeClient],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SubmissionRequest.model_json_schema()}},
+        }
+    },
+    responses={409: {}, 413: {}, 422: {}, 429: {}, 503: {}},
+)
+async def submit(
+    request: Request,
+    runtime: Runtime,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+) -> TicketView | JSONResponse:
+    """Accept a submission; answered only once it is committed in PostgreSQL."""
+    try:
+        key = validate_idempotency_key(idempotency_key)
+    except InvalidIdempotencyKeyError as error:
+        return _invalid(
+            [{"loc": ["header", "Idempotency-Key"], "type": "value_error", "msg": str(error)}]
+        )
+    body = await _bounded_body(request)
+    try:
+        submission = SubmissionRequest.model_validate_json(body)
+    except ValidationError as error:
+        return _invalid([{**e, "loc": ["body", *e["loc"]]} for e in field_errors(error)])
+    try:
+        acceptance = await accept_submission(
+            submission, idempotency_key=key, deps=runtime.intake, now=runtime.clock()
+        )
+    except IdempotencyConflictError as error:
+        return error_response(status.HTTP_409_CONFLICT, "idempotency_conflict", str(error))
+    except RegionRejectingError as error:
+        return _rejecting(error)
+    except BacklogFullError as error:
+        return error_response(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "backlog_full",
+            str(error),
+            headers={"Retry-After": str(runtime.settings.reject_retry_after_s)},
+            messages={
+                "id": f"Antrean wilayah {error.region_code} sudah penuh; coba lagi nanti.",
+                "en": f"The queue of region {error.region_code} is full; try again later.",
+            },
+        )
+    return await _ticket_view(runtime, acceptance.submission)
+
+
+@router.get("/{ticket_id}")
+async def get_ticket(ticket_id: str, runtime: Runtime) -> TicketView:
+    """A ticket's state and place in line; never the applicant's personal data."""
+    stored = (
+        await runtime.intake.submissions.by_ticket(ticket_id) if is_ticket_id(ticket_id) else None
+    )
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket")
+    return await _ticket_view(runtime, stored)
+
+
+async def _ticket_view(runtime: Runtime, stored: StoredSubmission) -> TicketView:
+    gate = await runtime.region_gate(stored.region_code)
+    estimate = await estimate_for(
+        stored,
+        submissions=runtime.intake.submissions,
+        gate=gate,
+        pace=runtime.pace(gate),
+        pacing=runtime.dispatch.pacing,
+        now=runtime.clock(),
+    )
+    return TicketView(
+        ticket_id=stored.ticket_id,
+        region_code=stored.region_code,
+        service_type=stored.service_type,
+        state=stored.state,
+        queue_position=estimate.queue_position,
+        estimated_delivery_at=estimate.estimated_delivery_at,
+        accepted_at=stored.accepted_at,
+        updated_at=stored.updated_at,
+        delivered_at=stored.delivered_at,
+        parked_reason=stored.parked_reason,
+    )
+
+
+async def _bounded_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_SUBMISSION_BYTES:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                f"a submission may be at most {MAX_SUBMISSION_BYTES} bytes",
+            )
+    return bytes(body)
+
+
+def _invalid(fields: list[dict[str, object]]) -> JSONResponse:
+    return error_response(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        "invalid_request",
+        "the request has invalid fields",
+        fields=fields,
+    )
+
+
+def _rejecting(error: RegionRejectingError) -> JSONResponse:
+    region = error.gate.region_code
+    return error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "region_rejecting",
+        str(error),
+        headers={"Retry-After": str(max(1, math.ceil(error.retry_after.total_seconds())))},
+        expected_return_at=error.gate.expected_return_at.isoformat()
+        if error.gate.expected_return_at
+        else None,
+        messages={
+            "id": f"Layanan SIAK untuk wilayah {region} sedang tidak tersedia; "
+            "pengajuan belum dapat diterima. Silakan coba lagi nanti.",
+            "en": f"SIAK is unavailable for region {region}; submissions cannot be "
+            "accepted now. Please try again later.",
+        },
+    )

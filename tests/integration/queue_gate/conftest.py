@@ -1,0 +1,155 @@
+"""A queue_gate served over loopback against the real broker, a fresh database and the
+SIAK simulator, plus a feed of status events to steer its regions.
+
+Regions of Jawa Timur (35) and Jawa Tengah (33) are the gate tests' own: other suites on the
+same broker use other provinces, and every test takes regions no other test uses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.queue_gate.bootstrap import create_app
+from services.queue_gate.settings import GateSettings
+from services.siak_sim.app import create_app as create_simulator
+from services.siak_sim.state import SimulatedSiak
+from shared import topics
+from shared.events import SiakStatus, StatusChanged, encode_event, new_event
+from shared.kafka_admin import ensure_topics
+from shared.regions import load_registry
+from tests.conftest import Infrastructure
+from tests.support.kafka import produce
+from tests.support.servers import serving
+
+API_KEY = "test-intake-key"
+ADMIN_TOKEN = "test-admin-token"
+_REGIONS = iter(
+    [r.code for r in load_registry().in_province("35")]
+    + [r.code for r in load_registry().in_province("33")]
+)
+# Status seq must grow across tests: every test's gate reads the topic from its start.
+_SEQ = itertools.count(time.time_ns() // 1_000_000)
+
+
+def take_regions(count: int) -> list[str]:
+    return [next(_REGIONS) for _ in range(count)]
+
+
+@dataclass
+class StatusFeed:
+    bootstrap_servers: str
+
+    async def set(self, region: str, status: SiakStatus, **fields: Any) -> None:
+        change = StatusChanged(
+            region_code=region,
+            status=status,
+            previous_status=None,
+            since=datetime.now(UTC),
+            seq=next(_SEQ),
+            **fields,
+        )
+        record = encode_event(new_event(change, source="/tests", subject=region))
+        await produce(self.bootstrap_servers, topics.SIAK_STATUS, record)
+
+
+@dataclass
+class Gate:
+    url: str
+    http: httpx.AsyncClient
+    siak: SimulatedSiak
+    status: StatusFeed
+    database_url: str
+
+    async def submit(
+        self, region: str, nik: str, *, key: str | None = None, name: str = "Warga Uji"
+    ) -> httpx.Response:
+        body = submission_body(region, nik, name=name)
+        return await self.http.post(
+            f"{self.url}/v1/submissions",
+            json=body,
+            headers={
+                "Authorization": f"Bearer {API_KEY}",
+                "Idempotency-Key": key or f"{region}-{nik}-{time.time_ns()}",
+            },
+        )
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = (
+            await self.http.get(f"{self.url}/v1/submissions/{ticket_id}")
+        ).json()
+        return body
+
+    async def admin(self, method: str, path: str, json: dict[str, Any]) -> httpx.Response:
+        return await self.http.request(
+            method,
+            f"{self.url}/v1/admin{path}",
+            json=json,
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Operator": "ops-test"},
+        )
+
+    def received_keys(self, region: str) -> list[str]:
+        return [item.key for item in self.siak.received(region)]
+
+
+def submission_body(region: str, nik: str, *, name: str = "Warga Uji") -> dict[str, Any]:
+    return {
+        "region_code": region,
+        "service_type": "akta_kelahiran",
+        "applicant": {"nik": nik, "name": name},
+        "details": {"child_name": "Bayi", "birth_place": "Surabaya"},
+    }
+
+
+def nik(serial: int, *, province: str = "35") -> str:
+    """A valid NIK: region 35.78.01, born 12 May 1990, the given serial."""
+    return f"{province}7801120590{serial:04d}"
+
+
+def gate_settings(
+    infrastructure: Infrastructure, database_url: str, siak_url: str, **overrides: Any
+) -> GateSettings:
+    values: dict[str, Any] = {
+        "api_key": API_KEY,
+        "admin_token": ADMIN_TOKEN,
+        "data_key": "A" * 43,
+        "applicant_key_secret": "s" * 32,
+        "siak_base_url": siak_url,
+        "consumer_group": f"gate-{time.time_ns()}",
+        "canary_count": 1,
+        "initial_rate": 200.0,
+        "max_rate": 1000.0,
+        "ramp_interval_s": 0.2,
+        "kafka": {"bootstrap_servers": infrastructure.bootstrap_servers},
+        "database": {"url": database_url},
+        **overrides,
+    }
+    return GateSettings.model_validate(values)
+
+
+@pytest.fixture
+def siak() -> Iterator[SimulatedSiak]:
+    yield SimulatedSiak()
+
+
+@pytest.fixture
+async def siak_url(siak: SimulatedSiak) -> AsyncIterator[str]:
+    async with serving(create_simulator(siak)) as url:
+        yield url
+
+
+@pytest.fixture
+async def gate(
+    infrastructure: Infrastructure, database_url: str, siak: SimulatedSiak, siak_url: str
+) -> AsyncIterator[Gate]:
+    await ensure_topics(infrastructure.bootstrap_servers, topics.GATE_TOPICS)
+    settings = gate_settings(infrastructure, database_url, siak_url)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
+        yield Gate(url, http, siak, StatusFeed(infrastructure.bootstrap_servers), database_url)
