@@ -130,6 +130,9 @@ async def _start_consumers(settings: GateSettings, runtime: GateRuntime) -> Kafk
     broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
     statuses = runtime.intake.statuses
     subscribe_to_status(broker, group_id=settings.consumer_group, store=statuses)
-    subscribe_to_heartbeats(broker, group_id=settings.consumer_group, store=statuses)
+    # A group of its own, so joining one subscriber does not rebalance the other.
+    subscribe_to_heartbeats(
+        broker, group_id=f"{settings.consumer_group}.heartbeats", store=statuses
+    )
     await broker.start()
     return broker

@@ -67,6 +67,7 @@ class Gate:
     siak: SimulatedSiak
     status: StatusFeed
     database_url: str
+    siak_url: str
 
     async def submit(
         self, region: str, nik: str, *, key: str | None = None, name: str = "Warga Uji"
@@ -152,4 +153,5 @@ async def gate(
     await ensure_topics(infrastructure.bootstrap_servers, topics.GATE_TOPICS)
     settings = gate_settings(infrastructure, database_url, siak_url)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
-        yield Gate(url, http, siak, StatusFeed(infrastructure.bootstrap_servers), database_url)
+        feed = StatusFeed(infrastructure.bootstrap_servers)
+        yield Gate(url, http, siak, feed, database_url, siak_url)
