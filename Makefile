@@ -64,12 +64,18 @@ $(CURDIR)/$(TOOLS)/bin/uv:
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-# Java 17 and Maven run the Kafka broker; on a machine without them, Debian's packages bring them.
+# Java 17 and Maven run the Kafka broker, Chromium renders the status page in the browser
+# tests; on a machine without them, Debian's packages bring them.
+SYSTEM_PACKAGES := java:openjdk-17-jre-headless mvn:maven chromium:chromium
 system-deps:
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+	  command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless maven; \
+	    echo "installing$$missing from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else \
-	    echo "error: Java 17 and Apache Maven are needed for the local Kafka broker" >&2; exit 1; \
+	    echo "error: please install$$missing (needed by the local stack and the tests)" >&2; exit 1; \
 	  fi; \
 	fi

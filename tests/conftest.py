@@ -2,7 +2,8 @@
 
 Where `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL` are set, those are used and nothing is
 started. Otherwise a broker and a database server are started for the session under
-`.run/test/`, from a clean state, and stopped at the end. If either cannot start, every test
+`.run/test/<pid>/`, from a clean state, stopped and removed at the end (so suites run side by
+side do not share a broker's files). If either cannot start, every test
 that needs it fails with the reason.
 """
 
@@ -21,7 +22,7 @@ from deploy.local.processes import StartError
 from deploy.local.python_service import REPO_ROOT
 from deploy.local.stack import Stack, StackSettings
 
-TEST_STATE_DIR = REPO_ROOT / ".run" / "test"
+TEST_STATE_DIR = REPO_ROOT / ".run" / "test" / str(os.getpid())
 
 
 @dataclass(frozen=True)
@@ -59,3 +60,4 @@ def infrastructure() -> Iterator[Infrastructure]:
         yield Infrastructure(stack.bootstrap_servers, stack.database_url, TEST_STATE_DIR)
     finally:
         stack.down()
+        shutil.rmtree(TEST_STATE_DIR, ignore_errors=True)

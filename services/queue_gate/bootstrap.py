@@ -14,15 +14,18 @@ from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.outbox import OutboxRelay, Publish
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
-from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.adapters.postgres.region_status_store import (
+    PostgresRegionStatusStore,
+)
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import listening
 from services.queue_gate.adapters.sealing import PayloadSealer
 from services.queue_gate.adapters.siak_http import HttpSiakClient
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
-from services.queue_gate.entrypoints import admin_api, http_api, intake_api
+from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
 from services.queue_gate.entrypoints.errors import install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
@@ -30,8 +33,10 @@ from services.queue_gate.entrypoints.status_consumer import (
 )
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
+from shared.events import StatusChanged
 from shared.kafka_admin import ensure_topics
 from shared.topics import GATE_TOPICS
 
@@ -54,17 +59,21 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
             runtime = _assemble(settings, pool, http, clock)
             app.state.runtime = runtime
             broker = await _start_consumers(settings, runtime)
+            relay = OutboxRelay(database_url, _publisher(broker))
             supervisor = runtime.supervisor
             async with listening(database_url, supervisor.wake):
-                sweeping = asyncio.create_task(supervisor.run(), name="dispatch supervisor")
+                background = [
+                    asyncio.create_task(supervisor.run(), name="dispatch supervisor"),
+                    asyncio.create_task(relay.run(), name="outbox relay"),
+                ]
                 runtime.ready = True
                 try:
                     yield
                 finally:
                     runtime.ready = False
-                    sweeping.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await sweeping
+                    for task in background:
+                        task.cancel()
+                    await asyncio.gather(*background, return_exceptions=True)
                     await broker.stop()
 
     app = FastAPI(
@@ -73,7 +82,7 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (intake_api, http_api, admin_api):
+    for module in (intake_api, http_api, admin_api, status_page):
         app.include_router(module.router)
     return app
 
@@ -125,11 +134,32 @@ def _assemble(
     )
 
 
+def _publisher(broker: KafkaBroker) -> Publish:
+    async def publish(
+        topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> None:
+        await broker.publish(
+            value, topic=topic, key=key, headers={k: v.decode() for k, v in headers}
+        )
+
+    return publish
+
+
 async def _start_consumers(settings: GateSettings, runtime: GateRuntime) -> KafkaBroker:
     await ensure_topics(settings.kafka.bootstrap_servers, GATE_TOPICS)
     broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
     statuses = runtime.intake.statuses
-    subscribe_to_status(broker, group_id=settings.consumer_group, store=statuses)
+
+    async def apply_change(change: StatusChanged) -> bool:
+        return await record_status_change(
+            change,
+            store=statuses,
+            controls=runtime.intake.controls,
+            policy=runtime.intake.policy,
+            now=runtime.clock(),
+        )
+
+    subscribe_to_status(broker, group_id=settings.consumer_group, apply_change=apply_change)
     # A group of its own, so joining one subscriber does not rebalance the other.
     subscribe_to_heartbeats(
         broker, group_id=f"{settings.consumer_group}.heartbeats", store=statuses

@@ -8,21 +8,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.replay_pacing import PacingConfig, ReplayPacer
 from services.queue_gate.domain.retry_backoff import retry_delay
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
 from services.queue_gate.ports import (
     Delivered,
+    GateAnnouncer,
     Lease,
     Refused,
     RegionControlStore,
     RegionStatusStore,
     Sealer,
+    SiakAnswer,
     SiakClient,
     StoredSubmission,
     SubmissionStore,
 )
+from shared.events.gate import GateStateChanged
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ class DispatchDeps:
     policy: GatePolicy
     pacing: PacingConfig
     clock: Callable[[], datetime]
+    announcer: GateAnnouncer | None = None
     idle_timeout: timedelta = timedelta(seconds=30)
 
 
@@ -113,9 +118,16 @@ class RegionDispatcher:
         payload = deps.sealer.unseal(head.sealed_payload, ticket_id=head.ticket_id)
         answer = await deps.siak.submit(self.region_code, head.ticket_id, payload)
         now = deps.clock()
+        was_recovering = self.pacer.state is GateState.RECOVERING
+        await self._record(head, answer, now)
+        if was_recovering and self.pacer.state is GateState.OPEN:
+            await self._announce_open(now)
+
+    async def _record(self, head: StoredSubmission, answer: SiakAnswer, now: datetime) -> None:
+        move = self.deps.submissions.move
         if isinstance(answer, Delivered):
             self.pacer.on_siak_answered(now)
-            await deps.submissions.move(
+            await move(
                 head.ticket_id,
                 to=SubmissionState.DELIVERED,
                 expected=SubmissionState.DISPATCHING,
@@ -124,7 +136,7 @@ class RegionDispatcher:
         elif isinstance(answer, Refused):
             self.pacer.on_siak_answered(now)
             log.warning("SIAK refused ticket %s: parked (%s)", head.ticket_id, answer.reason)
-            await deps.submissions.move(
+            await move(
                 head.ticket_id,
                 to=SubmissionState.PARKED,
                 expected=SubmissionState.DISPATCHING,
@@ -139,10 +151,32 @@ class RegionDispatcher:
                 answer.reason,
                 delay.total_seconds(),
             )
-            await deps.submissions.move(
+            # Back in line at the head it had: `seq` is unchanged, nothing overtakes it.
+            await move(
                 head.ticket_id,
                 to=SubmissionState.QUEUED,
                 expected=SubmissionState.DISPATCHING,
                 next_attempt_at=now + delay,
                 last_error=answer.reason,
             )
+
+    async def _announce_open(self, now: datetime) -> None:
+        if self.deps.announcer is None:
+            return
+        gate = await read_region_gate(
+            self.region_code,
+            statuses=self.deps.statuses,
+            controls=self.deps.controls,
+            policy=self.deps.policy,
+            now=now,
+        )
+        await self.deps.announcer.announce(
+            GateStateChanged(
+                region_code=self.region_code,
+                gate_state="open",
+                previous_gate_state="recovering",
+                siak_status=gate.status,
+                reason="replay_at_full_rate",
+                at=now,
+            )
+        )

@@ -10,6 +10,7 @@ from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.ticket import SubmissionState
 from shared.events import StatusChanged
+from shared.events.gate import GateStateChanged
 
 
 class RegionStatusStore(Protocol):
@@ -17,9 +18,12 @@ class RegionStatusStore(Protocol):
 
     async def all(self) -> list[RegionStatus]: ...
 
-    async def apply(self, change: StatusChanged) -> bool:
+    async def apply(
+        self, change: StatusChanged, *, announce: GateStateChanged | None = None
+    ) -> bool:
         """Store the change if it supersedes what is stored; True when it did.
 
+        `announce` is published with it, in the same transaction, when it is applied.
         Returns only once the change is committed.
         """
 
@@ -153,3 +157,8 @@ class Lease(Protocol):
 class DispatchLeases(Protocol):
     async def try_hold(self, region_code: str) -> Lease | None:
         """The region's dispatch lease if no other dispatcher holds it, on any replica."""
+
+
+class GateAnnouncer(Protocol):
+    async def announce(self, event: GateStateChanged) -> None:
+        """Publish a gate's change to subscribers (durably: through the outbox)."""

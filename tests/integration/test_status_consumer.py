@@ -7,14 +7,18 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 from faststream.kafka import KafkaBroker
 
+from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.handlers.status_updates import record_status_change
 from shared import topics
 from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
@@ -40,7 +44,19 @@ def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
 async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> AsyncIterator[None]:
     await ensure_topics(bootstrap, topics.GATE_TOPICS)
     broker = KafkaBroker(bootstrap)
-    subscribe_to_status(broker, group_id=f"test-gate-{uuid.uuid4()}", store=store)
+    controls = PostgresRegionControlStore(store.pool)
+    policy = GatePolicy(
+        stale_after=timedelta(minutes=5),
+        degraded_is_open=True,
+        default_intake_mode=IntakeMode.DEFER,
+    )
+
+    async def apply_change(change: StatusChanged) -> bool:
+        return await record_status_change(
+            change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
+        )
+
+    subscribe_to_status(broker, group_id=f"test-gate-{uuid.uuid4()}", apply_change=apply_change)
     await broker.start()
     try:
         yield

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.ports import RegionStatusStore
 from shared import topics
 from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, decode_event
@@ -16,7 +16,12 @@ from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, de
 log = logging.getLogger(__name__)
 
 
-def subscribe_to_status(broker: KafkaBroker, *, group_id: str, store: RegionStatusStore) -> None:
+ApplyStatusChange = Callable[[StatusChanged], Awaitable[bool]]
+
+
+def subscribe_to_status(
+    broker: KafkaBroker, *, group_id: str, apply_change: ApplyStatusChange
+) -> None:
     # NACK_ON_ERROR: a failure (database down) seeks back to the record, so nothing is skipped.
     @broker.subscriber(
         topics.SIAK_STATUS,
@@ -32,7 +37,7 @@ def subscribe_to_status(broker: KafkaBroker, *, group_id: str, store: RegionStat
         except InvalidEventError as error:
             await dead_letter(broker, message, reason=error.reason)
             return
-        await record_status_change(event.data, store=store)
+        await apply_change(event.data)
 
 
 def subscribe_to_heartbeats(

@@ -6,9 +6,11 @@ from datetime import datetime
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.outbox import write_event
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from services.queue_gate.domain.region_status import RegionStatus
 from shared.events import SiakStatus, StatusChanged
+from shared.events.gate import GateStateChanged
 
 _APPLY = """
 INSERT INTO region_status (region_code, status, seq, since, reason, expected_return_at)
@@ -47,7 +49,9 @@ class PostgresRegionStatusStore:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM region_status ORDER BY region_code")
         return [_to_status(row) for row in rows]
 
-    async def apply(self, change: StatusChanged) -> bool:
+    async def apply(
+        self, change: StatusChanged, *, announce: GateStateChanged | None = None
+    ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
             result = await connection.execute(
                 _APPLY,
@@ -63,6 +67,8 @@ class PostgresRegionStatusStore:
                 await connection.execute(
                     "SELECT pg_notify($1, $2)", WAKE_CHANNEL, change.region_code
                 )
+                if announce is not None:
+                    await write_event(connection, announce, key=change.region_code)
         return applied
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
@@ -82,3 +88,12 @@ def _to_status(row: asyncpg.Record) -> RegionStatus:
         reason=row["reason"],
         expected_return_at=row["expected_return_at"],
     )
+
+
+class PostgresGateAnnouncer:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def announce(self, event: GateStateChanged) -> None:
+        async with self.pool.acquire() as connection:
+            await write_event(connection, event, key=event.region_code)

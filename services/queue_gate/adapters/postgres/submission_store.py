@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.outbox import write_event
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.ports import (
@@ -13,6 +15,7 @@ from services.queue_gate.ports import (
     NewSubmission,
     StoredSubmission,
 )
+from shared.events.gate import SubmissionStateChanged
 
 _WAITING = "('queued', 'deferred', 'dispatching')"
 _COLUMNS = """seq, ticket_id, region_code, service_type, applicant_key, body_fingerprint, state,
@@ -53,7 +56,7 @@ UPDATE submission
        delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,
        updated_at = now()
  WHERE ticket_id = $1 AND ($3::text IS NULL OR state = $3)
-RETURNING region_code
+RETURNING region_code, service_type, parked_reason, updated_at
 """
 
 
@@ -87,11 +90,18 @@ class PostgresSubmissionStore:
                 submission.sealed_payload,
                 submission.state.value,
             )
-            await connection.execute(
-                "SELECT pg_notify($1, $2)", WAKE_CHANNEL, submission.region_code
+            assert row is not None
+            stored = _to_submission(row)
+            await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, stored.region_code)
+            await _announce(
+                connection,
+                stored.region_code,
+                ticket_id=stored.ticket_id,
+                service_type=stored.service_type,
+                state=stored.state.value,
+                at=stored.updated_at,
             )
-        assert row is not None
-        return _to_submission(row)
+        return stored
 
     async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
         row = await self.pool.fetchrow(
@@ -137,7 +147,7 @@ class PostgresSubmissionStore:
         last_error: str | None = None,
     ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            region = await connection.fetchval(
+            moved = await connection.fetchrow(
                 _MOVE,
                 ticket_id,
                 to.value,
@@ -147,17 +157,41 @@ class PostgresSubmissionStore:
                 next_attempt_at,
                 last_error,
             )
-            if region is not None and to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
+            if moved is None:
+                return False
+            region = moved["region_code"]
+            if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
                 await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, region)
-        return region is not None
+            if to in _ANNOUNCED or expected is SubmissionState.PARKED:
+                await _announce(
+                    connection,
+                    region,
+                    ticket_id=ticket_id,
+                    service_type=moved["service_type"],
+                    state=to.value,
+                    at=moved["updated_at"],
+                    parked_reason=moved["parked_reason"],
+                )
+        return True
 
     async def defer_queued(self, region_code: str) -> int:
-        result = await self.pool.execute(
-            "UPDATE submission SET state = 'deferred', updated_at = now() "
-            "WHERE region_code = $1 AND state = 'queued'",
-            region_code,
-        )
-        return int(result.split()[-1])
+        async with self.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                "UPDATE submission SET state = 'deferred', updated_at = now() "
+                "WHERE region_code = $1 AND state = 'queued' "
+                "RETURNING ticket_id, service_type, updated_at",
+                region_code,
+            )
+            for row in rows:
+                await _announce(
+                    connection,
+                    region_code,
+                    ticket_id=row["ticket_id"],
+                    service_type=row["service_type"],
+                    state="deferred",
+                    at=row["updated_at"],
+                )
+        return len(rows)
 
     async def parked(self, region_code: str | None) -> list[StoredSubmission]:
         rows = await self.pool.fetch(
@@ -172,6 +206,23 @@ class PostgresSubmissionStore:
             f"SELECT DISTINCT region_code FROM submission WHERE state IN {_WAITING}"
         )
         return [row["region_code"] for row in rows]
+
+
+# Moves subscribers care about (and an operator's retry of a parked one); `dispatching` and
+# the way back into line after a transient failure are the gate's own business.
+_ANNOUNCED = frozenset(
+    {SubmissionState.DELIVERED, SubmissionState.PARKED, SubmissionState.CANCELLED}
+)
+
+
+async def _announce(
+    connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record],
+    region_code: str,
+    **fields: Any,
+) -> None:
+    await write_event(
+        connection, SubmissionStateChanged(region_code=region_code, **fields), key=region_code
+    )
 
 
 def _to_submission(row: asyncpg.Record) -> StoredSubmission:

@@ -1,0 +1,85 @@
+"""The transactional outbox: events stored with their change, then relayed to Kafka in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from shared import topics
+from shared.events import CloudEvent, encode_event, new_event
+from shared.events.envelope import EventData
+
+EVENT_SOURCE = "/siak-gate/queue-gate"
+_RELAY_LOCK = 0x5141_4F42
+log = logging.getLogger(__name__)
+
+Publish = Callable[[str, bytes, bytes, list[tuple[str, bytes]]], Awaitable[None]]
+
+
+async def write_event(
+    connection: asyncpg.Connection[Any] | Any, data: EventData, *, key: str
+) -> None:
+    """Store `data` as a gate event inside the caller's transaction."""
+    event: CloudEvent[Any] = new_event(data, source=EVENT_SOURCE, subject=key)
+    record = encode_event(event)
+    await connection.execute(
+        "INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)",
+        topics.GATE_EVENTS,
+        record.key,
+        record.value,
+    )
+
+
+class OutboxRelay:
+    """Publishes stored events oldest first; only one replica relays at a time."""
+
+    def __init__(
+        self, database_url: str, publish: Publish, *, batch: int = 500, idle_interval_s: float = 0.5
+    ) -> None:
+        self.database_url = database_url
+        self.publish = publish
+        self.batch = batch
+        self.idle_interval_s = idle_interval_s
+        self.published = 0
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self._relay_while_leader()
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("outbox relay interrupted: %s", error)
+            await asyncio.sleep(self.idle_interval_s * 4)
+
+    async def _relay_while_leader(self) -> None:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                return
+            while True:
+                if await self.relay_batch(connection) == 0:
+                    await asyncio.sleep(self.idle_interval_s)
+        finally:
+            await connection.close()
+
+    async def relay_batch(self, connection: asyncpg.Connection[Any] | Any) -> int:
+        rows = await connection.fetch(
+            "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1", self.batch
+        )
+        for row in rows:
+            await self.publish(
+                row["topic"],
+                row["key"],
+                row["value"],
+                [("content-type", b"application/cloudevents+json")],
+            )
+        if rows:
+            # Exactly the rows sent: one with a lower id may have committed since the read.
+            await connection.execute(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+            )
+            self.published += len(rows)
+        return len(rows)

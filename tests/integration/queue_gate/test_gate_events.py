@@ -1,0 +1,55 @@
+"""`queue-gate.events.v1`: what subscribers learn of gates and submissions, no personal data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from shared import topics
+from shared.events import CLOUDEVENTS_CONTENT_TYPE, SiakStatus
+from tests.integration.queue_gate.conftest import Gate, nik, take_regions
+from tests.support.kafka import TopicReader
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_gate_turns_and_submission_moves_are_published_without_personal_data(
+    gate: Gate,
+) -> None:
+    [region] = take_regions(1)
+    async with TopicReader(gate.status.bootstrap_servers, topics.GATE_EVENTS) as reader:
+        await gate.status.set(region, SiakStatus.UP)
+        await gate.status.set(region, SiakStatus.DOWN, reason="http_503")
+
+        async def closed() -> bool:
+            view = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
+            return bool(view["gate_state"] == "closed")
+
+        await eventually(closed, what="gate closed")
+        accepted = await gate.submit(region, nik(301), name="Andi Wijaya")
+        ticket = accepted.json()["ticket_id"]
+        await gate.status.set(region, SiakStatus.UP)
+
+        async def region_events() -> list[dict[str, Any]] | None:
+            mine = [
+                json.loads(record.value)
+                for record in await reader.poll()
+                if record.key == region.encode()
+            ]
+            delivered = any(e["data"].get("state") == "delivered" for e in mine)
+            return mine if delivered else None
+
+        events = await eventually(region_events, what="the ticket's delivery published")
+    gate_turns = [e["data"]["gate_state"] for e in events if "gate_state" in e["data"]]
+    ticket_moves = [e["data"]["state"] for e in events if e["data"].get("ticket_id") == ticket]
+    assert gate_turns[:3] == ["recovering", "closed", "recovering"]
+    assert ticket_moves == ["deferred", "delivered"]
+    raw = json.dumps(events)
+    assert nik(301) not in raw and "Andi" not in raw
+    assert all(e["specversion"] == "1.0" for e in events)
+    assert {r.headers.get("content-type") for r in reader.records if r.key == region.encode()} == {
+        CLOUDEVENTS_CONTENT_TYPE.encode()
+    }
