@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
@@ -34,6 +34,7 @@ from services.queue_gate.entrypoints.status_consumer import (
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.retention import purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.events import StatusChanged
@@ -65,6 +66,14 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
                 background = [
                     asyncio.create_task(supervisor.run(), name="dispatch supervisor"),
                     asyncio.create_task(relay.run(), name="outbox relay"),
+                    asyncio.create_task(
+                        purge_periodically(
+                            runtime.intake.submissions,
+                            retention=timedelta(days=settings.retention_days),
+                            clock=clock,
+                        ),
+                        name="retention",
+                    ),
                 ]
                 runtime.ready = True
                 try:

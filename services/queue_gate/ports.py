@@ -114,6 +114,9 @@ class SubmissionStore(Protocol):
 
     async def regions_with_waiting(self) -> list[str]: ...
 
+    async def purge_personal_data(self, *, finished_before: datetime) -> int:
+        """Drop the sealed personal data of submissions delivered or cancelled before then."""
+
 
 class RegionControlStore(Protocol):
     async def get(self, region_code: str) -> RegionControl: ...

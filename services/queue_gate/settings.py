@@ -39,6 +39,9 @@ class GateSettings(BaseSettings):
     admin_token: SecretStr = Field(min_length=1)
     data_key: SecretStr = Field(description="base64url of 32 random bytes sealing personal data")
     applicant_key_secret: SecretStr = Field(min_length=_MIN_SECRET_BYTES)
+    retention_days: float = Field(
+        default=30.0, gt=0, description="personal data kept after delivery or cancellation"
+    )
     migrate_on_start: bool = True
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)

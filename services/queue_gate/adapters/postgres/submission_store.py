@@ -201,6 +201,16 @@ class PostgresSubmissionStore:
         )
         return [_to_submission(row) for row in rows]
 
+    async def purge_personal_data(self, *, finished_before: datetime) -> int:
+        # The fingerprint is a hash of the body, NIK included: it goes with the data.
+        result = await self.pool.execute(
+            "UPDATE submission SET sealed_payload = NULL, body_fingerprint = 'purged', "
+            "purged_at = now() WHERE state IN ('delivered', 'cancelled') "
+            "AND sealed_payload IS NOT NULL AND updated_at < $1",
+            finished_before,
+        )
+        return int(result.split()[-1])
+
     async def regions_with_waiting(self) -> list[str]:
         rows = await self.pool.fetch(
             f"SELECT DISTINCT region_code FROM submission WHERE state IN {_WAITING}"

@@ -1,0 +1,54 @@
+"""Personal data is deleted after delivery plus the retention period; the ticket stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
+from services.queue_gate.retention import purge_expired
+from shared.events import SiakStatus
+from tests.integration.queue_gate.conftest import Gate, nik, take_regions
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+async def test_delivered_submissions_lose_their_personal_data_after_retention(
+    gate: Gate, pool: asyncpg.Pool
+) -> None:
+    [region] = take_regions(1)
+    await gate.status.set(region, SiakStatus.DOWN)
+    delivered = (await gate.submit(region, nik(401))).json()["ticket_id"]
+    await gate.status.set(region, SiakStatus.UP)
+
+    async def is_delivered() -> bool:
+        return bool((await gate.ticket(delivered))["state"] == "delivered")
+
+    await eventually(is_delivered, what="delivered")
+    await gate.status.set(region, SiakStatus.DOWN)
+
+    async def closed() -> bool:
+        view = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
+        return bool(view["gate_state"] == "closed")
+
+    await eventually(closed, what="gate closed")
+    waiting = (await gate.submit(region, nik(402))).json()["ticket_id"]
+    store = PostgresSubmissionStore(pool)
+
+    assert await purge_expired(store, retention=timedelta(days=30), now=datetime.now(UTC)) == 0
+    later = datetime.now(UTC) + timedelta(days=31)
+    assert await purge_expired(store, retention=timedelta(days=30), now=later) == 1
+
+    rows = {
+        row["ticket_id"]: row
+        for row in await pool.fetch(
+            "SELECT ticket_id, sealed_payload, body_fingerprint FROM submission"
+        )
+    }
+    assert rows[delivered]["sealed_payload"] is None
+    assert rows[delivered]["body_fingerprint"] == "purged"
+    assert rows[waiting]["sealed_payload"] is not None  # not delivered: still needed
+    assert (await gate.ticket(delivered))["state"] == "delivered"
