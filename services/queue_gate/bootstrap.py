@@ -21,6 +21,7 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import listening
+from services.queue_gate.adapters.prometheus_metrics import InstrumentedSiakClient
 from services.queue_gate.adapters.sealing import PayloadSealer
 from services.queue_gate.adapters.siak_http import HttpSiakClient
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
@@ -125,8 +126,8 @@ def _assemble(
         submissions=submissions,
         statuses=statuses,
         controls=controls,
-        siak=HttpSiakClient(
-            http, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s
+        siak=InstrumentedSiakClient(
+            HttpSiakClient(http, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s)
         ),
         sealer=sealer,
         policy=policy,

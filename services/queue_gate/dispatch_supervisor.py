@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from services.queue_gate.adapters.prometheus_metrics import ACTIVE_DISPATCHERS
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.ports import DispatchLeases
 
@@ -68,10 +69,12 @@ class DispatchSupervisor:
             return
         dispatcher = RegionDispatcher(region_code, self.deps, lease)
         self.active[region_code] = dispatcher
+        ACTIVE_DISPATCHERS.inc()
         try:
             await dispatcher.run()
         except Exception:
             log.exception("dispatching region %s failed; the sweep will restart it", region_code)
         finally:
+            ACTIVE_DISPATCHERS.dec()
             del self.active[region_code]
             await lease.release()

@@ -10,6 +10,11 @@ from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
+from services.queue_gate.adapters.prometheus_metrics import (
+    INTAKE_REFUSED,
+    INTAKE_SECONDS,
+    SUBMISSIONS_ACCEPTED,
+)
 from services.queue_gate.domain.idempotency import (
     IdempotencyConflictError,
     InvalidIdempotencyKeyError,
@@ -30,6 +35,7 @@ from services.queue_gate.handlers.intake import (
 )
 from services.queue_gate.handlers.tickets import estimate_for
 from services.queue_gate.ports import StoredSubmission
+from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix="/v1/submissions", tags=["intake"])
 
@@ -66,6 +72,16 @@ async def submit(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
 ) -> TicketView | JSONResponse:
     """Accept a submission; answered only once it is committed in PostgreSQL."""
+    with INTAKE_SECONDS.time():
+        response = await _submit(request, runtime, idempotency_key)
+    if isinstance(response, JSONResponse):
+        INTAKE_REFUSED.labels(_refusal(response)).inc()
+    return response
+
+
+async def _submit(
+    request: Request, runtime: GateRuntime, idempotency_key: str
+) -> TicketView | JSONResponse:
     try:
         key = validate_idempotency_key(idempotency_key)
     except InvalidIdempotencyKeyError as error:
@@ -96,7 +112,20 @@ async def submit(
                 "en": f"The queue of region {error.region_code} is full; try again later.",
             },
         )
+    if not acceptance.replayed:
+        SUBMISSIONS_ACCEPTED.labels(
+            acceptance.submission.region_code, acceptance.submission.state.value
+        ).inc()
     return await _ticket_view(runtime, acceptance.submission)
+
+
+def _refusal(response: JSONResponse) -> str:
+    return {
+        409: "idempotency_conflict",
+        422: "invalid",
+        429: "backlog_full",
+        503: "region_rejecting",
+    }.get(response.status_code, "other")
 
 
 @router.get("/{ticket_id}")

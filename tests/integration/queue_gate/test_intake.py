@@ -130,3 +130,14 @@ async def test_ticket_never_shows_personal_data(gate: Gate) -> None:
     assert nik(7) not in str(ticket) and "Siti" not in str(ticket)
     unknown = await gate.http.get(f"{gate.url}/v1/submissions/tkt_AAAAAAAAAAAAAAAAAAAAAA")
     assert unknown.status_code == 404
+
+
+async def test_metrics_count_accepted_and_refused_submissions(gate: Gate) -> None:
+    [region] = take_regions(1)
+    assert (await gate.submit(region, nik(8))).status_code == 202
+    metrics = (await gate.http.get(f"{gate.url}/metrics")).text
+    assert (
+        f'queue_gate_submissions_accepted_total{{region="{region}",state="deferred"}} 1.0'
+        in metrics
+    )
+    assert "queue_gate_intake_seconds_count" in metrics
