@@ -31,6 +31,8 @@ class DispatchSupervisor:
         self.sweep_interval = sweep_interval
         self.active: dict[str, RegionDispatcher] = {}
         self._starting: set[str] = set()
+        self._pending: dict[str, None] = {}
+        """Regions woken while every slot was busy, oldest first."""
         self._tasks: set[asyncio.Task[None]] = set()
 
     def wake(self, region_code: str) -> None:
@@ -38,9 +40,12 @@ class DispatchSupervisor:
         if dispatcher is not None:
             dispatcher.wake()
             return
-        busy = len(self.active) + len(self._starting)
-        if region_code in self._starting or busy >= self.max_active_regions:
+        if region_code in self._starting:
             return
+        if len(self.active) + len(self._starting) >= self.max_active_regions:
+            self._pending.setdefault(region_code)  # a repeated wake keeps its place in line
+            return
+        self._pending.pop(region_code, None)
         self._starting.add(region_code)
         task = asyncio.create_task(self._dispatch(region_code), name=f"dispatch {region_code}")
         self._tasks.add(task)
@@ -56,6 +61,7 @@ class DispatchSupervisor:
                     log.exception("sweeping for waiting submissions failed")
                 await asyncio.sleep(self.sweep_interval.total_seconds())
         finally:
+            self._pending.clear()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -66,6 +72,7 @@ class DispatchSupervisor:
         finally:
             self._starting.discard(region_code)
         if lease is None:
+            self._start_pending()
             return
         dispatcher = RegionDispatcher(region_code, self.deps, lease)
         self.active[region_code] = dispatcher
@@ -78,3 +85,10 @@ class DispatchSupervisor:
             ACTIVE_DISPATCHERS.dec()
             del self.active[region_code]
             await lease.release()
+            self._start_pending()
+
+    def _start_pending(self) -> None:
+        while self._pending and len(self.active) + len(self._starting) < self.max_active_regions:
+            region_code = next(iter(self._pending))
+            del self._pending[region_code]
+            self.wake(region_code)

@@ -54,14 +54,28 @@ class RegionDispatcher:
         self.lease = lease
         self.pacer = ReplayPacer(deps.pacing, now=deps.clock())
         self.woken = asyncio.Event()
+        self.blocked = False
+        """The last step found the gate closed or the replay paused."""
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        idle_since: float | None = None
         while self.lease.is_held():
             self.woken.clear()
             wait = await self.step()
-            woken = await self._sleep(wait if wait is not None else self.deps.idle_timeout)
-            if wait is None and not woken:
+            if wait is not None:
+                idle_since = None
+                await self._sleep(wait)
+                continue
+            # A closed or paused gate holds no slot: what reopens it wakes the supervisor.
+            if self.blocked and not self.woken.is_set():
                 return
+            # Idle time counts from the last send: the sweep's nudges must not prolong it.
+            idle_since = loop.time() if idle_since is None else idle_since
+            left = self.deps.idle_timeout.total_seconds() - (loop.time() - idle_since)
+            if left <= 0:
+                return
+            await self._sleep(timedelta(seconds=left))
 
     def wake(self) -> None:
         self.woken.set()
@@ -101,6 +115,7 @@ class RegionDispatcher:
         return timedelta(0)
 
     async def _pace(self, gate: RegionGate, now: datetime) -> bool:
+        self.blocked = not gate.lets_through or gate.control.replay_paused
         if not gate.lets_through:
             self.pacer.on_region_down(now)
             await self.deps.submissions.defer_queued(self.region_code)
@@ -114,14 +129,28 @@ class RegionDispatcher:
     async def _deliver(self, head: StoredSubmission) -> None:
         deps = self.deps
         await deps.submissions.move(head.ticket_id, to=SubmissionState.DISPATCHING)
-        assert head.sealed_payload is not None, "a waiting submission keeps its payload"
-        payload = deps.sealer.unseal(head.sealed_payload, ticket_id=head.ticket_id)
+        payload = self._unsealed(head)
+        if payload is None:
+            # Unreadable (a lost data key): park it so the rest of the line goes on.
+            await deps.submissions.move(
+                head.ticket_id, to=SubmissionState.PARKED, parked_reason="payload_unreadable"
+            )
+            return
         answer = await deps.siak.submit(self.region_code, head.ticket_id, payload)
         now = deps.clock()
         was_recovering = self.pacer.state is GateState.RECOVERING
         await self._record(head, answer, now)
         if was_recovering and self.pacer.state is GateState.OPEN:
             await self._announce_open(now)
+
+    def _unsealed(self, head: StoredSubmission) -> bytes | None:
+        if head.sealed_payload is None:
+            return None
+        try:
+            return self.deps.sealer.unseal(head.sealed_payload, ticket_id=head.ticket_id)
+        except Exception:
+            log.exception("the personal data of ticket %s cannot be unsealed", head.ticket_id)
+            return None
 
     async def _record(self, head: StoredSubmission, answer: SiakAnswer, now: datetime) -> None:
         move = self.deps.submissions.move

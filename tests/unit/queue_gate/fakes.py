@@ -1,0 +1,419 @@
+"""In-memory fakes of the gate's ports, for unit tests of its handlers and dispatchers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.region_status import RegionStatus, supersedes
+from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.ports import (
+    Delivered,
+    DuplicateIdempotencyKeyError,
+    NewSubmission,
+    SiakAnswer,
+    StoredSubmission,
+)
+from shared.events import SiakStatus, StatusChanged
+from shared.events.gate import GateStateChanged
+
+START = datetime(2021, 10, 19, 8, 0, tzinfo=UTC)
+_S = SubmissionState
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> None:
+        self.now += by
+
+
+class Progress:
+    """Lets a test await a fake having been used enough, without sleeping."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+
+    def mark(self) -> None:
+        self._changed.set()
+
+    async def until(self, done: Callable[[], bool], *, what: str, within: float = 1.0) -> None:
+        async def waiting() -> None:
+            while not done():
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(waiting(), within)
+        except TimeoutError:
+            raise AssertionError(f"still waiting after {within} s for {what}") from None
+
+
+def status_change(
+    region_code: str, status: SiakStatus, *, seq: int, **fields: object
+) -> StatusChanged:
+    known = {"region_code": region_code, "status": status, "seq": seq, "since": START}
+    return StatusChanged.model_validate({"previous_status": None, **known, **fields})
+
+
+class FakeRegionStatusStore:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._statuses: dict[str, RegionStatus] = {}
+        self._applied_at: dict[str, datetime] = {}
+        self._heartbeats: dict[str, tuple[datetime, datetime]] = {}
+        self.announced: list[GateStateChanged] = []
+
+    async def get(self, region_code: str) -> RegionStatus | None:
+        return self._statuses.get(region_code)
+
+    async def all(self) -> list[RegionStatus]:
+        return [self._statuses[code] for code in sorted(self._statuses)]
+
+    async def apply(
+        self, change: StatusChanged, *, announce: GateStateChanged | None = None
+    ) -> bool:
+        if not supersedes(change, self._statuses.get(change.region_code)):
+            return False
+        self._statuses[change.region_code] = RegionStatus.from_event(change)
+        self._applied_at[change.region_code] = self._clock()
+        if announce is not None:
+            self.announced.append(announce)
+        return True
+
+    async def last_heard_at(self, region_code: str) -> datetime | None:
+        heard = [received for _, received in self._heartbeats.values()]
+        if region_code in self._applied_at:
+            heard.append(self._applied_at[region_code])
+        return max(heard, default=None)
+
+    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
+        previous = self._heartbeats.get(monitor_id)
+        if previous is None or previous[0] <= emitted_at:
+            self._heartbeats[monitor_id] = (emitted_at, self._clock())
+
+
+class FakeRegionControlStore:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._controls: dict[str, RegionControl] = {}
+
+    async def get(self, region_code: str) -> RegionControl:
+        return self._controls.get(region_code, RegionControl())
+
+    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+        changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())
+        self._controls[region_code] = changed
+
+
+class FakeSubmissionStore:
+    """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._rows: dict[str, StoredSubmission] = {}
+        self._tickets_by_key: dict[str, str] = {}
+        self._sequence = itertools.count(1)
+        self.last_errors: dict[str, str | None] = {}
+
+    def stored(self, ticket_id: str) -> StoredSubmission:
+        return self._rows[ticket_id]
+
+    async def add(self, submission: NewSubmission) -> StoredSubmission:
+        if submission.idempotency_key in self._tickets_by_key:
+            raise DuplicateIdempotencyKeyError()
+        now = self._clock()
+        stored = StoredSubmission(
+            seq=next(self._sequence),
+            ticket_id=submission.ticket_id,
+            region_code=submission.region_code,
+            service_type=submission.service_type,
+            applicant_key=submission.applicant_key,
+            body_fingerprint=submission.body_fingerprint,
+            state=submission.state,
+            attempts=0,
+            accepted_at=now,
+            updated_at=now,
+            delivered_at=None,
+            next_attempt_at=None,
+            parked_reason=None,
+            sealed_payload=submission.sealed_payload,
+        )
+        self._rows[stored.ticket_id] = stored
+        self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
+        return stored
+
+    async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
+        ticket_id = self._tickets_by_key.get(key)
+        return None if ticket_id is None else self._rows[ticket_id]
+
+    async def by_ticket(self, ticket_id: str) -> StoredSubmission | None:
+        return self._rows.get(ticket_id)
+
+    async def waiting_ahead(self, submission: StoredSubmission) -> int | None:
+        held = self._parked_applicants(submission.region_code)
+        if submission.state not in WAITING_STATES or submission.applicant_key in held:
+            return None
+        line = self._line(submission.region_code)
+        return sum(1 for s in line if s.seq < submission.seq and s.applicant_key not in held)
+
+    async def backlog(self, region_code: str) -> int:
+        return len(self._line(region_code))
+
+    async def next_in_line(self, region_code: str) -> StoredSubmission | None:
+        held = self._parked_applicants(region_code)
+        return next((s for s in self._line(region_code) if s.applicant_key not in held), None)
+
+    async def move(
+        self,
+        ticket_id: str,
+        *,
+        to: SubmissionState,
+        expected: SubmissionState | None = None,
+        parked_reason: str | None = None,
+        siak_reference: str | None = None,
+        next_attempt_at: datetime | None = None,
+        last_error: str | None = None,
+    ) -> bool:
+        current = self._rows.get(ticket_id)
+        if current is None or expected not in (None, current.state):
+            return False
+        now = self._clock()
+        self._rows[ticket_id] = dataclasses.replace(
+            current,
+            state=to,
+            attempts=current.attempts + (to is _S.DISPATCHING),
+            parked_reason=parked_reason if to is _S.PARKED else current.parked_reason,
+            next_attempt_at=next_attempt_at,
+            delivered_at=now if to is _S.DELIVERED else current.delivered_at,
+            updated_at=now,
+        )
+        self.last_errors[ticket_id] = last_error
+        return True
+
+    async def defer_queued(self, region_code: str) -> int:
+        queued = [s for s in self._line(region_code) if s.state is _S.QUEUED]
+        for s in queued:
+            self._rows[s.ticket_id] = dataclasses.replace(
+                s, state=_S.DEFERRED, updated_at=self._clock()
+            )
+        return len(queued)
+
+    async def parked(self, region_code: str | None) -> list[StoredSubmission]:
+        in_region = (s for s in self._in_order() if region_code in (None, s.region_code))
+        return [s for s in in_region if s.state is _S.PARKED]
+
+    async def purge_personal_data(self, *, finished_before: datetime) -> int:
+        finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))
+        due = [s for s in finished if s.sealed_payload and s.updated_at < finished_before]
+        for s in due:
+            purged = dataclasses.replace(s, sealed_payload=None, body_fingerprint="purged")
+            self._rows[s.ticket_id] = purged
+        return len(due)
+
+    async def regions_with_waiting(self) -> list[str]:
+        waiting = (s for s in self._in_order() if s.state in WAITING_STATES)
+        return list(dict.fromkeys(s.region_code for s in waiting))
+
+    def _in_order(self) -> list[StoredSubmission]:
+        return sorted(self._rows.values(), key=lambda s: s.seq)
+
+    def _line(self, region_code: str) -> list[StoredSubmission]:
+        in_region = (s for s in self._in_order() if s.region_code == region_code)
+        return [s for s in in_region if s.state in WAITING_STATES]
+
+    def _parked_applicants(self, region_code: str) -> set[str]:
+        in_region = (s for s in self._rows.values() if s.region_code == region_code)
+        return {s.applicant_key for s in in_region if s.state is _S.PARKED}
+
+
+class FakeSealer:
+    """Reversible but not secret: XOR behind a prefix naming the ticket it is bound to."""
+
+    def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes:
+        return _binding(ticket_id) + _xor(plaintext)
+
+    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes:
+        binding = _binding(ticket_id)
+        if not sealed.startswith(binding):
+            raise ValueError("sealed for another ticket")
+        return _xor(sealed[len(binding) :])
+
+
+def _binding(ticket_id: str) -> bytes:
+    return f"sealed-for:{ticket_id}:".encode()
+
+
+def _xor(data: bytes) -> bytes:
+    return bytes(byte ^ 0x5A for byte in data)
+
+
+@dataclasses.dataclass(frozen=True)
+class SiakCall:
+    region_code: str
+    ticket_id: str
+    payload: bytes
+    answered_before: int
+    """How many calls SIAK had answered when this one came in."""
+
+
+class FakeSiak:
+    """Answers each ticket from its script, else the default; records every call in order.
+
+    While answers are held, a call is recorded and then waits for `release_answers`.
+    """
+
+    def __init__(self) -> None:
+        self.default: SiakAnswer = Delivered("SIAK-OK")
+        self.calls: list[SiakCall] = []
+        self.answered = 0
+        self.progress = Progress()
+        self._scripts: defaultdict[str, deque[SiakAnswer]] = defaultdict(deque)
+        self._answering = asyncio.Event()
+        self._answering.set()
+
+    @property
+    def sent(self) -> list[str]:
+        return [call.ticket_id for call in self.calls]
+
+    def script(self, ticket_id: str, *answers: SiakAnswer) -> None:
+        self._scripts[ticket_id].extend(answers)
+
+    def hold_answers(self) -> None:
+        self._answering.clear()
+
+    def release_answers(self) -> None:
+        self._answering.set()
+
+    async def until_sent(self, count: int, *, within: float = 1.0) -> None:
+        await self.progress.until(
+            lambda: len(self.calls) >= count, what=f"{count} calls to SIAK", within=within
+        )
+
+    async def submit(self, region_code: str, ticket_id: str, payload: bytes) -> SiakAnswer:
+        self.calls.append(SiakCall(region_code, ticket_id, payload, self.answered))
+        self.progress.mark()
+        await self._answering.wait()
+        self.answered += 1
+        script = self._scripts[ticket_id]
+        return script.popleft() if script else self.default
+
+
+class FakeLease:
+    def __init__(self, region_code: str) -> None:
+        self.region_code = region_code
+        self.released = asyncio.Event()
+        self._held = True
+
+    def is_held(self) -> bool:
+        return self._held
+
+    async def release(self) -> None:
+        self._held = False
+        self.released.set()
+
+
+class FakeLeases:
+    """One lease per region at a time; `held_elsewhere` stands for other replicas' leases."""
+
+    def __init__(self) -> None:
+        self.held_elsewhere: set[str] = set()
+        self.granted: list[FakeLease] = []
+        self.attempts: list[str] = []
+        self.most_held_at_once = 0
+        self.progress = Progress()
+
+    async def until_tried(self, count: int) -> None:
+        await self.progress.until(lambda: len(self.attempts) >= count, what=f"{count} attempts")
+
+    async def try_hold(self, region_code: str) -> FakeLease | None:
+        self.attempts.append(region_code)
+        self.progress.mark()
+        taken = any(lease.is_held() for lease in self.granted if lease.region_code == region_code)
+        if taken or region_code in self.held_elsewhere:
+            return None
+        lease = FakeLease(region_code)
+        self.granted.append(lease)
+        held = sum(lease.is_held() for lease in self.granted)
+        self.most_held_at_once = max(self.most_held_at_once, held)
+        return lease
+
+
+class FakeGateAnnouncer:
+    def __init__(self) -> None:
+        self.announced: list[GateStateChanged] = []
+
+    async def announce(self, event: GateStateChanged) -> None:
+        self.announced.append(event)
+
+
+class FakePorts:
+    """Every port of the gate faked on one clock, with a few ways to set the scene."""
+
+    def __init__(self) -> None:
+        self.clock = FakeClock()
+        self.statuses = FakeRegionStatusStore(self.clock)
+        self.controls = FakeRegionControlStore(self.clock)
+        self.submissions = FakeSubmissionStore(self.clock)
+        self.sealer = FakeSealer()
+        self.siak = FakeSiak()
+        self.leases = FakeLeases()
+        self.announcer = FakeGateAnnouncer()
+        self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
+        self._tickets = itertools.count(1)
+
+    async def region_is(self, region_code: str, status: SiakStatus, **fields: object) -> None:
+        change = status_change(region_code, status, seq=next(self._seqs[region_code]) + 1, **fields)
+        assert await self.statuses.apply(change)
+
+    def dispatch_deps(
+        self, policy: GatePolicy, pacing: PacingConfig, *, idle_timeout: timedelta
+    ) -> DispatchDeps:
+        return DispatchDeps(
+            submissions=self.submissions,
+            statuses=self.statuses,
+            controls=self.controls,
+            siak=self.siak,
+            sealer=self.sealer,
+            policy=policy,
+            pacing=pacing,
+            clock=self.clock,
+            idle_timeout=idle_timeout,
+        )
+
+    async def control(self, region_code: str, control: RegionControl) -> None:
+        await self.controls.update(region_code, control, actor="ops-test")
+
+    async def waiting(self, region_code: str, applicant: str, state: _S = _S.DEFERRED) -> str:
+        """A submission of `applicant` accepted now, waiting in `state`; its ticket id."""
+        ticket_id = f"tkt_{region_code}_{next(self._tickets)}"
+        sealed = self.sealer.seal(payload_for(ticket_id), ticket_id=ticket_id)
+        await self.submissions.add(
+            NewSubmission(
+                ticket_id=ticket_id,
+                region_code=region_code,
+                service_type="akta_kelahiran",
+                applicant_key=f"applicant-{applicant}",
+                idempotency_key=f"key-{ticket_id}",
+                body_fingerprint=f"body-{ticket_id}",
+                sealed_payload=sealed,
+                state=state,
+            )
+        )
+        return ticket_id
+
+
+def payload_for(ticket_id: str) -> bytes:
+    return f'{{"ticket":"{ticket_id}"}}'.encode()

@@ -1,0 +1,134 @@
+"""The supervisor: one dispatcher per region, no more regions at once than allowed, leases kept."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from services.queue_gate.dispatch_supervisor import DispatchSupervisor
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.handlers.region_gate import GatePolicy
+from shared.events import SiakStatus
+from tests.unit.queue_gate.fakes import FakePorts
+
+MAKASSAR, MAROS, GOWA = "73.71", "73.09", "73.06"
+POLICY = GatePolicy(
+    stale_after=timedelta(minutes=10), degraded_is_open=True, default_intake_mode=IntakeMode.DEFER
+)
+# No canaries and a burst: the clock stands still here, so nothing waits on the pace.
+PACING = PacingConfig(canary_count=0, initial_rate=50.0, max_rate=50.0, burst=10)
+
+
+def supervisor_for(
+    ports: FakePorts,
+    *,
+    max_active_regions: int = 8,
+    idle_timeout: timedelta = timedelta(seconds=30),
+    sweep_interval: timedelta = timedelta(milliseconds=10),
+) -> DispatchSupervisor:
+    return DispatchSupervisor(
+        ports.dispatch_deps(POLICY, PACING, idle_timeout=idle_timeout),
+        ports.leases,
+        max_active_regions=max_active_regions,
+        sweep_interval=sweep_interval,
+    )
+
+
+@contextlib.asynccontextmanager
+async def supervising(supervisor: DispatchSupervisor) -> AsyncIterator[None]:
+    running = asyncio.create_task(supervisor.run())
+    try:
+        yield
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_a_wake_for_an_active_region_nudges_it_rather_than_starting_another() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    first = await ports.waiting(MAKASSAR, "ani")
+    supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
+
+    async with supervising(supervisor):
+        supervisor.wake(MAKASSAR)
+        supervisor.wake(MAKASSAR)
+        await ports.siak.until_sent(1)
+        second = await ports.waiting(MAKASSAR, "budi")
+        supervisor.wake(MAKASSAR)
+        await ports.siak.until_sent(2)
+
+    assert ports.siak.sent == [first, second]
+    assert ports.leases.attempts == [MAKASSAR]
+
+
+async def test_no_more_regions_are_dispatched_at_once_than_allowed() -> None:
+    ports = FakePorts()
+    tickets = []
+    for region in (MAKASSAR, MAROS, GOWA):
+        await ports.region_is(region, SiakStatus.UP)
+        tickets.append(await ports.waiting(region, f"warga-{region}"))
+    supervisor = supervisor_for(ports, max_active_regions=2, idle_timeout=timedelta(0))
+    ports.siak.hold_answers()
+
+    async with supervising(supervisor):
+        await ports.siak.until_sent(2)
+        ports.siak.release_answers()
+        await ports.siak.until_sent(3)
+
+    assert sorted(ports.siak.sent) == sorted(tickets)
+    assert ports.leases.most_held_at_once == 2
+
+
+async def test_a_region_whose_lease_is_held_elsewhere_is_not_dispatched_here() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    ports.leases.held_elsewhere.add(MAKASSAR)
+    supervisor = supervisor_for(ports)
+
+    async with supervising(supervisor):
+        await ports.leases.until_tried(2)
+        assert ports.siak.calls == []
+        assert supervisor.active == {}
+        ports.leases.held_elsewhere.clear()  # the other replica let go
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]
+
+
+async def test_a_closed_region_with_a_backlog_does_not_keep_an_open_region_waiting() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.DOWN)
+    await ports.region_is(MAROS, SiakStatus.UP)
+    await ports.waiting(MAKASSAR, "ani")
+    ticket = await ports.waiting(MAROS, "budi")
+    supervisor = supervisor_for(ports, max_active_regions=1)
+
+    async with supervising(supervisor):
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]
+
+
+async def test_a_region_with_only_held_submissions_does_not_keep_an_open_region_waiting() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.region_is(MAROS, SiakStatus.UP)
+    parked = await ports.waiting(MAKASSAR, "ani")
+    await ports.submissions.move(parked, to=SubmissionState.PARKED, parked_reason="http_422")
+    await ports.waiting(MAKASSAR, "ani")  # waits for an operator to retry or cancel
+    ticket = await ports.waiting(MAROS, "budi")
+    supervisor = supervisor_for(
+        ports, max_active_regions=1, idle_timeout=timedelta(milliseconds=50)
+    )
+
+    async with supervising(supervisor):
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]
