@@ -53,7 +53,9 @@ async def test_makassar_story_in_miniature(gate: Gate) -> None:
             for r in (down, open_a, open_b)
         ]
         # A region coming back is "recovering" until its canaries pass: not closed either way.
-        return [v["gate_state"] == "closed" for v in views] == [True, False, False]
+        return [v["siak_status"] for v in views] == ["DOWN", "UP", "UP"] and [
+            v["gate_state"] == "closed" for v in views
+        ] == [True, False, False]
 
     await eventually(gates_known, what="one region closed, two open")
     await submit_many(gate, [down, open_a, open_b], 200)

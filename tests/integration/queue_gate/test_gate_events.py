@@ -26,7 +26,7 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
 
         async def closed() -> bool:
             view = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
-            return bool(view["gate_state"] == "closed")
+            return bool(view["siak_status"] == "DOWN")  # not merely UNKNOWN: seen going down
 
         await eventually(closed, what="gate closed")
         accepted = await gate.submit(region, nik(301), name="Andi Wijaya")

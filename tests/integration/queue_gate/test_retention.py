@@ -32,7 +32,7 @@ async def test_delivered_submissions_lose_their_personal_data_after_retention(
 
     async def closed() -> bool:
         view = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
-        return bool(view["gate_state"] == "closed")
+        return bool(view["siak_status"] == "DOWN")
 
     await eventually(closed, what="gate closed")
     waiting = (await gate.submit(region, nik(402))).json()["ticket_id"]
