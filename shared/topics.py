@@ -15,6 +15,12 @@ MONITOR_HEARTBEAT: Final = "siak.monitor.heartbeat.v1"
 SIAK_MAINTENANCE: Final = "siak.maintenance.v1"
 """Maintenance windows scheduled, changed, cancelled, started and ended."""
 
+SIAK_MAINTENANCE_PLANS: Final = "siak.maintenance.plans.v1"
+"""Every maintenance plan as it stands, keyed by its id (compacted); read back at monitor start."""
+
+SIAK_CENTRAL_STATUS: Final = "siak.central.status.v1"
+"""The status of what every region depends on (central SIAK), keyed by its name (compacted)."""
+
 GATE_EVENTS: Final = "queue-gate.events.v1"
 """Gate and submission life-cycle events, free of personal data."""
 
@@ -40,6 +46,8 @@ MONITOR_TOPICS: Final = (
     TopicSpec(SIAK_STATUS, config={"cleanup.policy": "compact"}),
     TopicSpec(MONITOR_HEARTBEAT, partitions=1, config={"retention.ms": str(_DAY_MS)}),
     TopicSpec(SIAK_MAINTENANCE, config={"retention.ms": str(90 * _DAY_MS)}),
+    TopicSpec(SIAK_MAINTENANCE_PLANS, partitions=1, config={"cleanup.policy": "compact"}),
+    TopicSpec(SIAK_CENTRAL_STATUS, partitions=1, config={"cleanup.policy": "compact"}),
 )
 GATE_TOPICS: Final = (
     *MONITOR_TOPICS,

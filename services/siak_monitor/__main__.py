@@ -1,16 +1,30 @@
-"""`python -m services.siak_monitor`: run the monitor with settings from the environment."""
+"""`python -m services.siak_monitor`: run the monitor with its file and environment settings."""
 
 import logging
+import sys
 
 import uvicorn
+from pydantic import ValidationError
 
 from services.siak_monitor.bootstrap import create_app
-from services.siak_monitor.settings import MonitorSettings
+from services.siak_monitor.settings import (
+    ConfigFileError,
+    MonitorSettings,
+    describe_invalid_settings,
+)
+
+INVALID_CONFIGURATION = 2
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = MonitorSettings()
+    # One line per probe would bury the transitions: hundreds of probes a second at full scale.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = MonitorSettings()
+    except (ValidationError, ConfigFileError) as error:
+        print(describe_invalid_settings(error), file=sys.stderr)
+        sys.exit(INVALID_CONFIGURATION)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 

@@ -4,72 +4,156 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from services.siak_monitor.adapters.http_prober import HttpProber
-from services.siak_monitor.adapters.kafka_status import (
-    KafkaPublishedStatusLog,
-    KafkaStatusPublisher,
-)
-from services.siak_monitor.domain.health import HealthThresholds
+from services.siak_monitor.adapters.kafka_published_log import KafkaPublishedLog
+from services.siak_monitor.adapters.kafka_publisher import KafkaEventPublisher
+from services.siak_monitor.domain.health import RegionHealth
+from services.siak_monitor.domain.maintenance_calendar import MaintenanceCalendar
+from services.siak_monitor.domain.parent_status import ParentStatus
+from services.siak_monitor.domain.region_status import RegionStatus
 from services.siak_monitor.domain.status_board import StatusBoard
-from services.siak_monitor.entrypoints.http_api import install_routes
-from services.siak_monitor.monitoring import Monitor, Schedule, utc_now
+from services.siak_monitor.domain.watched_regions import WatchedRegions
+from services.siak_monitor.entrypoints import http_api, maintenance_api, metrics
+from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
+from services.siak_monitor.maintenance_service import MaintenanceService
+from services.siak_monitor.monitoring import Monitor, utc_now
+from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober, PublishedLog
+from services.siak_monitor.running import run_monitor
 from services.siak_monitor.settings import MonitorSettings
-from shared.kafka_admin import ensure_topics
-from shared.regions import select_regions
-from shared.topics import MONITOR_TOPICS
+
+log = logging.getLogger(__name__)
+Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 
 def create_app(settings: MonitorSettings) -> FastAPI:
-    region_codes = [region.code for region in select_regions(settings.watch)]
+    """The monitor as a web app; Kafka need not be reachable for it to start."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         bootstrap = settings.kafka.bootstrap_servers
-        await ensure_topics(bootstrap, MONITOR_TOPICS)
-        published = await KafkaPublishedStatusLog(bootstrap).latest_by_region()
-        publisher = KafkaStatusPublisher(bootstrap)
-        await publisher.start()
-        async with httpx.AsyncClient() as http:
-            monitor = Monitor(
-                monitor_id=settings.monitor_id,
-                region_codes=region_codes,
-                prober=HttpProber(
-                    http,
-                    url_template=settings.probe_url_template,
-                    timeout_s=settings.probe_timeout_s,
-                    clock=utc_now,
-                ),
+        publisher = KafkaEventPublisher(
+            bootstrap, request_timeout_ms=settings.publish_request_timeout_ms
+        )
+        metrics_ = PrometheusMetrics(CollectorRegistry())
+        async with httpx.AsyncClient(limits=_connection_limits(settings)) as http:
+            monitor = build_monitor(
+                settings,
+                prober=HttpProber(http, clock=utc_now),
                 publisher=publisher,
-                board=StatusBoard(region_codes, published),
-                thresholds=HealthThresholds(
-                    failure_threshold=settings.failure_threshold,
-                    success_threshold=settings.success_threshold,
-                    degraded_latency_ms=settings.degraded_latency_ms,
-                ),
-                schedule=Schedule(
-                    probe_interval_s=settings.probe_interval_s,
-                    probe_jitter_s=settings.probe_jitter_s,
-                    max_concurrent_probes=settings.max_concurrent_probes,
-                    heartbeat_period_s=settings.heartbeat_period_s,
-                ),
+                metrics=metrics_,
             )
-            app.state.monitor = monitor
-            running = asyncio.create_task(monitor.run(), name="monitor")
-            app.state.ready = True
+            maintenance = MaintenanceService(monitor, file_plans=settings.maintenance)
+            expose(app, monitor, maintenance, metrics_, admin_token=settings.admin_token)
+            tasks = [
+                asyncio.create_task(run_monitor(monitor), name="monitor"),
+                asyncio.create_task(
+                    restore(monitor, maintenance, KafkaPublishedLog(bootstrap)), name="restore"
+                ),
+            ]
+            for task in tasks:
+                task.add_done_callback(_report_crash)
             try:
                 yield
             finally:
-                app.state.ready = False
-                running.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await running
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await publisher.stop()
 
     app = FastAPI(title="siak_monitor", summary="SIAK health per region", lifespan=lifespan)
     install_routes(app)
     return app
+
+
+def install_routes(app: FastAPI) -> None:
+    for routes in (http_api, maintenance_api, metrics):
+        routes.install_routes(app)
+
+
+def build_monitor(
+    settings: MonitorSettings,
+    *,
+    prober: Prober,
+    publisher: EventPublisher,
+    metrics: MonitorMetrics | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Monitor:
+    regions = settings.watched_regions()
+    zones = settings.region_zones()
+    parent_target = settings.parent_target()
+    parent = (
+        ParentStatus(
+            parent_target.name,
+            RegionHealth(parent_target.name, settings.thresholds_for()),
+            affected_regions=len(regions),
+        )
+        if parent_target is not None
+        else None
+    )
+    watched = WatchedRegions(
+        [RegionStatus(RegionHealth(r.code, settings.thresholds_for(r.code))) for r in regions],
+        MaintenanceCalendar(zones),
+        board=StatusBoard([region.code for region in regions]),
+        parent=parent,
+        history_size=settings.history_size,
+        started_at=clock(),
+    )
+    return Monitor(
+        monitor_id=settings.monitor_id,
+        watched=watched,
+        targets={region.code: settings.target_for(region.code) for region in regions},
+        parent_target=parent_target,
+        prober=prober,
+        publisher=publisher,
+        schedule=settings.schedule(),
+        metrics=metrics,
+        clock=clock,
+    )
+
+
+def expose(
+    app: FastAPI,
+    monitor: Monitor,
+    maintenance: MaintenanceService,
+    metrics: PrometheusMetrics,
+    *,
+    admin_token: SecretStr,
+) -> None:
+    """What the routes read from `app.state`."""
+    metrics.watch(monitor)
+    app.state.monitor = monitor
+    app.state.maintenance = maintenance
+    app.state.metrics = metrics
+    app.state.admin_token = admin_token.get_secret_value()
+    if not app.state.admin_token:
+        log.warning("MONITOR_ADMIN_TOKEN is not set: the maintenance admin API refuses everyone")
+
+
+async def restore(
+    monitor: Monitor, maintenance: MaintenanceService, published_log: PublishedLog
+) -> None:
+    """Read back what was published, then let publishing start."""
+    state = await monitor.recover(published_log)
+    maintenance.restore(state.plans)
+    monitor.mark_restored()
+    log.info("published statuses read back; publishing")
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
+
+
+def _connection_limits(settings: MonitorSettings) -> httpx.Limits:
+    # One connection per concurrent probe, so no probe waits for another's connection.
+    slots = settings.max_concurrent_probes + 1
+    return httpx.Limits(max_connections=slots, max_keepalive_connections=slots)

@@ -1,17 +1,29 @@
-"""The monitor at work: probing every watched region and publishing what changed."""
+"""The monitor at work: probing, letting time pass, and keeping subscribers told."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.siak_monitor.domain.health import HealthThresholds, RegionHealth
-from services.siak_monitor.domain.status_board import StatusBoard
-from services.siak_monitor.ports import Prober, StatusPublisher
+from services.siak_monitor.domain.health import Transition
+from services.siak_monitor.domain.maintenance_events import MaintenanceEvent
+from services.siak_monitor.domain.maintenance_notices import notices_for
+from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.domain.watched_regions import WatchedRegions
+from services.siak_monitor.outbox import Announcement, Outbox
+from services.siak_monitor.ports import (
+    Delivery,
+    EventPublisher,
+    MonitorMetrics,
+    NoMetrics,
+    Prober,
+    PublishedLog,
+    PublishedState,
+)
+from services.siak_monitor.publishing import Publication
 from shared.events import MonitorHeartbeat
 
 log = logging.getLogger(__name__)
@@ -23,7 +35,10 @@ class Schedule:
     probe_jitter_s: float = 0.5
     max_concurrent_probes: int = 64
     heartbeat_period_s: float = 10.0
-    publish_retry_s: float = 1.0
+    tick_period_s: float = 1.0
+    """Re-evaluation at least this often (overrun estimates, parent), besides window edges."""
+    publish_retry_s: float = 0.5
+    max_publish_retry_s: float = 5.0
 
 
 def utc_now() -> datetime:
@@ -31,100 +46,172 @@ def utc_now() -> datetime:
 
 
 class Monitor:
-    """Probes regions on a jittered interval and keeps subscribers told of each change."""
+    """Probes regions and the parent, lets time pass over the calendar, and publishes what
+    subscribers are owed once the log of earlier publications has been read back.
+
+    `running.run_monitor` decides when each of these happens.
+    """
 
     def __init__(
         self,
         *,
         monitor_id: str,
-        region_codes: list[str],
+        watched: WatchedRegions,
+        targets: Mapping[str, ProbeTarget],
+        parent_target: ProbeTarget | None,
         prober: Prober,
-        publisher: StatusPublisher,
-        board: StatusBoard,
-        thresholds: HealthThresholds,
+        publisher: EventPublisher,
         schedule: Schedule,
+        metrics: MonitorMetrics | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        if set(targets) != set(watched.region_codes):
+            raise ValueError("need exactly one probe target per watched region")
+        if (parent_target is None) != (watched.parent is None):
+            raise ValueError("a parent target and the parent's status go together")
         self.monitor_id = monitor_id
-        self.region_codes = region_codes
+        self.watched = watched
+        self.targets = dict(targets)
+        self.parent_target = parent_target
         self.prober = prober
-        self.publisher = publisher
-        self.board = board
         self.schedule = schedule
+        self.metrics = metrics or NoMetrics()
         self.clock = clock
-        self.health = {code: RegionHealth(code, thresholds) for code in region_codes}
-        self.publish_failures = 0
-        self._changed = asyncio.Event()
+        self.outbox = Outbox()
+        self.publication = Publication(watched, self.outbox, publisher, self.metrics)
+        self.restored = asyncio.Event()
+        """Set once what earlier runs published has been read back: publishing may start."""
+        self.owed = asyncio.Event()
+        """Set when subscribers may be owed something new."""
+        self.calendar_moved = asyncio.Event()
+        """Set when the next maintenance edge may have moved."""
         self._probe_slots = asyncio.Semaphore(schedule.max_concurrent_probes)
 
-    async def probe_region(self, region_code: str) -> None:
-        async with self._probe_slots:
-            result = await self.prober.probe(region_code)
-        transition = self.health[region_code].observe(result)
-        if transition is not None:
-            log.info(
-                "region %s: %s -> %s (%s)",
-                region_code,
-                transition.previous_status,
-                transition.status,
-                transition.reason,
-            )
-            self.board.record(transition)
-            self._changed.set()
+    @property
+    def region_codes(self) -> list[str]:
+        return self.watched.region_codes
 
-    async def publish_pending(self) -> int:
-        """Publish each region's latest unpublished status; how many were published."""
-        published = 0
-        for change in self.board.pending():
-            await self.publisher.publish_status(change)
-            self.board.mark_published(change)
-            published += 1
-        return published
+    def pending_count(self) -> int:
+        """Events owed to subscribers and not published yet (the backlog)."""
+        return len(self.publication.owed())
+
+    # Probing
+
+    async def probe_region(self, code: str) -> None:
+        result = await self._probe(self.targets[code], parent=False)
+        self.watched.observe(code, result, self.clock())
+        self.note_transitions()
+
+    async def probe_parent(self) -> None:
+        assert self.parent_target is not None
+        result = await self._probe(self.parent_target, parent=True)
+        transition = self.watched.observe_parent(result, self.clock())
+        if transition is not None:
+            _log_transition(transition)
+            self.owed.set()
+        self.note_transitions()
+
+    async def _probe(self, target: ProbeTarget, *, parent: bool) -> ProbeResult:
+        async with self._probe_slots:
+            checked_at = self.clock()
+            started = asyncio.get_running_loop().time()
+            try:
+                # The deadline is kept here, whatever the prober does, so nothing hangs a slot.
+                async with asyncio.timeout(target.timeout_s):
+                    result = await self.prober.probe(target)
+            except TimeoutError:
+                elapsed_ms = (asyncio.get_running_loop().time() - started) * 1000
+                result = ProbeResult(checked_at, ok=False, latency_ms=elapsed_ms, error="timeout")
+        self.metrics.probe_finished(target, result, parent=parent)
+        return result
+
+    # Time and the calendar
+
+    def tick(self) -> None:
+        """Let time pass: maintenance windows open and close, overrun estimates move on."""
+        now = self.clock()
+        self.announce(self.watched.advance(now), now)
+        self.note_transitions()
+
+    def announce(self, events: list[MaintenanceEvent], at: datetime) -> None:
+        self.queue(notices_for(events, self.watched.calendar.zones, at))
+
+    def queue(self, announcements: Sequence[Announcement]) -> None:
+        if announcements:
+            self.outbox.add(announcements)
+            self.owed.set()
+
+    def calendar_changed(self) -> None:
+        """Statuses may have moved, and so may the next window edge."""
+        self.note_transitions()
+        self.calendar_moved.set()
+
+    def note_transitions(self) -> None:
+        transitions = self.watched.take_transitions()
+        for transition in transitions:
+            _log_transition(transition)
+        if transitions:
+            self.owed.set()
+
+    # Publishing
+
+    def restore(self, state: PublishedState) -> None:
+        """Continue from what earlier runs published; publishing may start once this is done."""
+        self.watched.board.restore(state.statuses)
+        if self.watched.parent is not None:
+            self.watched.parent.restore(state.central.get(self.watched.parent.name))
+
+    def mark_restored(self) -> None:
+        self.restored.set()
+        self.owed.set()
+
+    async def publish_owed(self) -> bool:
+        """Whether everything owed reached the broker."""
+        return await self.publication.publish_owed()
+
+    def until_next_edge(self) -> float:
+        """Seconds until the next tick is due: the tick period, or sooner at a window edge."""
+        now = self.clock()
+        edge = self.watched.next_boundary(now)
+        wait = self.schedule.tick_period_s
+        if edge is not None:
+            # A millisecond late rather than early, so the edge has passed when we look.
+            wait = min(wait, max(0.0, (edge - now).total_seconds()) + 0.001)
+        return wait
+
+    async def recover(self, published_log: PublishedLog) -> PublishedState:
+        """Read the published log back, retrying for as long as the broker is unreachable."""
+        delay = self.schedule.publish_retry_s
+        while True:
+            try:
+                state = await published_log.read()
+            except Exception as error:
+                log.warning("cannot read back published statuses yet (%s); retrying", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.schedule.max_publish_retry_s)
+                continue
+            self.restore(state)
+            return state
 
     async def publish_heartbeat(self) -> None:
-        await self.publisher.publish_heartbeat(
-            MonitorHeartbeat(
-                monitor_id=self.monitor_id,
-                emitted_at=self.clock(),
-                period_seconds=self.schedule.heartbeat_period_s,
-                regions=self.board.snapshot(),
-            )
+        heartbeat = MonitorHeartbeat(
+            monitor_id=self.monitor_id,
+            emitted_at=self.clock(),
+            period_seconds=self.schedule.heartbeat_period_s,
+            regions=self.watched.board.snapshot(),
         )
+        (delivery,) = await self.publication.publisher.publish([heartbeat])
+        if delivery == Delivery.DELIVERED:
+            self.metrics.event_published(heartbeat)
+        else:
+            self.metrics.event_failed(heartbeat)
 
-    async def run(self) -> None:
-        async with asyncio.TaskGroup() as tasks:
-            for code in self.region_codes:
-                tasks.create_task(self._probe_forever(code), name=f"probe {code}")
-            tasks.create_task(self._publish_forever(), name="publisher")
-            tasks.create_task(self._heartbeat_forever(), name="heartbeat")
 
-    async def _probe_forever(self, region_code: str) -> None:
-        # Spread the first probes over one interval so 514 regions do not fire at once.
-        await asyncio.sleep(random.uniform(0, self.schedule.probe_interval_s))
-        while True:
-            try:
-                await self.probe_region(region_code)
-            except Exception:
-                log.exception("probing region %s failed", region_code)
-            jitter = random.uniform(-self.schedule.probe_jitter_s, self.schedule.probe_jitter_s)
-            await asyncio.sleep(max(0.0, self.schedule.probe_interval_s + jitter))
-
-    async def _publish_forever(self) -> None:
-        while True:
-            await self._changed.wait()
-            self._changed.clear()
-            try:
-                await self.publish_pending()
-            except Exception as error:
-                self.publish_failures += 1
-                log.warning("publishing status changes failed, will retry: %s", error)
-                await asyncio.sleep(self.schedule.publish_retry_s)
-                self._changed.set()
-
-    async def _heartbeat_forever(self) -> None:
-        while True:
-            try:
-                await self.publish_heartbeat()
-            except Exception as error:
-                log.warning("publishing the heartbeat failed: %s", error)
-            await asyncio.sleep(self.schedule.heartbeat_period_s)
+def _log_transition(transition: Transition) -> None:
+    log.info(
+        "%s: %s -> %s (%s)",
+        transition.region_code,
+        transition.previous_status,
+        transition.status,
+        transition.reason,
+    )

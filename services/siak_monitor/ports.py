@@ -2,24 +2,78 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
-from services.siak_monitor.domain.probe import ProbeResult
+from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
 from services.siak_monitor.domain.status_board import PublishedStatus
-from shared.events import MonitorHeartbeat, StatusChanged
+from shared.events import (
+    CentralStatusChanged,
+    MaintenanceNotice,
+    MaintenancePlanned,
+    MonitorHeartbeat,
+    StatusChanged,
+)
+
+OutgoingEvent = (
+    StatusChanged | CentralStatusChanged | MaintenanceNotice | MaintenancePlanned | MonitorHeartbeat
+)
 
 
 class Prober(Protocol):
-    async def probe(self, region_code: str) -> ProbeResult: ...
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
+        """Ask once; failures are results (`ok` false, `error` says which kind), not exceptions."""
 
 
-class StatusPublisher(Protocol):
-    async def publish_status(self, change: StatusChanged) -> None:
-        """Return only once the broker has the event durably."""
+class Delivery(StrEnum):
+    DELIVERED = "delivered"
+    """The broker has the event durably."""
+    NOT_SENT = "not_sent"
+    """The event never left this process."""
+    UNCERTAIN = "uncertain"
+    """Sent, but not acknowledged: the broker may have it, or may get it later."""
 
-    async def publish_heartbeat(self, heartbeat: MonitorHeartbeat) -> None: ...
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:
+        """Send in order; per event, what became of it. Never raises."""
 
 
-class PublishedStatusLog(Protocol):
-    async def latest_by_region(self) -> dict[str, PublishedStatus]:
-        """The last status published for each region, so `seq` continues after a restart."""
+@dataclass(frozen=True)
+class PublishedState:
+    """What earlier runs of the monitor published, read back before publishing anything."""
+
+    statuses: dict[str, PublishedStatus] = field(default_factory=dict)
+    """The last status of each region, by region code."""
+    central: dict[str, PublishedStatus] = field(default_factory=dict)
+    """The last status of each parent target, by its name."""
+    plans: dict[str, MaintenancePlanned] = field(default_factory=dict)
+    """The last record of each maintenance plan, by its id."""
+
+
+class PublishedLog(Protocol):
+    async def read(self) -> PublishedState:
+        """Read back the compacted topics; raises while the broker cannot be reached."""
+
+
+class MonitorMetrics(Protocol):
+    def probe_finished(self, target: ProbeTarget, result: ProbeResult, *, parent: bool) -> None: ...
+
+    def event_published(self, event: OutgoingEvent) -> None: ...
+
+    def event_failed(self, event: OutgoingEvent) -> None: ...
+
+
+class NoMetrics:
+    """For a monitor nobody scrapes."""
+
+    def probe_finished(self, target: ProbeTarget, result: ProbeResult, *, parent: bool) -> None:
+        pass
+
+    def event_published(self, event: OutgoingEvent) -> None:
+        pass
+
+    def event_failed(self, event: OutgoingEvent) -> None:
+        pass

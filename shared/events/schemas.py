@@ -10,14 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from shared import topics
+from shared.events.central_status import CentralStatusChanged
 from shared.events.envelope import CloudEvent, EventData
 from shared.events.heartbeat import MonitorHeartbeat
+from shared.events.maintenance import MaintenanceNotice, MaintenancePlanned
 from shared.events.status import StatusChanged
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 EVENTS_BY_TOPIC: dict[str, type[EventData]] = {
     topics.SIAK_STATUS: StatusChanged,
     topics.MONITOR_HEARTBEAT: MonitorHeartbeat,
+    topics.SIAK_MAINTENANCE: MaintenanceNotice,
+    topics.SIAK_MAINTENANCE_PLANS: MaintenancePlanned,
+    topics.SIAK_CENTRAL_STATUS: CentralStatusChanged,
 }
 
 

@@ -31,7 +31,8 @@ class ProbeEvidence(EventData):
 
 
 class StatusChanged(EventData):
-    """A region moved from `previous_status` to `status` at `since`."""
+    """A region moved from `previous_status` to `status` at `since`, or its reason or expected
+    return changed under the same status (then `since` is unchanged and `seq` still grows)."""
 
     event_type: ClassVar[str] = "id.siakgate.siak.status.changed.v1"
 
@@ -40,6 +41,20 @@ class StatusChanged(EventData):
     previous_status: SiakStatus | None
     since: AwareDatetime
     seq: int = Field(ge=1, description="Per region, strictly increasing, across monitor restarts.")
-    reason: str | None = Field(default=None, max_length=200)
-    expected_return_at: AwareDatetime | None = None
-    evidence: ProbeEvidence | None = None
+    reason: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Why the region is not UP: the kind of probe failure (`timeout`, "
+            "`connection_refused`, `http_503`, `unexpected_body`), `slow_response`, "
+            "`planned_maintenance`, `maintenance_overrun`, `parent_down` (the cause is on "
+            "`siak.central.status.v1`) or `parent_maintenance`."
+        ),
+    )
+    expected_return_at: AwareDatetime | None = Field(
+        default=None,
+        description="The end of the maintenance window, or the current estimate of an overrun.",
+    )
+    evidence: ProbeEvidence | None = Field(
+        default=None, description="The probe behind the change; probes go on in maintenance."
+    )

@@ -39,7 +39,10 @@ class ReplayPacer:
     def __init__(self, config: PacingConfig, *, now: datetime) -> None:
         self._config = config
         self._state = GateState.CLOSED
+        # Full from the start; afterwards only time refills it, so a region flapping down and
+        # up gains no extra sends.
         self._bucket = TokenBucket(capacity=config.burst, now=now)
+        self._bucket.fill(now)
         self._rate_changed_at = now
         self._canaries_remaining = 0
         self._canary_in_flight = False
@@ -68,18 +71,18 @@ class ReplayPacer:
 
     def on_region_up(self, now: datetime) -> None:
         if self._state is GateState.CLOSED:
-            self._bucket.fill(now)
             self._start_canaries(now)
 
     def on_region_down(self, now: datetime) -> None:
         self._state = GateState.CLOSED
         self._bucket.set_rate(0.0, now)
-        self._bucket.empty(now)
         self._canaries_remaining = 0
         self._canary_in_flight = False
 
     def allowance(self, now: datetime) -> int:
-        """How many submissions may be sent now: canaries go one at a time."""
+        """How many submissions may be sent now: none while closed; canaries one at a time."""
+        if self._state is GateState.CLOSED:
+            return 0
         if self._canaries_remaining == 0:
             return self._bucket.available(now)
         return 0 if self._canary_in_flight else min(self._bucket.available(now), 1)
@@ -92,6 +95,8 @@ class ReplayPacer:
 
     def next_allowed_at(self, now: datetime) -> datetime | None:
         """When `allowance` turns positive by itself; None while that needs an answer or UP."""
+        if self._state is GateState.CLOSED:
+            return None
         if self._canaries_remaining > 0 and self._canary_in_flight:
             return None
         return self._bucket.next_token_at(now)

@@ -1,4 +1,4 @@
-"""Probes a region's SIAK health endpoint over HTTP."""
+"""Probes a SIAK health endpoint over HTTP."""
 
 from __future__ import annotations
 
@@ -8,48 +8,50 @@ from datetime import datetime
 
 import httpx
 
-from services.siak_monitor.domain.probe import ProbeResult
+from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+
+BODY_CHECK_LIMIT = 64 * 1024
+"""Only the start of an answer is searched for the expected text."""
 
 
 class HttpProber:
-    """GETs `url_template` (with `{region}` in it) and expects `expected_status`."""
+    """GETs the target's URL and checks the status code and, when asked, the body."""
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        *,
-        url_template: str,
-        timeout_s: float,
-        clock: Callable[[], datetime],
-        expected_status: int = 200,
-    ) -> None:
+    def __init__(self, client: httpx.AsyncClient, *, clock: Callable[[], datetime]) -> None:
         self.client = client
-        self.url_template = url_template
-        self.timeout_s = timeout_s
         self.clock = clock
-        self.expected_status = expected_status
 
-    async def probe(self, region_code: str) -> ProbeResult:
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
         checked_at = self.clock()
         started = time.perf_counter()
         try:
-            response = await self.client.get(
-                self.url_template.format(region=region_code), timeout=self.timeout_s
-            )
+            response = await self.client.get(target.url, timeout=target.timeout_s)
         except httpx.TimeoutException:
             return ProbeResult(checked_at, ok=False, latency_ms=_since(started), error="timeout")
         except httpx.ConnectError:
             return ProbeResult(checked_at, ok=False, error="connection_refused")
         except httpx.HTTPError as error:
             return ProbeResult(checked_at, ok=False, error=type(error).__name__.lower())
-        ok = response.status_code == self.expected_status
+        latency_ms = _since(started)
+        unexpected = _unexpected(response, target)
         return ProbeResult(
             checked_at,
-            ok=ok,
-            latency_ms=_since(started),
+            ok=unexpected is None,
+            latency_ms=latency_ms,
             http_status=response.status_code,
-            error=None if ok else f"http_{response.status_code}",
+            error=unexpected,
         )
+
+
+def _unexpected(response: httpx.Response, target: ProbeTarget) -> str | None:
+    """What was wrong with the answer, as a short kind; never any of the body itself."""
+    if response.status_code != target.expected_status:
+        return f"http_{response.status_code}"
+    if target.body_contains is not None:
+        start = response.content[:BODY_CHECK_LIMIT].decode(errors="replace")
+        if target.body_contains not in start:
+            return "unexpected_body"
+    return None
 
 
 def _since(started: float) -> float:

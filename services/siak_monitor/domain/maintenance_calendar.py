@@ -41,6 +41,11 @@ class MaintenanceCalendar:
         self._zones = dict(region_zones)
         self._plans: dict[str, MaintenancePlan] = {}
 
+    @property
+    def zones(self) -> Mapping[str, tzinfo]:
+        """The time zone of every region the calendar serves, by region code."""
+        return self._zones
+
     def plans(self) -> list[MaintenancePlan]:
         return list(self._plans.values())
 

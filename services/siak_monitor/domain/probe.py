@@ -28,3 +28,17 @@ class ProbeResult:
         if self.latency_ms is not None and self.latency_ms > degraded_latency_ms:
             return ProbeOutcome.SLOW
         return ProbeOutcome.HEALTHY
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """Where to ask, and what counts as a healthy answer."""
+
+    name: str
+    """A region code, or the parent target's name."""
+    url: str
+    expected_status: int = 200
+    body_contains: str | None = None
+    """A text the answer must contain, when the status code alone proves too little."""
+    timeout_s: float = 3.0
+    """The whole probe, connection to last byte; beyond it the probe failed with `timeout`."""

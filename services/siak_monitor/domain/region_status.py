@@ -66,10 +66,16 @@ class RegionStatus:
         *,
         maintenance: MaintenanceWindow | None = None,
         parent: ResolvedStatus | None = None,
+        at: datetime | None = None,
     ) -> Transition | None:
-        """Record a probe; `maintenance` is the occurrence on at the probe's time, if any."""
+        """Record a probe; `maintenance` is the occurrence on at `at` (default: the probe's time).
+
+        A probe that started before a window ended may be answered after it: passing the
+        instant of the answer as `at` keeps such a probe from reopening the window.
+        """
         self.health.observe(probe)
-        return self.tick(probe.checked_at, maintenance=maintenance, parent=parent)
+        when = probe.checked_at if at is None else at
+        return self.tick(when, maintenance=maintenance, parent=parent)
 
     def tick(
         self,

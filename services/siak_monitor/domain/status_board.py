@@ -34,7 +34,8 @@ class StatusBoard:
     get each region's state once instead of a storm of stale intermediate transitions.
     A new reason or expected return under the same status is owed too (a DOWN region whose
     parent fell over, a maintenance overrun with a later estimate), evidence alone is not.
-    `seq` is given at publication: the last published `seq` plus one.
+    `seq` is given at publication: one more than any `seq` published or attempted, since an
+    attempt that timed out may still have reached the broker.
     """
 
     def __init__(
@@ -42,6 +43,17 @@ class StatusBoard:
     ) -> None:
         self._current = {code: CurrentStatus(SiakStatus.UNKNOWN, None) for code in region_codes}
         self._published = dict(published or {})
+        self._attempted: dict[str, int] = {}
+
+    def restore(self, published: dict[str, PublishedStatus]) -> None:
+        """What the status log says was published before this process started; regions this
+        board does not watch are left out."""
+        for code, status in published.items():
+            if code not in self._current:
+                continue
+            known = self._published.get(code)
+            if known is None or status.seq > known.seq:
+                self._published[code] = status
 
     def record(self, transition: Transition) -> None:
         self._current[transition.region_code] = CurrentStatus(
@@ -61,6 +73,12 @@ class StatusBoard:
     def pending(self) -> list[StatusChanged]:
         """The events still owed to subscribers, one per region at most."""
         return [event for code in self._current if (event := self._pending_event(code)) is not None]
+
+    def note_attempt(self, event: StatusChanged) -> None:
+        """Publishing `event` failed, perhaps only after the broker took it: never reuse its seq."""
+        self._attempted[event.region_code] = max(
+            event.seq, self._attempted.get(event.region_code, 0)
+        )
 
     def mark_published(self, event: StatusChanged) -> None:
         self._published[event.region_code] = PublishedStatus(
@@ -89,7 +107,7 @@ class StatusBoard:
             status=current.status,
             previous_status=published.status if published else None,
             since=current.since,
-            seq=published.seq + 1 if published else 1,
+            seq=max(published.seq if published else 0, self._attempted.get(code, 0)) + 1,
             reason=current.reason,
             expected_return_at=current.expected_return_at,
             evidence=evidence_from_probe(current.evidence),

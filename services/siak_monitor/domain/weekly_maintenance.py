@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from services.siak_monitor.domain.maintenance import (
     MaintenanceMessage,
@@ -27,6 +27,8 @@ class WeeklyMaintenance:
     duration: timedelta
     reason: str
     message: MaintenanceMessage
+    starting_on: date | None = None
+    """The local date of the first occurrence at the earliest; none before it."""
 
     def __post_init__(self) -> None:
         require_plan_id(self.id)
@@ -38,7 +40,10 @@ class WeeklyMaintenance:
             raise ValueError("a weekly window lasts more than nothing and less than a week")
 
     def occurrence_at(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None:
-        occurrence = self._occurrence(self._latest_start(zone, at))
+        start = self._latest_start(zone, at)
+        if not self._has_begun(zone, start):
+            return None
+        occurrence = self._occurrence(start)
         return occurrence if occurrence.is_active(at) else None
 
     def occurrences_starting(
@@ -48,12 +53,25 @@ class WeeklyMaintenance:
         found = []
         start = self._latest_start(zone, after) + WEEK
         while start <= until:
-            found.append(self._occurrence(start))
+            if self._has_begun(zone, start):
+                found.append(self._occurrence(start))
             start += WEEK
         return found
 
     def next_after(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None:
-        return self._occurrence(self._latest_start(zone, at) + WEEK)
+        start = self._latest_start(zone, at) + WEEK
+        first = self._first_start(zone)
+        return self._occurrence(start if first is None else max(start, first))
+
+    def _first_start(self, zone: tzinfo) -> datetime | None:
+        if self.starting_on is None:
+            return None
+        day = self.starting_on + timedelta(days=(self.weekday - self.starting_on.weekday()) % 7)
+        return datetime.combine(day, self.local_start, tzinfo=zone)
+
+    def _has_begun(self, zone: tzinfo, start: datetime) -> bool:
+        first = self._first_start(zone)
+        return first is None or start >= first
 
     def _latest_start(self, zone: tzinfo, at: datetime) -> datetime:
         """The last start at or before `at`, as an instant in `zone`."""

@@ -1,0 +1,124 @@
+"""Stand-ins for the monitor's ports, and a monitor built on them, for service-layer tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from services.siak_monitor.bootstrap import build_monitor
+from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.monitoring import Monitor
+from services.siak_monitor.ports import Delivery, OutgoingEvent, PublishedState
+from services.siak_monitor.settings import MonitorSettings
+from shared.events import StatusChanged
+from tests.unit.siak_monitor.builders import START
+
+
+class FakeClock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+class FakeProber:
+    """Answers by target name: healthy unless told a target is down, slow or hanging."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.down: set[str] = set()
+        self.hanging: set[str] = set()
+        self.latency_ms: dict[str, float] = {}
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.probed: list[str] = []
+
+    async def probe(self, target: ProbeTarget) -> ProbeResult:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0)
+            if target.name in self.hanging:
+                await asyncio.Event().wait()
+            self.probed.append(target.name)
+            at = self.clock()
+            if target.name in self.down:
+                return ProbeResult(at, ok=False, http_status=503, error="http_503")
+            latency = self.latency_ms.get(target.name, 20.0)
+            return ProbeResult(at, ok=True, latency_ms=latency, http_status=200)
+        finally:
+            self.in_flight -= 1
+
+
+class FakePublisher:
+    """Keeps what it was given; while not `reachable`, takes nothing and answers `failure`."""
+
+    def __init__(self) -> None:
+        self.reachable = True
+        self.failure = Delivery.NOT_SENT
+        self.published: list[OutgoingEvent] = []
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:
+        if not self.reachable:
+            return [self.failure] * len(events)
+        self.published.extend(events)
+        return [Delivery.DELIVERED] * len(events)
+
+    def of_type(self, kind: type[Any]) -> list[Any]:
+        return [event for event in self.published if isinstance(event, kind)]
+
+    def statuses(self, code: str | None = None) -> list[StatusChanged]:
+        changes: list[StatusChanged] = self.of_type(StatusChanged)
+        return [c for c in changes if code is None or c.region_code == code]
+
+
+class FakePublishedLog:
+    def __init__(self, state: PublishedState | None = None, *, failures: int = 0) -> None:
+        self.state = state or PublishedState()
+        self.failures = failures
+        self.reads = 0
+
+    async def read(self) -> PublishedState:
+        self.reads += 1
+        if self.reads <= self.failures:
+            raise ConnectionError("broker not reachable")
+        return self.state
+
+
+def settings(watch: str = "73.71,73.06", **overrides: Any) -> MonitorSettings:
+    values: dict[str, Any] = {
+        "watch": watch,
+        "failure_threshold": 2,
+        "success_threshold": 2,
+        "probe_interval_s": 0.01,
+        "probe_jitter_s": 0.0,
+        "admin_token": "secret-token",
+        **overrides,
+    }
+    return MonitorSettings.model_validate(values)
+
+
+def fake_monitor(
+    config: MonitorSettings, clock: FakeClock
+) -> tuple[Monitor, FakeProber, FakePublisher]:
+    prober = FakeProber(clock)
+    publisher = FakePublisher()
+    monitor = build_monitor(config, prober=prober, publisher=publisher, clock=clock)
+    return monitor, prober, publisher
+
+
+async def probe_all(monitor: Monitor, clock: FakeClock, rounds: int = 1) -> None:
+    """Probe every region (and the parent) `rounds` times, a second apart."""
+    for _ in range(rounds):
+        clock.advance(1)
+        if monitor.parent_target is not None:
+            await monitor.probe_parent()
+        for code in monitor.region_codes:
+            await monitor.probe_region(code)
