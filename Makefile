@@ -48,8 +48,8 @@ format: install ## apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-schemas: install ## regenerate the committed JSON Schemas of the events
-	$(PY) -m shared.events.schemas
+schemas: install ## regenerate the committed JSON Schemas and AsyncAPI document of the events
+	$(PY) -m shared.events.contract_files
 
 clean: down ## stop everything and remove local state and caches (keeps .venv)
 	rm -rf .run .cache

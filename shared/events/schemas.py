@@ -1,29 +1,63 @@
-"""JSON Schemas of the events, generated from the models and committed under `schemas/`.
-
-`python -m shared.events.schemas` rewrites them; a test fails when they are stale.
-"""
+"""JSON Schemas of the events, generated from the models (`make schemas` writes them)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from shared import topics
 from shared.events.central_status import CentralStatusChanged
 from shared.events.envelope import CloudEvent, EventData
+from shared.events.gate import GateStateChanged, SubmissionStateChanged
 from shared.events.heartbeat import MonitorHeartbeat
 from shared.events.maintenance import MaintenanceNotice, MaintenancePlanned
 from shared.events.status import StatusChanged
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-EVENTS_BY_TOPIC: dict[str, type[EventData]] = {
-    topics.SIAK_STATUS: StatusChanged,
-    topics.MONITOR_HEARTBEAT: MonitorHeartbeat,
-    topics.SIAK_MAINTENANCE: MaintenanceNotice,
-    topics.SIAK_MAINTENANCE_PLANS: MaintenancePlanned,
-    topics.SIAK_CENTRAL_STATUS: CentralStatusChanged,
-}
+
+
+@dataclass(frozen=True)
+class TopicEvent:
+    """One kind of event on a topic, who sends it, and the file its schema lives in."""
+
+    topic: str
+    model: type[EventData]
+    sender: str
+    key: str
+    file_name: str = ""
+
+    @property
+    def schema_path(self) -> Path:
+        return SCHEMA_DIR / (self.file_name or f"{self.topic}.json")
+
+
+TOPIC_EVENTS: tuple[TopicEvent, ...] = (
+    TopicEvent(topics.SIAK_STATUS, StatusChanged, "siak_monitor", "region code"),
+    TopicEvent(topics.MONITOR_HEARTBEAT, MonitorHeartbeat, "siak_monitor", "monitor id"),
+    TopicEvent(topics.SIAK_MAINTENANCE, MaintenanceNotice, "siak_monitor", "region code"),
+    TopicEvent(
+        topics.SIAK_MAINTENANCE_PLANS, MaintenancePlanned, "siak_monitor", "maintenance plan id"
+    ),
+    TopicEvent(
+        topics.SIAK_CENTRAL_STATUS, CentralStatusChanged, "siak_monitor", "parent target name"
+    ),
+    TopicEvent(
+        topics.GATE_EVENTS,
+        GateStateChanged,
+        "queue_gate",
+        "region code",
+        f"{topics.GATE_EVENTS}.gate-state-changed.json",
+    ),
+    TopicEvent(
+        topics.GATE_EVENTS,
+        SubmissionStateChanged,
+        "queue_gate",
+        "region code",
+        f"{topics.GATE_EVENTS}.submission-changed.json",
+    ),
+)
 
 
 def schema_for(data_model: type[EventData]) -> dict[str, Any]:
@@ -35,16 +69,6 @@ def schema_for(data_model: type[EventData]) -> dict[str, Any]:
 
 def rendered_schemas() -> dict[Path, str]:
     return {
-        SCHEMA_DIR / f"{topic}.json": json.dumps(schema_for(model), indent=2, sort_keys=True) + "\n"
-        for topic, model in EVENTS_BY_TOPIC.items()
+        event.schema_path: json.dumps(schema_for(event.model), indent=2, sort_keys=True) + "\n"
+        for event in TOPIC_EVENTS
     }
-
-
-def write_schemas() -> None:
-    SCHEMA_DIR.mkdir(exist_ok=True)
-    for path, text in rendered_schemas().items():
-        path.write_text(text)
-
-
-if __name__ == "__main__":
-    write_schemas()

@@ -18,6 +18,7 @@ from shared.events import (
     encode_event,
     new_event,
 )
+from shared.events.asyncapi import ASYNCAPI_PATH, asyncapi_document, rendered_asyncapi
 from shared.events.schemas import rendered_schemas
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
@@ -104,7 +105,15 @@ def test_committed_json_schemas_are_current() -> None:
         assert path.read_text() == text, f"{path.name} is stale: run `make schemas`"
 
 
-def test_every_contract_topic_with_events_has_a_schema() -> None:
-    names = {path.name for path in rendered_schemas()}
-    assert f"{topics.SIAK_STATUS}.json" in names
-    assert f"{topics.MONITOR_HEARTBEAT}.json" in names
+def test_every_topic_but_dead_letters_has_schemas_and_an_asyncapi_channel() -> None:
+    document = asyncapi_document()
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    declared = {spec.name for spec in (*topics.MONITOR_TOPICS, *topics.GATE_TOPICS)}
+    assert addresses == {name for name in declared if not name.endswith(topics.DEAD_LETTER_SUFFIX)}
+    for message in document["components"]["messages"].values():
+        reference = message["payload"]["schema"]["$ref"]
+        assert (ASYNCAPI_PATH.parent / reference).exists(), reference
+
+
+def test_committed_asyncapi_document_is_current() -> None:
+    assert ASYNCAPI_PATH.read_text() == rendered_asyncapi(), "stale: run `make schemas`"

@@ -19,9 +19,9 @@ from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
 from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import OutgoingEvent
 from shared.events import SiakStatus
-from shared.events.schemas import EVENTS_BY_TOPIC
+from shared.events.schemas import TOPIC_EVENTS
 
-TOPIC_OF_EVENT = {model: topic for topic, model in EVENTS_BY_TOPIC.items()}
+TOPIC_OF_EVENT = {event.model: event.topic for event in TOPIC_EVENTS}
 PROBE_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 
 

@@ -1,0 +1,105 @@
+"""The AsyncAPI 3.0 document of every topic, generated from the same models as the schemas."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shared import topics
+from shared.events.envelope import CLOUDEVENTS_CONTENT_TYPE
+from shared.events.schemas import SCHEMA_DIR, TOPIC_EVENTS, TopicEvent
+
+ASYNCAPI_PATH = Path(__file__).parent / "asyncapi.yaml"
+_SPECS = {spec.name: spec for spec in (*topics.MONITOR_TOPICS, *topics.GATE_TOPICS)}
+
+
+def asyncapi_document() -> dict[str, Any]:
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    messages: dict[str, Any] = {}
+    for event in TOPIC_EVENTS:
+        channel_id = _identifier(event.topic)
+        message_id = event.model.__name__
+        messages[message_id] = _message(event)
+        channel = channels.setdefault(channel_id, _channel(event))
+        channel["messages"][message_id] = {"$ref": f"#/components/messages/{message_id}"}
+        operation = operations.setdefault(
+            f"{event.sender}_sends_{channel_id}",
+            {"action": "send", "channel": {"$ref": f"#/channels/{channel_id}"}, "messages": []},
+        )
+        operation["messages"].append({"$ref": f"#/channels/{channel_id}/messages/{message_id}"})
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "SIAK Gate events",
+            "version": "1.0.0",
+            "description": (
+                "CloudEvents 1.0 in structured JSON mode (header content-type: "
+                f"{CLOUDEVENTS_CONTENT_TYPE}). Consumers ignore fields they do not know and "
+                "refuse another specversion or another major version in `type`. No event "
+                "carries personal data. Records a consumer cannot handle go to "
+                f"`<topic>{topics.DEAD_LETTER_SUFFIX}` with the reason in header "
+                f"`{topics.DEAD_LETTER_REASON_HEADER}`."
+            ),
+        },
+        "defaultContentType": CLOUDEVENTS_CONTENT_TYPE,
+        "servers": {
+            "local": {
+                "host": "127.0.0.1:9092",
+                "protocol": "kafka",
+                "description": "the local stack of `make run`",
+            }
+        },
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def rendered_asyncapi() -> str:
+    return yaml.safe_dump(asyncapi_document(), sort_keys=False, allow_unicode=True, width=100)
+
+
+def _channel(event: TopicEvent) -> dict[str, Any]:
+    spec = _SPECS[event.topic]
+    return {
+        "address": event.topic,
+        "messages": {},
+        "bindings": {
+            "kafka": {
+                "partitions": spec.partitions,
+                "replicas": 1,
+                "topicConfiguration": _topic_configuration(spec.config),
+            }
+        },
+    }
+
+
+def _topic_configuration(config: dict[str, str]) -> dict[str, Any]:
+    known: dict[str, Any] = {}
+    if "cleanup.policy" in config:
+        known["cleanup.policy"] = [config["cleanup.policy"]]
+    if "retention.ms" in config:
+        known["retention.ms"] = int(config["retention.ms"])
+    return known
+
+
+def _message(event: TopicEvent) -> dict[str, Any]:
+    return {
+        "name": event.model.event_type,
+        "title": event.model.__name__,
+        "summary": (event.model.__doc__ or "").strip().splitlines()[0],
+        "contentType": CLOUDEVENTS_CONTENT_TYPE,
+        "payload": {
+            "schemaFormat": "application/schema+json;version=draft-2020-12",
+            "schema": {"$ref": f"./{SCHEMA_DIR.name}/{event.schema_path.name}"},
+        },
+        "bindings": {"kafka": {"key": {"type": "string", "description": event.key}}},
+    }
+
+
+def _identifier(topic: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", topic)
