@@ -13,7 +13,7 @@ STACK := $(PY) -m deploy.local
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run up down status test test-unit test-integration lint format \
-        schemas clean
+        schemas demo bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -50,6 +50,12 @@ format: install ## apply ruff's fixes and formatting
 
 schemas: install ## regenerate the committed JSON Schemas and AsyncAPI document of the events
 	$(PY) -m shared.events.contract_files
+
+demo: install ## the October 2021 outage in two minutes, on a stack of its own, invariants checked
+	$(PY) -m deploy.local.demo
+
+bench: install ## figures beside baselines measured in the same run: bench/results.md (BENCH_SCALE=smoke|large)
+	$(PY) -m bench
 
 clean: down ## stop everything and remove local state and caches (keeps .venv)
 	rm -rf .run .cache

@@ -49,10 +49,9 @@ class KafkaBroker(Component):
                     STORAGE_TOOL,
                     "format",
                     "--ignore-formatted",
-                    "-t",
-                    _new_cluster_id(),
-                    "-c",
-                    str(self.config_file),
+                    # `=` keeps an id that starts with "-" from reading as an option.
+                    f"--cluster-id={_new_cluster_id()}",
+                    f"--config={self.config_file}",
                 ],
                 capture_output=True,
                 text=True,
