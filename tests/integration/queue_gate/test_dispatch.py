@@ -171,3 +171,35 @@ async def test_operator_overrides_open_and_close_the_gate(gate: Gate) -> None:
         return gate.received_keys(up) == [held["ticket_id"]]
 
     await eventually(auto_delivers, what="delivery once back to automatic")
+
+
+async def test_region_going_down_mid_replay_stops_within_one_submission(gate: Gate) -> None:
+    [region] = take_regions(1)
+    await gate.status.set(region, SiakStatus.DOWN)
+    tickets = [(await gate.submit(region, nik(500 + i))).json()["ticket_id"] for i in range(40)]
+    await gate.admin("PATCH", f"/regions/{region}", {"max_rate": 4, "reason": "langkah pelan"})
+    await gate.status.set(region, SiakStatus.UP)
+
+    async def replaying() -> bool:
+        return len(gate.received_keys(region)) >= 3
+
+    await eventually(replaying, what="replay under way")
+    # Only the status says DOWN: SIAK itself would still accept, so any further delivery
+    # would be the gate's fault.
+    await gate.status.set(region, SiakStatus.DOWN)
+
+    async def seen_down() -> int | None:
+        view = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
+        return len(gate.received_keys(region)) if view["siak_status"] == "DOWN" else None
+
+    async def dispatcher_gone() -> bool:
+        # A dispatcher that finds its gate closed gives its slot back.
+        metrics = (await gate.http.get(f"{gate.url}/metrics")).text
+        return "queue_gate_active_dispatchers 0.0" in metrics
+
+    received_at_down = await eventually(seen_down, what="the gate saw the region go down")
+    await eventually(dispatcher_gone, what="replay stopped")
+    received = len(gate.received_keys(region))
+    assert received - received_at_down <= 1  # at most the one in flight
+    assert received < len(tickets)
+    assert gate.received_keys(region) == tickets[:received]  # in order, nothing skipped

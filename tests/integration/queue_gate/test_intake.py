@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncpg
+import httpx
 import pytest
 
+from services.queue_gate.bootstrap import create_app
 from shared.events import SiakStatus
+from tests.conftest import Infrastructure
 from tests.integration.queue_gate.conftest import (
     API_KEY,
     Gate,
+    gate_settings,
     nik,
     submission_body,
     take_regions,
 )
 from tests.support.polling import eventually
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -141,3 +146,28 @@ async def test_metrics_count_accepted_and_refused_submissions(gate: Gate) -> Non
         in metrics
     )
     assert "queue_gate_intake_seconds_count" in metrics
+
+
+async def test_backlog_cap_answers_429_and_stores_nothing_more(
+    infrastructure: Infrastructure, database_url: str, siak_url: str
+) -> None:
+    [region] = take_regions(1)
+    settings = gate_settings(infrastructure, database_url, siak_url, backlog_cap=2)
+    async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
+
+        async def submit(serial: int) -> httpx.Response:
+            return await http.post(
+                f"{url}/v1/submissions",
+                json=submission_body(region, nik(serial)),
+                headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": f"cap-{serial}"},
+            )
+
+        statuses = [(await submit(serial)).status_code for serial in (601, 602, 603)]
+        refused = await submit(604)
+    assert statuses == [202, 202, 429]
+    assert set(refused.json()["error"]["messages"]) == {"id", "en"}
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM submission") == 2
+    finally:
+        await connection.close()
