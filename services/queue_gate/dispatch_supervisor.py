@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from services.queue_gate.adapters.prometheus_metrics import ACTIVE_DISPATCHERS
@@ -31,14 +32,23 @@ class DispatchSupervisor:
         self.sweep_interval = sweep_interval
         self.active: dict[str, RegionDispatcher] = {}
         self._starting: set[str] = set()
+        self._closed_until: dict[str, float] = {}
+        """Regions whose dispatcher left a closed gate, until when to leave them be."""
         self._pending: dict[str, None] = {}
         """Regions woken while every slot was busy, oldest first."""
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def wake(self, region_code: str) -> None:
+    def wake(self, region_code: str, gate_changed: bool = True) -> None:
+        """Nudge or start the region's dispatcher. A new submission to a region whose
+        dispatcher just left a closed gate starts nothing: only news of the gate (or the next
+        sweeps) can reopen it, so an outage's intake does not cost a dispatcher each."""
         dispatcher = self.active.get(region_code)
         if dispatcher is not None:
             dispatcher.wake()
+            return
+        if gate_changed:
+            self._closed_until.pop(region_code, None)
+        elif self._closed_until.get(region_code, 0.0) > time.monotonic():
             return
         if region_code in self._starting:
             return
@@ -56,7 +66,7 @@ class DispatchSupervisor:
             while True:
                 try:
                     for region_code in await self.deps.submissions.regions_with_waiting():
-                        self.wake(region_code)
+                        self.wake(region_code, gate_changed=False)
                 except Exception:
                     log.exception("sweeping for waiting submissions failed")
                 await asyncio.sleep(self.sweep_interval.total_seconds())
@@ -84,6 +94,10 @@ class DispatchSupervisor:
         finally:
             ACTIVE_DISPATCHERS.dec()
             del self.active[region_code]
+            if dispatcher.blocked:
+                self._closed_until[region_code] = (
+                    time.monotonic() + self.sweep_interval.total_seconds()
+                )
             await lease.release()
             self._start_pending()
 

@@ -132,3 +132,33 @@ async def test_a_region_with_only_held_submissions_does_not_keep_an_open_region_
         await ports.siak.until_sent(1)
 
     assert ports.siak.sent == [ticket]
+
+
+async def until_no_dispatcher(supervisor: DispatchSupervisor, region: str) -> None:
+    for _ in range(10_000):  # bounded: yields to the dispatcher until it has left
+        if region not in supervisor.active:
+            return
+        await asyncio.sleep(0)
+    raise AssertionError(f"the dispatcher of {region} never left")
+
+
+async def test_new_submissions_to_a_closed_region_start_no_dispatcher_until_gate_news() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.DOWN)
+    first = await ports.waiting(MAKASSAR, "ani")
+    supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
+
+    async with supervising(supervisor):
+        await ports.leases.until_tried(1)  # the first sweep finds the line, and a closed gate
+        await until_no_dispatcher(supervisor, MAKASSAR)
+        await ports.waiting(MAKASSAR, "budi")
+        supervisor.wake(MAKASSAR, gate_changed=False)  # intake's wake-up: nothing to do yet
+        for _ in range(100):  # let any task the wake-up might have started run
+            await asyncio.sleep(0)
+        assert ports.leases.attempts == [MAKASSAR]
+        await ports.region_is(MAKASSAR, SiakStatus.UP)
+        supervisor.wake(MAKASSAR, gate_changed=True)  # the status changed: try again
+        await ports.siak.until_sent(1)
+
+    assert ports.leases.attempts == [MAKASSAR, MAKASSAR]
+    assert ports.siak.sent[0] == first

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.wakeups import send_wake
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 
 _UPSERT = """
@@ -64,4 +64,4 @@ class PostgresRegionControlStore:
                 control.reason,
                 actor,
             )
-            await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, region_code)
+            await send_wake(connection, region_code, gate_changed=True)

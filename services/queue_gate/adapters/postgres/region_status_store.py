@@ -7,7 +7,7 @@ from datetime import datetime
 import asyncpg
 
 from services.queue_gate.adapters.postgres.outbox import write_event
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.wakeups import send_wake
 from services.queue_gate.domain.region_status import RegionStatus
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
@@ -64,9 +64,7 @@ class PostgresRegionStatusStore:
             )
             applied = result == "INSERT 0 1"
             if applied:
-                await connection.execute(
-                    "SELECT pg_notify($1, $2)", WAKE_CHANNEL, change.region_code
-                )
+                await send_wake(connection, change.region_code, gate_changed=True)
                 if announce is not None:
                     await write_event(connection, announce, key=change.region_code)
         return applied

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.outbox import write_event
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.wakeups import send_wake
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.ports import (
     DuplicateIdempotencyKeyError,
@@ -92,7 +92,7 @@ class PostgresSubmissionStore:
             )
             assert row is not None
             stored = _to_submission(row)
-            await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, stored.region_code)
+            await send_wake(connection, stored.region_code, gate_changed=False)
             await _announce(
                 connection,
                 stored.region_code,
@@ -161,7 +161,7 @@ class PostgresSubmissionStore:
                 return False
             region = moved["region_code"]
             if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
-                await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, region)
+                await send_wake(connection, region, gate_changed=False)
             if to in _ANNOUNCED or expected is SubmissionState.PARKED:
                 await _announce(
                     connection,
