@@ -9,9 +9,11 @@ import pytest
 
 from shared import topics
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, SiakStatus
+from shared.events.gate import GateStateChanged, SubmissionStateChanged
 from tests.integration.queue_gate.conftest import Gate, nik, take_regions
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
+from tests.support.schemas import schema_errors
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +52,10 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
     raw = json.dumps(events)
     assert nik(301) not in raw and "Andi" not in raw
     assert all(e["specversion"] == "1.0" for e in events)
+    for record in reader.records:
+        if record.key == region.encode():
+            model = GateStateChanged if b"gate.state" in record.value else SubmissionStateChanged
+            assert schema_errors(record.value, model) == []
     assert {r.headers.get("content-type") for r in reader.records if r.key == region.encode()} == {
         CLOUDEVENTS_CONTENT_TYPE.encode()
     }

@@ -7,7 +7,6 @@ tests), and each test has its own, so what one test publishes never meets anothe
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
@@ -22,12 +21,12 @@ from services.siak_sim.app import create_app as create_simulator
 from shared import topics
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, decode_event
 from shared.events.envelope import EventData
-from shared.events.schemas import SCHEMA_DIR
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
+from tests.support.schemas import schema_errors
 from tests.support.servers import serving
 
 EventT = TypeVar("EventT", bound=EventData)
@@ -131,16 +130,13 @@ async def bootstrap_servers(infrastructure: Infrastructure) -> str:
 
 
 class Events(Generic[EventT]):
-    """A topic's records for some keys, each checked against the topic's committed JSON Schema
-    as far as it can be without jsonschema (not installed here): every required field is
-    there; and each is then decoded, and so fully validated, with the model behind the schema.
-    """
+    """A topic's records for some keys, each validated against the committed JSON Schema of
+    its kind of event, then decoded with the model behind the schema."""
 
     def __init__(
         self, reader: TopicReader, topic: str, model: type[EventT], keys: Iterable[str]
     ) -> None:
         self.reader = reader
-        self.schema = json.loads((SCHEMA_DIR / f"{topic}.json").read_text())
         self.model = model
         self.keys = set(keys)
 
@@ -150,7 +146,7 @@ class Events(Generic[EventT]):
             if record.key is None or record.key.decode() not in self.keys:
                 continue
             assert record.headers["content-type"] == CLOUDEVENTS_CONTENT_TYPE.encode()
-            assert not _missing_required_fields(json.loads(record.value), self.schema)
+            assert schema_errors(record.value, self.model) == []
             found.append(decode_event(record.value, self.model).data)
         return found
 
@@ -170,15 +166,3 @@ async def topic_events(
 ) -> AsyncIterator[Events[EventT]]:
     async with TopicReader(bootstrap_servers, topic) as reader:
         yield Events(reader, topic, model, keys)
-
-
-def _missing_required_fields(event: dict[str, Any], schema: dict[str, Any]) -> list[str]:
-    data_model = schema["properties"]["data"]["$ref"].rsplit("/", 1)[1]
-    return [
-        *(name for name in schema["required"] if name not in event),
-        *(
-            f"data.{name}"
-            for name in schema["$defs"][data_model]["required"]
-            if name not in event.get("data", {})
-        ),
-    ]
