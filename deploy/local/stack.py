@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shlex
@@ -73,6 +74,13 @@ class Stack:
         self.postgres = PostgresServer(
             paths, port=settings.postgres_port, database=settings.database
         )
+        # After `source .run/env` the stack's own addresses are in the environment: they do
+        # not make its broker and database someone else's.
+        if settings.external_kafka == self.kafka.bootstrap_servers:
+            settings = dataclasses.replace(settings, external_kafka=None)
+        if settings.external_database == self.postgres.url:
+            settings = dataclasses.replace(settings, external_database=None)
+        self.settings = settings
         self.infrastructure: list[Component] = []
         if settings.external_kafka is None:
             self.infrastructure.append(self.kafka)
