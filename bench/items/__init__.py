@@ -1,0 +1,1 @@
+"""One module per benchmark item, each returning an `ItemResult`."""
