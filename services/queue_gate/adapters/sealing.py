@@ -28,7 +28,3 @@ class PayloadSealer:
     def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes:
         nonce, ciphertext = sealed[:_NONCE_BYTES], sealed[_NONCE_BYTES:]
         return self._aead.decrypt(nonce, ciphertext, ticket_id.encode())
-
-
-def new_data_key() -> str:
-    return base64.urlsafe_b64encode(os.urandom(_KEY_BYTES)).decode().rstrip("=")

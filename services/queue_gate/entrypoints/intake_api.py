@@ -33,6 +33,7 @@ from services.queue_gate.handlers.intake import (
     RegionRejectingError,
     accept_submission,
 )
+from services.queue_gate.handlers.region_gate import RegionGate
 from services.queue_gate.handlers.tickets import estimate_for
 from services.queue_gate.ports import StoredSubmission
 from services.queue_gate.runtime import GateRuntime
@@ -116,7 +117,7 @@ async def _submit(
         SUBMISSIONS_ACCEPTED.labels(
             acceptance.submission.region_code, acceptance.submission.state.value
         ).inc()
-    return await _ticket_view(runtime, acceptance.submission)
+    return await _ticket_view(runtime, acceptance.submission, acceptance.gate)
 
 
 def _refusal(response: JSONResponse) -> str:
@@ -139,8 +140,11 @@ async def get_ticket(ticket_id: str, runtime: Runtime) -> TicketView:
     return await _ticket_view(runtime, stored)
 
 
-async def _ticket_view(runtime: Runtime, stored: StoredSubmission) -> TicketView:
-    gate = await runtime.region_gate(stored.region_code)
+async def _ticket_view(
+    runtime: Runtime, stored: StoredSubmission, gate: RegionGate | None = None
+) -> TicketView:
+    if gate is None:
+        gate = await runtime.region_gate(stored.region_code)
     estimate = await estimate_for(
         stored,
         submissions=runtime.intake.submissions,

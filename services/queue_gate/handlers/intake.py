@@ -57,6 +57,8 @@ class Acceptance:
     submission: StoredSubmission
     replayed: bool
     """True when the Idempotency-Key was seen before and its ticket is answered again."""
+    gate: RegionGate | None = None
+    """The region's gate as intake read it; None for a replayed ticket."""
 
 
 async def accept_submission(
@@ -97,7 +99,7 @@ async def accept_submission(
         raced = await deps.submissions.by_idempotency_key(idempotency_key)
         assert raced is not None
         return _replay(raced, fingerprint)
-    return Acceptance(stored, replayed=False)
+    return Acceptance(stored, replayed=False, gate=gate)
 
 
 def siak_payload(request: SubmissionRequest) -> bytes:

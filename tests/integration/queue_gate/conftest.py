@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -98,6 +99,18 @@ class Gate:
 
     def received_keys(self, region: str) -> list[str]:
         return [item.key for item in self.siak.received(region)]
+
+
+async def acceptance_order(database_url: str, region: str) -> list[str]:
+    """The region's ticket ids in the order intake committed them."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT ticket_id FROM submission WHERE region_code = $1 ORDER BY seq", region
+        )
+    finally:
+        await connection.close()
+    return [row["ticket_id"] for row in rows]
 
 
 def submission_body(region: str, nik: str, *, name: str = "Warga Uji") -> dict[str, Any]:

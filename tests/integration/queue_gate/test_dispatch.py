@@ -9,21 +9,10 @@ import pytest
 
 from services.siak_sim.state import RegionState
 from shared.events import SiakStatus
-from tests.integration.queue_gate.conftest import Gate, nik, take_regions
+from tests.integration.queue_gate.conftest import Gate, acceptance_order, nik, take_regions
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
-
-
-async def acceptance_order(gate: Gate, region: str) -> list[str]:
-    connection = await asyncpg.connect(gate.database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT ticket_id FROM submission WHERE region_code = $1 ORDER BY seq", region
-        )
-    finally:
-        await connection.close()
-    return [row["ticket_id"] for row in rows]
 
 
 async def submit_many(gate: Gate, regions: list[str], count: int) -> list[str]:
@@ -59,7 +48,10 @@ async def test_makassar_story_in_miniature(gate: Gate) -> None:
 
     await eventually(gates_known, what="one region closed, two open")
     await submit_many(gate, [down, open_a, open_b], 200)
-    expected = {region: await acceptance_order(gate, region) for region in (down, open_a, open_b)}
+    expected = {
+        region: await acceptance_order(gate.database_url, region)
+        for region in (down, open_a, open_b)
+    }
 
     async def open_regions_delivered() -> bool:
         return all(len(gate.received_keys(r)) == len(expected[r]) for r in (open_a, open_b))

@@ -16,12 +16,12 @@ from tests.integration.queue_gate.conftest import (
     API_KEY,
     Gate,
     StatusFeed,
+    acceptance_order,
     gate_settings,
     nik,
     submission_body,
     take_regions,
 )
-from tests.integration.queue_gate.test_dispatch import acceptance_order
 from tests.support.polling import eventually
 from tests.support.servers import serving
 
@@ -54,7 +54,7 @@ async def test_two_replicas_deliver_each_region_once_and_in_order(
             assert response.status_code == 202, response.text
         for region in regions:
             await feed.set(region, SiakStatus.UP)
-        expected = {region: await acceptance_order_of(database_url, region) for region in regions}
+        expected = {region: await acceptance_order(database_url, region) for region in regions}
 
         async def all_delivered() -> bool:
             return all(len(siak.received(r)) == len(expected[r]) for r in regions)
@@ -63,17 +63,6 @@ async def test_two_replicas_deliver_each_region_once_and_in_order(
     for region in regions:
         assert [item.key for item in siak.received(region)] == expected[region]
         assert siak.duplicates(region) == 0
-
-
-async def acceptance_order_of(database_url: str, region: str) -> list[str]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT ticket_id FROM submission WHERE region_code = $1 ORDER BY seq", region
-        )
-    finally:
-        await connection.close()
-    return [row["ticket_id"] for row in rows]
 
 
 async def test_submission_sent_before_a_crash_is_sent_again_without_a_second_effect(
@@ -108,4 +97,4 @@ async def test_submission_sent_before_a_crash_is_sent_again_without_a_second_eff
     await eventually(both_delivered, what="the interrupted delivery completed")
     assert gate.received_keys(region) == [ticket, later]
     assert gate.siak.duplicates(region) == 1  # the resend was recognised, not recorded again
-    assert await acceptance_order(gate, region) == [ticket, later]
+    assert await acceptance_order(gate.database_url, region) == [ticket, later]
