@@ -56,11 +56,22 @@ def is_alive(pid: int, *, marker: str) -> bool:
     proc = Path("/proc") / str(pid)
     try:
         stat = (proc / "stat").read_text()
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        cmdline = (proc / "cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return False
-    state = stat.rsplit(")", 1)[1].split()[0]
-    return state not in {"Z", "X"} and marker in cmdline
+    return judge_process(stat, cmdline, marker=marker)
+
+
+def judge_process(stat: str, cmdline: bytes, *, marker: str) -> bool:
+    """Whether /proc's `stat` and `cmdline` show a live process of ours.
+
+    A process in the middle of an exec shows an empty command line for a moment (the Java
+    launcher re-executes itself as it starts): it counts as alive, not as someone else's.
+    """
+    state = stat.rsplit(")", 1)[1].split(maxsplit=1)[0]
+    if state in {"Z", "X"}:
+        return False
+    return not cmdline or marker in cmdline.replace(b"\0", b" ").decode(errors="replace")
 
 
 def _reap(pid: int) -> None:
