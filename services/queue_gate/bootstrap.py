@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -32,6 +33,7 @@ from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
     subscribe_to_status,
 )
+from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
@@ -52,19 +54,37 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database_url = settings.database.url
         async with (
-            asyncpg.create_pool(database_url, min_size=2, max_size=20) as pool,
-            httpx.AsyncClient() as http,
+            asyncpg.create_pool(
+                database_url, min_size=2, max_size=20, reset=_nothing_to_reset
+            ) as pool,
+            # One request in flight per region dispatched: a kept-alive connection each.
+            httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=settings.max_active_regions,
+                    max_keepalive_connections=settings.max_active_regions,
+                )
+            ) as http,
         ):
             if settings.migrate_on_start:
                 async with pool.acquire() as connection:
                     await migrate(connection)
-            runtime = _assemble(settings, pool, http, clock)
+            board = GateBoard(
+                PostgresRegionStatusStore(pool), PostgresRegionControlStore(pool), _policy(settings)
+            )
+            runtime = _assemble(settings, pool, http, clock, board)
             app.state.runtime = runtime
             broker = await _start_consumers(settings, runtime)
             relay = OutboxRelay(database_url, _publisher(broker))
             supervisor = runtime.supervisor
-            async with listening(database_url, supervisor.wake):
+
+            def on_wake(region_code: str, gate_changed: bool) -> None:
+                board.on_wake(region_code, gate_changed)
+                supervisor.wake(region_code, gate_changed)
+
+            async with listening(database_url, on_wake):
+                await board.reload()
                 background = [
+                    asyncio.create_task(board.run(), name="gate board"),
                     asyncio.create_task(supervisor.run(), name="dispatch supervisor"),
                     asyncio.create_task(relay.run(), name="outbox relay"),
                     asyncio.create_task(
@@ -102,20 +122,18 @@ def _assemble(
     pool: asyncpg.Pool,
     http: httpx.AsyncClient,
     clock: Callable[[], datetime],
+    board: GateBoard,
 ) -> GateRuntime:
-    statuses = PostgresRegionStatusStore(pool)
-    controls = PostgresRegionControlStore(pool)
+    statuses = board.statuses
+    controls = board.controls
     submissions = PostgresSubmissionStore(pool)
     sealer = PayloadSealer.from_base64(settings.data_key.get_secret_value())
-    policy = GatePolicy(
-        stale_after=settings.stale_after,
-        degraded_is_open=settings.degraded_is_open,
-        default_intake_mode=settings.default_intake_mode,
-    )
+    policy = board.policy
     intake = IntakeDeps(
         submissions=submissions,
         statuses=statuses,
         controls=controls,
+        gates=board,
         sealer=sealer,
         applicant_secret=settings.applicant_key_secret.get_secret_value().encode(),
         policy=policy,
@@ -138,18 +156,38 @@ def _assemble(
         dispatch,
         AdvisoryDispatchLeases(settings.database.url),
         max_active_regions=settings.max_active_regions,
+        may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     return GateRuntime(
         settings=settings, intake=intake, dispatch=dispatch, supervisor=supervisor, clock=clock
     )
 
 
+async def _nothing_to_reset(_connection: asyncpg.Connection[Any]) -> None:
+    """The pool's connections keep no session state (LISTEN and session-level advisory locks
+    use connections of their own; nothing runs SET): a connection going back to the pool
+    needs no reset query, one round trip saved per use. asyncpg still rolls back a
+    transaction left open."""
+
+
+def _policy(settings: GateSettings) -> GatePolicy:
+    return GatePolicy(
+        stale_after=settings.stale_after,
+        degraded_is_open=settings.degraded_is_open,
+        default_intake_mode=settings.default_intake_mode,
+    )
+
+
 def _publisher(broker: KafkaBroker) -> Publish:
     async def publish(
         topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
-    ) -> None:
-        await broker.publish(
-            value, topic=topic, key=key, headers={k: v.decode() for k, v in headers}
+    ) -> Awaitable[Any]:
+        return await broker.publish(
+            value,
+            topic=topic,
+            key=key,
+            headers={k: v.decode() for k, v in headers},
+            no_confirm=True,
         )
 
     return publish

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from services.queue_gate.adapters.prometheus_metrics import ACTIVE_DISPATCHERS
@@ -25,8 +26,13 @@ class DispatchSupervisor:
         *,
         max_active_regions: int,
         sweep_interval: timedelta = timedelta(seconds=5),
+        may_dispatch: Callable[[str], bool] = lambda _region_code: True,
     ) -> None:
         self.deps = deps
+        self.may_dispatch = may_dispatch
+        """This replica's view of whether a region's gate lets submissions through now: a new
+        submission or the sweep starts no dispatcher for a region it shows closed. News of
+        the gate always does (the view may not have taken it in yet)."""
         self.leases = leases
         self.max_active_regions = max_active_regions
         self.sweep_interval = sweep_interval
@@ -44,11 +50,14 @@ class DispatchSupervisor:
         sweeps) can reopen it, so an outage's intake does not cost a dispatcher each."""
         dispatcher = self.active.get(region_code)
         if dispatcher is not None:
-            dispatcher.wake()
+            dispatcher.wake(gate_changed)
             return
         if gate_changed:
             self._closed_until.pop(region_code, None)
-        elif self._closed_until.get(region_code, 0.0) > time.monotonic():
+        elif (
+            not self.may_dispatch(region_code)
+            or self._closed_until.get(region_code, 0.0) > time.monotonic()
+        ):
             return
         if region_code in self._starting:
             return
@@ -60,6 +69,9 @@ class DispatchSupervisor:
         task = asyncio.create_task(self._dispatch(region_code), name=f"dispatch {region_code}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _recently_closed(self, region_code: str) -> bool:
+        return self._closed_until.get(region_code, 0.0) > time.monotonic()
 
     async def run(self) -> None:
         try:

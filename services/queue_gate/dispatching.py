@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +26,14 @@ from services.queue_gate.ports import (
     SiakClient,
     StoredSubmission,
     SubmissionStore,
+    Unavailable,
 )
 from shared.events.gate import GateStateChanged
 
 log = logging.getLogger(__name__)
+
+STRETCH_HORIZON = timedelta(milliseconds=10)
+"""How far ahead a stretch of the line is read: what the pace lets go in about this time."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class DispatchDeps:
     clock: Callable[[], datetime]
     announcer: GateAnnouncer | None = None
     idle_timeout: timedelta = timedelta(seconds=30)
+    batch_size: int = 100
+    """The most submissions read from the line (and recorded as delivered) at once."""
 
 
 class RegionDispatcher:
@@ -54,6 +61,7 @@ class RegionDispatcher:
         self.lease = lease
         self.pacer = ReplayPacer(deps.pacing, now=deps.clock())
         self.woken = asyncio.Event()
+        self.gate_news = asyncio.Event()
         self.blocked = False
         """The last step found the gate closed or the replay paused."""
 
@@ -77,8 +85,12 @@ class RegionDispatcher:
                 return
             await self._sleep(timedelta(seconds=left))
 
-    def wake(self) -> None:
+    def wake(self, gate_changed: bool = True) -> None:
+        """Something changed: the line (a new submission), or the gate (`gate_changed`), which
+        also ends a stretch being sent after the one in flight."""
         self.woken.set()
+        if gate_changed:
+            self.gate_news.set()
 
     async def _sleep(self, duration: timedelta) -> bool:
         """Wait for `duration` or a wake-up, whichever comes first; True when woken."""
@@ -89,10 +101,11 @@ class RegionDispatcher:
         return True
 
     async def step(self) -> timedelta | None:
-        """Send the next submission if the gate and the pace allow; how long to wait, or None
-        when there is nothing to do until something changes."""
+        """Send the next stretch of the line that the gate and the pace allow; how long to
+        wait, or None when there is nothing to do until something changes."""
         deps = self.deps
         now = deps.clock()
+        self.gate_news.clear()
         gate = await read_region_gate(
             self.region_code,
             statuses=deps.statuses,
@@ -102,16 +115,21 @@ class RegionDispatcher:
         )
         if not await self._pace(gate, now):
             return None
-        head = await deps.submissions.next_in_line(self.region_code)
-        if head is None:
+        allowance = self.pacer.allowance(now)
+        expected = self.pacer.sends_within(STRETCH_HORIZON, now)
+        line = await deps.submissions.line(
+            self.region_code, limit=max(1, min(expected, deps.batch_size))
+        )
+        if not line:
             return None
+        head = line[0]
         if head.next_attempt_at is not None and head.next_attempt_at > now:
             return head.next_attempt_at - now
-        if self.pacer.allowance(now) < 1:
+        if allowance < 1:
             allowed_at = self.pacer.next_allowed_at(now)
             return allowed_at - now if allowed_at else None
-        self.pacer.take(now)
-        await self._deliver(head)
+        stretch = [head, *itertools.takewhile(lambda s: not _retry_pending(s, now), line[1:])]
+        await self._send_in_order(stretch)
         return timedelta(0)
 
     async def _pace(self, gate: RegionGate, now: datetime) -> bool:
@@ -126,20 +144,43 @@ class RegionDispatcher:
             self.pacer.set_max_rate(ceiling, now)
         return not gate.control.replay_paused
 
-    async def _deliver(self, head: StoredSubmission) -> None:
+    async def _send_in_order(self, stretch: list[StoredSubmission]) -> None:
+        """Send `stretch` one at a time, in order, while the pace allows and no news of the
+        gate came; deliveries are recorded together, anything else ends the stretch."""
         deps = self.deps
-        await deps.submissions.move(head.ticket_id, to=SubmissionState.DISPATCHING)
-        payload = self._unsealed(head)
+        await deps.submissions.mark_dispatching([s.ticket_id for s in stretch])
+        delivered: list[tuple[str, str | None]] = []
+        sent = 0
+        try:
+            for item in stretch:
+                now = deps.clock()
+                if sent and (self.gate_news.is_set() or self.pacer.allowance(now) < 1):
+                    break
+                self.pacer.take(now)
+                sent += 1
+                answer = await self._send(item)
+                if isinstance(answer, Delivered):
+                    delivered.append((item.ticket_id, answer.siak_reference))
+                    await self._on_delivered(deps.clock())
+                    continue
+                await deps.submissions.mark_delivered(delivered)
+                delivered = []
+                await self._record_refusal(item, answer, deps.clock())
+                break
+        finally:
+            await deps.submissions.mark_delivered(delivered)
+            await deps.submissions.release([s.ticket_id for s in stretch[sent:]])
+
+    async def _send(self, item: StoredSubmission) -> SiakAnswer | None:
+        """SIAK's answer; None when the stored payload cannot be read."""
+        payload = self._unsealed(item)
         if payload is None:
-            # Unreadable (a lost data key): park it so the rest of the line goes on.
-            await deps.submissions.move(
-                head.ticket_id, to=SubmissionState.PARKED, parked_reason="payload_unreadable"
-            )
-            return
-        answer = await deps.siak.submit(self.region_code, head.ticket_id, payload)
-        now = deps.clock()
+            return None
+        return await self.deps.siak.submit(self.region_code, item.ticket_id, payload)
+
+    async def _on_delivered(self, now: datetime) -> None:
         was_recovering = self.pacer.state is GateState.RECOVERING
-        await self._record(head, answer, now)
+        self.pacer.on_siak_answered(now)
         if was_recovering and self.pacer.state is GateState.OPEN:
             await self._announce_open(now)
 
@@ -152,15 +193,17 @@ class RegionDispatcher:
             log.exception("the personal data of ticket %s cannot be unsealed", head.ticket_id)
             return None
 
-    async def _record(self, head: StoredSubmission, answer: SiakAnswer, now: datetime) -> None:
+    async def _record_refusal(
+        self, head: StoredSubmission, answer: Refused | Unavailable | None, now: datetime
+    ) -> None:
         move = self.deps.submissions.move
-        if isinstance(answer, Delivered):
-            self.pacer.on_siak_answered(now)
+        if answer is None:
+            # Unreadable (a lost data key): park it so the rest of the line goes on.
             await move(
                 head.ticket_id,
-                to=SubmissionState.DELIVERED,
+                to=SubmissionState.PARKED,
                 expected=SubmissionState.DISPATCHING,
-                siak_reference=answer.siak_reference,
+                parked_reason="payload_unreadable",
             )
         elif isinstance(answer, Refused):
             self.pacer.on_siak_answered(now)
@@ -209,3 +252,7 @@ class RegionDispatcher:
                 at=now,
             )
         )
+
+
+def _retry_pending(submission: StoredSubmission, now: datetime) -> bool:
+    return submission.next_attempt_at is not None and submission.next_attempt_at > now

@@ -32,6 +32,22 @@ class RegionStatusStore(Protocol):
 
     async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None: ...
 
+    async def snapshot(self) -> StatusSnapshot:
+        """Every region's status and when it was heard of, in one read."""
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    statuses: dict[str, RegionStatus]
+    applied_at: dict[str, datetime]
+    """When each region's latest change was applied here."""
+    last_heartbeat_at: datetime | None
+    """When the monitor's latest heartbeat arrived."""
+
+    def last_heard_at(self, region_code: str) -> datetime | None:
+        heard = [at for at in (self.applied_at.get(region_code), self.last_heartbeat_at) if at]
+        return max(heard, default=None)
+
 
 @dataclass(frozen=True)
 class NewSubmission:
@@ -63,8 +79,23 @@ class StoredSubmission:
     sealed_payload: bytes | None
 
 
+@dataclass(frozen=True)
+class Admitted:
+    submission: StoredSubmission
+    ahead: int | None
+    """How many of the region's submissions waited before it when it was committed; None when
+    it waits behind a parked submission of the same applicant."""
+
+
 class DuplicateIdempotencyKeyError(Exception):
     """Another request committed the same Idempotency-Key first."""
+
+
+class BacklogFullError(Exception):
+    def __init__(self, region_code: str, cap: int) -> None:
+        super().__init__(f"region {region_code} already has {cap} submissions waiting")
+        self.region_code = region_code
+        self.cap = cap
 
 
 class Sealer(Protocol):
@@ -76,10 +107,11 @@ class Sealer(Protocol):
 
 
 class SubmissionStore(Protocol):
-    async def add(self, submission: NewSubmission) -> StoredSubmission:
+    async def add(self, submission: NewSubmission, *, backlog_cap: int) -> Admitted:
         """Commit the submission (in acceptance order for its region) and wake dispatchers.
 
-        Raises DuplicateIdempotencyKeyError when its key is already taken.
+        Raises DuplicateIdempotencyKeyError when its key is already taken, BacklogFullError
+        when `backlog_cap` submissions already wait in its region.
         """
 
     async def by_idempotency_key(self, key: str) -> StoredSubmission | None: ...
@@ -93,6 +125,18 @@ class SubmissionStore(Protocol):
 
     async def next_in_line(self, region_code: str) -> StoredSubmission | None:
         """The earliest waiting submission whose applicant has nothing parked."""
+
+    async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
+        """The first `limit` of the region's line, in order, as `next_in_line` would give them."""
+
+    async def mark_dispatching(self, ticket_ids: list[str]) -> None:
+        """These waiting submissions are about to be sent; each counts one more attempt."""
+
+    async def mark_delivered(self, deliveries: list[tuple[str, str | None]]) -> None:
+        """SIAK took these dispatching submissions (ticket id, SIAK's reference): one commit."""
+
+    async def release(self, ticket_ids: list[str]) -> None:
+        """Dispatching submissions that were not sent after all go back in line as they were."""
 
     async def move(
         self,
@@ -120,6 +164,9 @@ class SubmissionStore(Protocol):
 
 class RegionControlStore(Protocol):
     async def get(self, region_code: str) -> RegionControl: ...
+
+    async def all(self) -> dict[str, RegionControl]:
+        """Every region an operator ever set controls for."""
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
 

@@ -10,7 +10,7 @@ from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.handlers.intake import IntakeDeps
-from services.queue_gate.handlers.region_gate import RegionGate, read_region_gate
+from services.queue_gate.handlers.region_gate import GateReader, RegionGate
 from services.queue_gate.handlers.tickets import Pace, assumed_pace
 from services.queue_gate.settings import GateSettings
 
@@ -24,14 +24,12 @@ class GateRuntime:
     clock: Callable[[], datetime]
     ready: bool = False
 
+    @property
+    def gates(self) -> GateReader:
+        return self.intake.gates
+
     async def region_gate(self, region_code: str) -> RegionGate:
-        return await read_region_gate(
-            region_code,
-            statuses=self.intake.statuses,
-            controls=self.intake.controls,
-            policy=self.intake.policy,
-            now=self.clock(),
-        )
+        return await self.gates.gate(region_code, self.clock())
 
     def pace(self, gate: RegionGate) -> Pace:
         dispatcher = self.supervisor.active.get(gate.region_code)

@@ -87,6 +87,14 @@ class ReplayPacer:
             return self._bucket.available(now)
         return 0 if self._canary_in_flight else min(self._bucket.available(now), 1)
 
+    def sends_within(self, horizon: timedelta, now: datetime) -> int:
+        """How many submissions the pace would let go over the next `horizon`, at most: what
+        may go now, plus what the rate adds meanwhile (canaries still go one at a time)."""
+        allowance = self.allowance(now)
+        if self._state is GateState.CLOSED or self._canaries_remaining > 0:
+            return allowance
+        return allowance + int(self.rate * horizon.total_seconds())
+
     def take(self, now: datetime) -> None:
         if self.allowance(now) < 1:
             raise NoAllowanceError("no submission may be sent to SIAK yet")

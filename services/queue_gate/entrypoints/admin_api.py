@@ -51,6 +51,7 @@ async def change_region(
     given = change.model_dump(exclude_unset=True, exclude={"reason"})
     updated: RegionControl = dataclasses.replace(current, **given, reason=change.reason)
     await controls.update(code, updated, actor=operator)
+    await runtime.gates.reload()  # intake on this replica follows the change at once
     return await region_view(runtime, code)
 
 

@@ -15,6 +15,7 @@ from services.queue_gate.adapters.prometheus_metrics import (
     INTAKE_SECONDS,
     SUBMISSIONS_ACCEPTED,
 )
+from services.queue_gate.domain.eta import DeliveryEstimate
 from services.queue_gate.domain.idempotency import (
     IdempotencyConflictError,
     InvalidIdempotencyKeyError,
@@ -29,13 +30,12 @@ from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.dependencies import IntakeClient, Runtime
 from services.queue_gate.entrypoints.errors import error_response
 from services.queue_gate.handlers.intake import (
-    BacklogFullError,
+    Acceptance,
     RegionRejectingError,
     accept_submission,
 )
-from services.queue_gate.handlers.region_gate import RegionGate
-from services.queue_gate.handlers.tickets import estimate_for
-from services.queue_gate.ports import StoredSubmission
+from services.queue_gate.handlers.tickets import estimate_for, estimate_with
+from services.queue_gate.ports import BacklogFullError, StoredSubmission
 from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix="/v1/submissions", tags=["intake"])
@@ -113,11 +113,7 @@ async def _submit(
                 "en": f"The queue of region {error.region_code} is full; try again later.",
             },
         )
-    if not acceptance.replayed:
-        SUBMISSIONS_ACCEPTED.labels(
-            acceptance.submission.region_code, acceptance.submission.state.value
-        ).inc()
-    return await _ticket_view(runtime, acceptance.submission, acceptance.gate)
+    return await _answer(runtime, acceptance)
 
 
 def _refusal(response: JSONResponse) -> str:
@@ -140,11 +136,8 @@ async def get_ticket(ticket_id: str, runtime: Runtime) -> TicketView:
     return await _ticket_view(runtime, stored)
 
 
-async def _ticket_view(
-    runtime: Runtime, stored: StoredSubmission, gate: RegionGate | None = None
-) -> TicketView:
-    if gate is None:
-        gate = await runtime.region_gate(stored.region_code)
+async def _ticket_view(runtime: Runtime, stored: StoredSubmission) -> TicketView:
+    gate = await runtime.region_gate(stored.region_code)
     estimate = await estimate_for(
         stored,
         submissions=runtime.intake.submissions,
@@ -153,6 +146,28 @@ async def _ticket_view(
         pacing=runtime.dispatch.pacing,
         now=runtime.clock(),
     )
+    return _view(stored, estimate)
+
+
+async def _answer(runtime: GateRuntime, acceptance: Acceptance) -> TicketView:
+    """A ticket seen before, as it is now; a new one with the place in line it came with."""
+    gate = acceptance.gate
+    if acceptance.replayed or gate is None:
+        return await _ticket_view(runtime, acceptance.submission)
+    SUBMISSIONS_ACCEPTED.labels(
+        acceptance.submission.region_code, acceptance.submission.state.value
+    ).inc()
+    estimate = estimate_with(
+        acceptance.ahead,
+        gate=gate,
+        pace=runtime.pace(gate),
+        pacing=runtime.dispatch.pacing,
+        now=runtime.clock(),
+    )
+    return _view(acceptance.submission, estimate)
+
+
+def _view(stored: StoredSubmission, estimate: DeliveryEstimate) -> TicketView:
     return TicketView(
         ticket_id=stored.ticket_id,
         region_code=stored.region_code,

@@ -12,8 +12,9 @@ from services.queue_gate.domain.idempotency import ensure_same_body
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.submission import SubmissionRequest, submission_fingerprint
 from services.queue_gate.domain.ticket import new_ticket_id, state_on_acceptance
-from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
+from services.queue_gate.handlers.region_gate import GatePolicy, GateReader, RegionGate
 from services.queue_gate.ports import (
+    BacklogFullError,
     DuplicateIdempotencyKeyError,
     NewSubmission,
     RegionControlStore,
@@ -33,18 +34,12 @@ class RegionRejectingError(Exception):
         self.retry_after = retry_after
 
 
-class BacklogFullError(Exception):
-    def __init__(self, region_code: str, cap: int) -> None:
-        super().__init__(f"region {region_code} already has {cap} submissions waiting")
-        self.region_code = region_code
-        self.cap = cap
-
-
 @dataclass(frozen=True)
 class IntakeDeps:
     submissions: SubmissionStore
     statuses: RegionStatusStore
     controls: RegionControlStore
+    gates: GateReader
     sealer: Sealer
     applicant_secret: bytes
     policy: GatePolicy
@@ -59,47 +54,52 @@ class Acceptance:
     """True when the Idempotency-Key was seen before and its ticket is answered again."""
     gate: RegionGate | None = None
     """The region's gate as intake read it; None for a replayed ticket."""
+    ahead: int | None = None
+    """For a new ticket, how many waited before it in its region (None: held behind its
+    applicant's parked one)."""
 
 
 async def accept_submission(
     request: SubmissionRequest, *, idempotency_key: str, deps: IntakeDeps, now: datetime
 ) -> Acceptance:
+    """Commit a new submission, or answer the ticket its Idempotency-Key already has.
+
+    A key seen before is looked up only when the new row cannot go in (the key is taken, the
+    region refuses or its line is full): a client's retry always gets its ticket back.
+    """
     fingerprint = submission_fingerprint(request)
-    earlier = await deps.submissions.by_idempotency_key(idempotency_key)
-    if earlier is not None:
-        return _replay(earlier, fingerprint)
-    gate = await read_region_gate(
-        request.region_code,
-        statuses=deps.statuses,
-        controls=deps.controls,
-        policy=deps.policy,
-        now=now,
-    )
+    gate = await deps.gates.gate(request.region_code, now)
     if not gate.lets_through and gate.intake_mode is IntakeMode.REJECT:
+        earlier = await _seen_before(idempotency_key, fingerprint, deps)
+        if earlier is not None:
+            return earlier
         raise RegionRejectingError(gate, _retry_after(gate, deps.reject_retry_after, now))
-    if await deps.submissions.backlog(request.region_code) >= deps.backlog_cap:
-        raise BacklogFullError(request.region_code, deps.backlog_cap)
     ticket_id = new_ticket_id()
+    new = NewSubmission(
+        ticket_id=ticket_id,
+        region_code=request.region_code,
+        service_type=request.service_type.value,
+        applicant_key=applicant_key(request.applicant.nik, secret=deps.applicant_secret),
+        idempotency_key=idempotency_key,
+        body_fingerprint=fingerprint,
+        sealed_payload=deps.sealer.seal(siak_payload(request), ticket_id=ticket_id),
+        state=state_on_acceptance(GateState.OPEN if gate.lets_through else GateState.CLOSED),
+    )
     try:
-        stored = await deps.submissions.add(
-            NewSubmission(
-                ticket_id=ticket_id,
-                region_code=request.region_code,
-                service_type=request.service_type.value,
-                applicant_key=applicant_key(request.applicant.nik, secret=deps.applicant_secret),
-                idempotency_key=idempotency_key,
-                body_fingerprint=fingerprint,
-                sealed_payload=deps.sealer.seal(siak_payload(request), ticket_id=ticket_id),
-                state=state_on_acceptance(
-                    GateState.OPEN if gate.lets_through else GateState.CLOSED
-                ),
-            )
-        )
-    except DuplicateIdempotencyKeyError:
-        raced = await deps.submissions.by_idempotency_key(idempotency_key)
-        assert raced is not None
-        return _replay(raced, fingerprint)
-    return Acceptance(stored, replayed=False, gate=gate)
+        admitted = await deps.submissions.add(new, backlog_cap=deps.backlog_cap)
+    except (DuplicateIdempotencyKeyError, BacklogFullError):
+        earlier = await _seen_before(idempotency_key, fingerprint, deps)
+        if earlier is None:
+            raise
+        return earlier
+    return Acceptance(admitted.submission, replayed=False, gate=gate, ahead=admitted.ahead)
+
+
+async def _seen_before(
+    idempotency_key: str, fingerprint: str, deps: IntakeDeps
+) -> Acceptance | None:
+    earlier = await deps.submissions.by_idempotency_key(idempotency_key)
+    return None if earlier is None else _replay(earlier, fingerprint)
 
 
 def siak_payload(request: SubmissionRequest) -> bytes:

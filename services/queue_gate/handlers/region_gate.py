@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from services.queue_gate.domain.region_gate import (
     IntakeMode,
@@ -37,6 +38,13 @@ class RegionGate:
         return self.known.expected_return_at if self.known else None
 
 
+class GateReader(Protocol):
+    async def gate(self, region_code: str, now: datetime) -> RegionGate: ...
+
+    async def reload(self) -> None:
+        """Take in every change committed so far (after a change made by this process)."""
+
+
 async def read_region_gate(
     region_code: str,
     *,
@@ -45,14 +53,28 @@ async def read_region_gate(
     policy: GatePolicy,
     now: datetime,
 ) -> RegionGate:
-    known = await statuses.get(region_code)
-    status = effective_status(
-        known,
+    return region_gate(
+        region_code,
+        known=await statuses.get(region_code),
         last_heard_at=await statuses.last_heard_at(region_code),
+        control=await controls.get(region_code),
+        policy=policy,
         now=now,
-        stale_after=policy.stale_after,
     )
-    control = await controls.get(region_code)
+
+
+def region_gate(
+    region_code: str,
+    *,
+    known: RegionStatus | None,
+    last_heard_at: datetime | None,
+    control: RegionControl,
+    policy: GatePolicy,
+    now: datetime,
+) -> RegionGate:
+    status = effective_status(
+        known, last_heard_at=last_heard_at, now=now, stale_after=policy.stale_after
+    )
     return RegionGate(
         region_code=region_code,
         status=status,
@@ -61,3 +83,24 @@ async def read_region_gate(
         lets_through=lets_through(status, control, degraded_is_open=policy.degraded_is_open),
         intake_mode=control.intake_mode or policy.default_intake_mode,
     )
+
+
+@dataclass(frozen=True)
+class StoredGates:
+    """Reads a region's gate from the stores each time it is asked."""
+
+    statuses: RegionStatusStore
+    controls: RegionControlStore
+    policy: GatePolicy
+
+    async def gate(self, region_code: str, now: datetime) -> RegionGate:
+        return await read_region_gate(
+            region_code,
+            statuses=self.statuses,
+            controls=self.controls,
+            policy=self.policy,
+            now=now,
+        )
+
+    async def reload(self) -> None:
+        return  # nothing held: every read is fresh

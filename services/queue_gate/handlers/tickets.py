@@ -38,6 +38,13 @@ async def estimate_for(
     now: datetime,
 ) -> DeliveryEstimate:
     ahead = await submissions.waiting_ahead(submission)
+    return estimate_with(ahead, gate=gate, pace=pace, pacing=pacing, now=now)
+
+
+def estimate_with(
+    ahead: int | None, *, gate: RegionGate, pace: Pace, pacing: PacingConfig, now: datetime
+) -> DeliveryEstimate:
+    """The estimate for a ticket with `ahead` submissions before it in line."""
     return estimate_delivery(
         submissions_ahead=ahead,
         now=now,

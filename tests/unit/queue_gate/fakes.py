@@ -16,10 +16,13 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.ports import (
+    Admitted,
+    BacklogFullError,
     Delivered,
     DuplicateIdempotencyKeyError,
     NewSubmission,
     SiakAnswer,
+    StatusSnapshot,
     StoredSubmission,
 )
 from shared.events import SiakStatus, StatusChanged
@@ -104,6 +107,14 @@ class FakeRegionStatusStore:
         if previous is None or previous[0] <= emitted_at:
             self._heartbeats[monitor_id] = (emitted_at, self._clock())
 
+    async def snapshot(self) -> StatusSnapshot:
+        heartbeats = [received for _, received in self._heartbeats.values()]
+        return StatusSnapshot(
+            statuses=dict(self._statuses),
+            applied_at=dict(self._applied_at),
+            last_heartbeat_at=max(heartbeats, default=None),
+        )
+
 
 class FakeRegionControlStore:
     def __init__(self, clock: Callable[[], datetime]) -> None:
@@ -112,6 +123,9 @@ class FakeRegionControlStore:
 
     async def get(self, region_code: str) -> RegionControl:
         return self._controls.get(region_code, RegionControl())
+
+    async def all(self) -> dict[str, RegionControl]:
+        return dict(self._controls)
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
         changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())
@@ -131,9 +145,13 @@ class FakeSubmissionStore:
     def stored(self, ticket_id: str) -> StoredSubmission:
         return self._rows[ticket_id]
 
-    async def add(self, submission: NewSubmission) -> StoredSubmission:
+    async def add(self, submission: NewSubmission, *, backlog_cap: int = 10**9) -> Admitted:
         if submission.idempotency_key in self._tickets_by_key:
             raise DuplicateIdempotencyKeyError()
+        line = self._line(submission.region_code)
+        if len(line) >= backlog_cap:
+            raise BacklogFullError(submission.region_code, backlog_cap)
+        held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
         stored = StoredSubmission(
             seq=next(self._sequence),
@@ -153,7 +171,7 @@ class FakeSubmissionStore:
         )
         self._rows[stored.ticket_id] = stored
         self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
-        return stored
+        return Admitted(stored, ahead=None if held else len(line))
 
     async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
         ticket_id = self._tickets_by_key.get(key)
@@ -173,8 +191,31 @@ class FakeSubmissionStore:
         return len(self._line(region_code))
 
     async def next_in_line(self, region_code: str) -> StoredSubmission | None:
+        line = await self.line(region_code, limit=1)
+        return line[0] if line else None
+
+    async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
         held = self._parked_applicants(region_code)
-        return next((s for s in self._line(region_code) if s.applicant_key not in held), None)
+        return [s for s in self._line(region_code) if s.applicant_key not in held][:limit]
+
+    async def mark_dispatching(self, ticket_ids: list[str]) -> None:
+        for ticket_id in ticket_ids:
+            if self._rows[ticket_id].state in WAITING_STATES:
+                await self.move(ticket_id, to=_S.DISPATCHING)
+
+    async def mark_delivered(self, deliveries: list[tuple[str, str | None]]) -> None:
+        for ticket_id, reference in deliveries:
+            await self.move(
+                ticket_id, to=_S.DELIVERED, expected=_S.DISPATCHING, siak_reference=reference
+            )
+
+    async def release(self, ticket_ids: list[str]) -> None:
+        for ticket_id in ticket_ids:
+            current = self._rows[ticket_id]
+            if current.state is _S.DISPATCHING:
+                self._rows[ticket_id] = dataclasses.replace(
+                    current, state=_S.QUEUED, attempts=current.attempts - 1
+                )
 
     async def move(
         self,

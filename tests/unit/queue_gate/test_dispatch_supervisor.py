@@ -162,3 +162,27 @@ async def test_new_submissions_to_a_closed_region_start_no_dispatcher_until_gate
 
     assert ports.leases.attempts == [MAKASSAR, MAKASSAR]
     assert ports.siak.sent[0] == first
+
+
+async def test_a_region_this_replica_sees_closed_starts_nothing_until_news_of_its_gate() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    seen_open: set[str] = set()
+    supervisor = DispatchSupervisor(
+        ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(seconds=30)),
+        ports.leases,
+        max_active_regions=8,
+        sweep_interval=timedelta(milliseconds=1),
+        may_dispatch=lambda region: region in seen_open,
+    )
+
+    async with supervising(supervisor):
+        for _ in range(100):  # intake wake-ups (and any sweep) go by
+            supervisor.wake(MAKASSAR, gate_changed=False)
+            await asyncio.sleep(0)
+        assert ports.leases.attempts == []
+        supervisor.wake(MAKASSAR, gate_changed=True)
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]

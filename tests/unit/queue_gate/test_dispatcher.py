@@ -218,3 +218,59 @@ async def test_a_submission_left_dispatching_by_a_crash_is_sent_again_under_its_
     assert ports.siak.calls[0].payload == payload_for(ticket)
     assert ports.submissions.stored(ticket).state is _S.DELIVERED
     assert ports.submissions.stored(ticket).attempts == 2
+
+
+BURSTING = PacingConfig(canary_count=0, initial_rate=100.0, max_rate=100.0, burst=20)
+
+
+def bursting_dispatcher(ports: FakePorts) -> RegionDispatcher:
+    deps = ports.dispatch_deps(POLICY, BURSTING, idle_timeout=timedelta(minutes=5))
+    return RegionDispatcher(MAKASSAR, deps, FakeLease(MAKASSAR))
+
+
+async def test_a_stretch_of_the_line_goes_in_one_step_and_is_recorded_delivered() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, f"warga-{n}") for n in range(5)]
+
+    assert await bursting_dispatcher(ports).step() == timedelta(0)
+
+    assert ports.siak.sent == tickets
+    assert [ports.submissions.stored(t).state for t in tickets] == [_S.DELIVERED] * 5
+    assert [ports.submissions.stored(t).attempts for t in tickets] == [1] * 5
+
+
+async def test_news_of_the_gate_ends_a_stretch_after_the_submission_in_flight() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, f"warga-{n}") for n in range(5)]
+    dispatcher = bursting_dispatcher(ports)
+    ports.siak.hold_answers()
+    stepping = asyncio.create_task(dispatcher.step())
+    await ports.siak.until_sent(1)
+
+    dispatcher.wake(gate_changed=True)  # e.g. the region just went down
+    ports.siak.release_answers()
+    await stepping
+
+    assert ports.siak.sent == tickets[:1]
+    states = [ports.submissions.stored(t).state for t in tickets]
+    assert states == [_S.DELIVERED] + [_S.QUEUED] * 4
+    assert [ports.submissions.stored(t).attempts for t in tickets[1:]] == [0] * 4
+
+
+async def test_a_refusal_ends_the_stretch_and_the_applicants_later_submission_waits() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    first = await ports.waiting(MAKASSAR, "ani")
+    refused = await ports.waiting(MAKASSAR, "budi")
+    behind = await ports.waiting(MAKASSAR, "budi")
+    other = await ports.waiting(MAKASSAR, "cici")
+    ports.siak.script(refused, Refused("http_422"))
+
+    await drive(ports, bursting_dispatcher(ports))
+
+    assert ports.siak.sent == [first, refused, other]
+    assert ports.submissions.stored(refused).state is _S.PARKED
+    assert ports.submissions.stored(behind).state is _S.QUEUED
+    assert ports.submissions.stored(other).state is _S.DELIVERED

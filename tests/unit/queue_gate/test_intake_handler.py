@@ -15,13 +15,12 @@ from services.queue_gate.domain.submission import SubmissionRequest, submission_
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.intake import (
     Acceptance,
-    BacklogFullError,
     IntakeDeps,
     RegionRejectingError,
     accept_submission,
 )
-from services.queue_gate.handlers.region_gate import GatePolicy
-from services.queue_gate.ports import NewSubmission, Sealer, StoredSubmission
+from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
+from services.queue_gate.ports import Admitted, BacklogFullError, NewSubmission, Sealer
 from shared.events import SiakStatus
 from tests.unit.queue_gate.fakes import FakePorts, FakeSubmissionStore
 
@@ -52,6 +51,7 @@ def deps_of(
         submissions=ports.submissions,
         statuses=ports.statuses,
         controls=ports.controls,
+        gates=StoredGates(ports.statuses, ports.controls, POLICY),
         sealer=sealer or ports.sealer,
         applicant_secret=b"s" * 32,
         policy=POLICY,
@@ -159,15 +159,15 @@ async def test_the_same_key_with_another_body_is_a_conflict() -> None:
 
 
 class LosesTheRace(FakeSubmissionStore):
-    """Another request commits the same key between this one's lookup and its insert."""
+    """Another request commits the same key just before this one's insert."""
 
     rival: NewSubmission | None = None
 
-    async def add(self, submission: NewSubmission) -> StoredSubmission:
+    async def add(self, submission: NewSubmission, *, backlog_cap: int = 10**9) -> Admitted:
         if self.rival is not None:
             await super().add(self.rival)
             self.rival = None
-        return await super().add(submission)
+        return await super().add(submission, backlog_cap=backlog_cap)
 
 
 def racing_ports(rival_body: SubmissionRequest) -> FakePorts:
@@ -220,3 +220,32 @@ async def test_personal_data_is_sealed_at_rest_and_bound_to_its_ticket() -> None
     assert NIK.encode() in opened
     with pytest.raises(InvalidTag):
         sealer.unseal(stored.sealed_payload, ticket_id="tkt_someone_else")
+
+
+async def test_a_retry_with_its_key_gets_its_ticket_even_once_the_line_is_full() -> None:
+    ports = FakePorts()
+    first = await accept(ports)
+    deps = deps_of(ports, backlog_cap=1)
+
+    again = await accept_submission(
+        request(), idempotency_key="key-1", deps=deps, now=ports.clock()
+    )
+
+    assert again.submission.ticket_id == first.submission.ticket_id
+    assert again.replayed is True
+
+
+async def test_a_new_ticket_knows_how_many_wait_before_it_unless_held_behind_a_parked_one() -> None:
+    ports = FakePorts()
+    await ports.waiting(MAKASSAR, "budi")
+    refused = await accept(ports, request(nik="7371015205900002"), key="key-2")
+    await ports.submissions.move(
+        refused.submission.ticket_id, to=SubmissionState.PARKED, parked_reason="http_422"
+    )
+
+    other = await accept(ports, request(nik="7371015205900003"), key="key-3")
+    same_applicant = await accept(ports, request(nik="7371015205900002"), key="key-4")
+
+    assert refused.ahead == 1
+    assert other.ahead == 1  # the parked one has left the line
+    assert same_applicant.ahead is None

@@ -144,3 +144,21 @@ def test_a_lower_maximum_applies_at_once_a_higher_one_by_the_ramp() -> None:
     assert (pacer.rate, pacer.state) == (1.0, GateState.OPEN)
     pacer.set_max_rate(8.0, BACK_UP)
     assert (pacer.rate, pacer.state) == (1.0, GateState.RECOVERING)
+
+
+def test_what_may_go_over_a_horizon_is_nothing_while_closed_and_one_canary_at_a_time() -> None:
+    closed = ReplayPacer(CONFIG, now=BACK_UP)
+    recovering = recovering_pacer()
+
+    assert closed.sends_within(seconds(10), BACK_UP) == 0
+    assert recovering.sends_within(seconds(10), BACK_UP) == 1
+
+
+def test_what_may_go_over_a_horizon_adds_the_rate_to_what_may_go_now() -> None:
+    pacer = recovering_pacer()
+    now = pass_canaries(pacer, BACK_UP)
+    allowance = pacer.allowance(now)
+
+    assert pacer.rate == CONFIG.initial_rate
+    assert pacer.sends_within(seconds(3), now) == allowance + 6
+    assert pacer.sends_within(seconds(0), now) == allowance

@@ -17,7 +17,9 @@ EVENT_SOURCE = "/siak-gate/queue-gate"
 _RELAY_LOCK = 0x5141_4F42
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes, bytes, list[tuple[str, bytes]]], Awaitable[None]]
+Publish = Callable[[str, bytes, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
+"""Hands a record (topic, key, value, headers) to the producer, which sends records in the
+order they were handed over; what it returns completes once the broker has acknowledged."""
 
 
 async def write_event(
@@ -31,6 +33,25 @@ async def write_event(
         topics.GATE_EVENTS,
         record.key,
         record.value,
+    )
+
+
+async def write_events(
+    connection: asyncpg.Connection[Any] | Any, events: list[tuple[EventData, str]]
+) -> None:
+    """Store several gate events, in the order given, inside the caller's transaction."""
+    if not events:
+        return
+    records = [
+        encode_event(new_event(data, source=EVENT_SOURCE, subject=key)) for data, key in events
+    ]
+    await connection.execute(
+        "INSERT INTO outbox (topic, key, value) "
+        "SELECT $1, key, value FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY "
+        "AS given(key, value, n) ORDER BY n",
+        topics.GATE_EVENTS,
+        [record.key for record in records],
+        [record.value for record in records],
     )
 
 
@@ -69,13 +90,18 @@ class OutboxRelay:
         rows = await connection.fetch(
             "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1", self.batch
         )
-        for row in rows:
+        # Handed over one by one, in order, then acknowledged together.
+        acknowledgements = [
             await self.publish(
                 row["topic"],
                 row["key"],
                 row["value"],
                 [("content-type", b"application/cloudevents+json")],
             )
+            for row in rows
+        ]
+        # Shielded: cancelling the relay must not cancel the producer's own futures.
+        await asyncio.shield(asyncio.gather(*acknowledgements))
         if rows:
             # Exactly the rows sent: one with a lower id may have committed since the read.
             await connection.execute(

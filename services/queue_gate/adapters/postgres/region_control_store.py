@@ -20,28 +20,22 @@ ON CONFLICT (region_code) DO UPDATE
        reason = EXCLUDED.reason, changed_by = EXCLUDED.changed_by, changed_at = now()
 """
 
+_SELECT = """
+SELECT region_code, override, intake_mode, replay_paused, max_rate, reason, changed_by,
+       changed_at
+  FROM region_control"""
+
 
 class PostgresRegionControlStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
     async def get(self, region_code: str) -> RegionControl:
-        row = await self.pool.fetchrow(
-            "SELECT override, intake_mode, replay_paused, max_rate, reason, changed_by, "
-            "changed_at FROM region_control WHERE region_code = $1",
-            region_code,
-        )
-        if row is None:
-            return RegionControl()
-        return RegionControl(
-            override=Override(row["override"]),
-            intake_mode=IntakeMode(row["intake_mode"]) if row["intake_mode"] else None,
-            replay_paused=row["replay_paused"],
-            max_rate=row["max_rate"],
-            reason=row["reason"],
-            changed_by=row["changed_by"],
-            changed_at=row["changed_at"],
-        )
+        row = await self.pool.fetchrow(f"{_SELECT} WHERE region_code = $1", region_code)
+        return RegionControl() if row is None else _to_control(row)
+
+    async def all(self) -> dict[str, RegionControl]:
+        return {row["region_code"]: _to_control(row) for row in await self.pool.fetch(_SELECT)}
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
         async with self.pool.acquire() as connection, connection.transaction():
@@ -65,3 +59,15 @@ class PostgresRegionControlStore:
                 actor,
             )
             await send_wake(connection, region_code, gate_changed=True)
+
+
+def _to_control(row: asyncpg.Record) -> RegionControl:
+    return RegionControl(
+        override=Override(row["override"]),
+        intake_mode=IntakeMode(row["intake_mode"]) if row["intake_mode"] else None,
+        replay_paused=row["replay_paused"],
+        max_rate=row["max_rate"],
+        reason=row["reason"],
+        changed_by=row["changed_by"],
+        changed_at=row["changed_at"],
+    )

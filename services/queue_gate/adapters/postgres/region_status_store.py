@@ -9,6 +9,7 @@ import asyncpg
 from services.queue_gate.adapters.postgres.outbox import write_event
 from services.queue_gate.adapters.postgres.wakeups import send_wake
 from services.queue_gate.domain.region_status import RegionStatus
+from services.queue_gate.ports import StatusSnapshot
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
@@ -75,6 +76,16 @@ class PostgresRegionStatusStore:
 
     async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
         await self.pool.execute(_HEARTBEAT, monitor_id, emitted_at)
+
+    async def snapshot(self) -> StatusSnapshot:
+        async with self.pool.acquire() as connection, connection.transaction(readonly=True):
+            rows = await connection.fetch(f"SELECT {_COLUMNS}, applied_at FROM region_status")
+            heartbeat = await connection.fetchval("SELECT max(received_at) FROM monitor_heartbeat")
+        return StatusSnapshot(
+            statuses={row["region_code"]: _to_status(row) for row in rows},
+            applied_at={row["region_code"]: row["applied_at"] for row in rows},
+            last_heartbeat_at=heartbeat,
+        )
 
 
 def _to_status(row: asyncpg.Record) -> RegionStatus:

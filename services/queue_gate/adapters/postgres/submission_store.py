@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.outbox import write_event
-from services.queue_gate.adapters.postgres.wakeups import send_wake
+from services.queue_gate.adapters.postgres.group_commit import GroupCommit
+from services.queue_gate.adapters.postgres.outbox import write_event, write_events
+from services.queue_gate.adapters.postgres.wakeups import send_wake, send_wakes
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.ports import (
+    Admitted,
+    BacklogFullError,
     DuplicateIdempotencyKeyError,
     NewSubmission,
     StoredSubmission,
@@ -25,17 +31,54 @@ _NOT_HELD = """NOT EXISTS (
     SELECT 1 FROM submission p
      WHERE p.region_code = s.region_code AND p.applicant_key = s.applicant_key
        AND p.state = 'parked')"""
+# One writer per region at a time, so `seq` order is also commit order and a dispatcher never
+# sees a later submission before an earlier one commits. Regions come sorted: no deadlocks.
+_LOCK_REGIONS = """
+SELECT count(pg_advisory_xact_lock(hashtext('intake:' || region_code)))
+  FROM unnest($1::text[]) AS region_code
+"""
+_BACKLOGS = "SELECT region_code, waiting FROM region_backlog WHERE region_code = ANY($1::text[])"
+_HELD_APPLICANTS = """
+SELECT DISTINCT region_code, applicant_key FROM submission
+ WHERE state = 'parked' AND region_code = ANY($1::text[]) AND applicant_key = ANY($2::text[])
+"""
+# Rows are numbered in `seq` in the order given; a key already taken inserts nothing.
 _INSERT = f"""
 INSERT INTO submission (ticket_id, region_code, service_type, applicant_key, idempotency_key,
                         body_fingerprint, sealed_payload, state)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
+       body_fingerprint, sealed_payload, state
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::bytea[], $8::text[])
+       WITH ORDINALITY AS given(ticket_id, region_code, service_type, applicant_key,
+                                idempotency_key, body_fingerprint, sealed_payload, state, n)
+ ORDER BY n
+ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING {_COLUMNS}
 """
-_NEXT_IN_LINE = f"""
+_LINE = f"""
 SELECT {_COLUMNS} FROM submission s
  WHERE s.region_code = $1 AND s.state IN {_WAITING} AND {_NOT_HELD}
  ORDER BY s.seq
- LIMIT 1
+ LIMIT $2
+"""
+_MARK_DISPATCHING = f"""
+UPDATE submission
+   SET state = 'dispatching', attempts = attempts + 1, next_attempt_at = NULL,
+       last_error = NULL, updated_at = now()
+ WHERE ticket_id = ANY($1::text[]) AND state IN {_WAITING}
+"""
+_MARK_DELIVERED = """
+UPDATE submission AS s
+   SET state = 'delivered', siak_reference = d.siak_reference, delivered_at = now(),
+       updated_at = now()
+  FROM unnest($1::text[], $2::text[]) AS d(ticket_id, siak_reference)
+ WHERE s.ticket_id = d.ticket_id AND s.state = 'dispatching'
+RETURNING s.seq, s.ticket_id, s.region_code, s.service_type, s.updated_at
+"""
+_RELEASE = """
+UPDATE submission SET state = 'queued', attempts = attempts - 1, updated_at = now()
+ WHERE ticket_id = ANY($1::text[]) AND state = 'dispatching'
 """
 _AHEAD = f"""
 SELECT count(*) FROM submission s
@@ -60,48 +103,72 @@ RETURNING region_code, service_type, parked_reason, updated_at
 """
 
 
+@dataclass(frozen=True)
+class _Admission:
+    submission: NewSubmission
+    backlog_cap: int
+
+
+class _Lines:
+    """The regions' lines as a batch finds them, and the place each new submission takes."""
+
+    def __init__(self, backlogs: list[asyncpg.Record]) -> None:
+        self.waiting = Counter[str]({row["region_code"]: row["waiting"] for row in backlogs})
+        self.ahead: dict[str, int] = {}
+
+    def refusal(self, admission: _Admission) -> BacklogFullError | None:
+        region = admission.submission.region_code
+        if self.waiting[region] >= admission.backlog_cap:
+            return BacklogFullError(region, admission.backlog_cap)
+        self.ahead[admission.submission.ticket_id] = self.waiting[region]
+        self.waiting[region] += 1
+        return None
+
+    def admitted(
+        self, stored: StoredSubmission | None, held: set[tuple[str, str]]
+    ) -> Admitted | Exception:
+        if stored is None:  # its key was taken: inserted nothing
+            return DuplicateIdempotencyKeyError()
+        is_held = (stored.region_code, stored.applicant_key) in held
+        return Admitted(stored, ahead=None if is_held else self.ahead[stored.ticket_id])
+
+
 class PostgresSubmissionStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 256) -> None:
         self.pool = pool
+        self._intake = GroupCommit[_Admission, Admitted](self._admit_batch, max_batch=max_batch)
 
-    async def add(self, submission: NewSubmission) -> StoredSubmission:
-        try:
-            return await self._insert(submission)
-        except asyncpg.UniqueViolationError as error:
-            if error.constraint_name == "submission_idempotency_key_key":
-                raise DuplicateIdempotencyKeyError() from None
-            raise
+    @property
+    def intake_transactions(self) -> int:
+        """How many transactions intake has committed so far (each holds one or more)."""
+        return self._intake.batches
 
-    async def _insert(self, submission: NewSubmission) -> StoredSubmission:
+    async def add(self, submission: NewSubmission, *, backlog_cap: int) -> Admitted:
+        return await self._intake.submit(_Admission(submission, backlog_cap))
+
+    async def _admit_batch(self, batch: Sequence[_Admission]) -> list[Admitted | Exception]:
+        """One transaction for the whole batch; a full line or a taken key fails only its own
+        request."""
+        regions = sorted({a.submission.region_code for a in batch})
         async with self.pool.acquire() as connection, connection.transaction():
-            # One writer per region at a time, so `seq` order is also commit order and a
-            # dispatcher never sees a later submission before an earlier one commits.
-            await connection.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('intake:' || $1))", submission.region_code
-            )
-            row = await connection.fetchrow(
-                _INSERT,
-                submission.ticket_id,
-                submission.region_code,
-                submission.service_type,
-                submission.applicant_key,
-                submission.idempotency_key,
-                submission.body_fingerprint,
-                submission.sealed_payload,
-                submission.state.value,
-            )
-            assert row is not None
-            stored = _to_submission(row)
-            await send_wake(connection, stored.region_code, gate_changed=False)
-            await _announce(
+            await connection.execute(_LOCK_REGIONS, regions)
+            line = _Lines(await connection.fetch(_BACKLOGS, regions))
+            held = await _held_applicants(connection, regions, batch)
+            refusals = [line.refusal(admission) for admission in batch]
+            stored = await _insert(
                 connection,
-                stored.region_code,
-                ticket_id=stored.ticket_id,
-                service_type=stored.service_type,
-                state=stored.state.value,
-                at=stored.updated_at,
+                [a.submission for a, refused in zip(batch, refusals, strict=True) if not refused],
             )
-        return stored
+            if stored:
+                await send_wakes(
+                    connection, sorted({s.region_code for s in stored}), gate_changed=False
+                )
+                await write_events(connection, [(_announcement(s), s.region_code) for s in stored])
+        by_ticket = {s.ticket_id: s for s in stored}
+        return [
+            refused or line.admitted(by_ticket.get(admission.submission.ticket_id), held)
+            for admission, refused in zip(batch, refusals, strict=True)
+        ]
 
     async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
         row = await self.pool.fetchrow(
@@ -125,15 +192,48 @@ class PostgresSubmissionStore:
         return ahead
 
     async def backlog(self, region_code: str) -> int:
-        count: int = await self.pool.fetchval(
-            f"SELECT count(*) FROM submission WHERE region_code = $1 AND state IN {_WAITING}",
-            region_code,
+        count: int | None = await self.pool.fetchval(
+            "SELECT waiting FROM region_backlog WHERE region_code = $1", region_code
         )
-        return count
+        return count or 0
 
     async def next_in_line(self, region_code: str) -> StoredSubmission | None:
-        row = await self.pool.fetchrow(_NEXT_IN_LINE, region_code)
-        return _to_submission(row) if row else None
+        line = await self.line(region_code, limit=1)
+        return line[0] if line else None
+
+    async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
+        return [_to_submission(row) for row in await self.pool.fetch(_LINE, region_code, limit)]
+
+    async def mark_dispatching(self, ticket_ids: list[str]) -> None:
+        await self.pool.execute(_MARK_DISPATCHING, ticket_ids)
+
+    async def mark_delivered(self, deliveries: list[tuple[str, str | None]]) -> None:
+        if not deliveries:
+            return
+        async with self.pool.acquire() as connection, connection.transaction():
+            rows = await connection.fetch(
+                _MARK_DELIVERED, [t for t, _ in deliveries], [r for _, r in deliveries]
+            )
+            await write_events(
+                connection,
+                [
+                    (
+                        SubmissionStateChanged(
+                            region_code=row["region_code"],
+                            ticket_id=row["ticket_id"],
+                            service_type=row["service_type"],
+                            state=SubmissionState.DELIVERED.value,
+                            at=row["updated_at"],
+                        ),
+                        row["region_code"],
+                    )
+                    for row in sorted(rows, key=lambda row: row["seq"])
+                ],
+            )
+
+    async def release(self, ticket_ids: list[str]) -> None:
+        if ticket_ids:
+            await self.pool.execute(_RELEASE, ticket_ids)
 
     async def move(
         self,
@@ -213,7 +313,7 @@ class PostgresSubmissionStore:
 
     async def regions_with_waiting(self) -> list[str]:
         rows = await self.pool.fetch(
-            f"SELECT DISTINCT region_code FROM submission WHERE state IN {_WAITING}"
+            "SELECT region_code FROM region_backlog WHERE waiting > 0 ORDER BY region_code"
         )
         return [row["region_code"] for row in rows]
 
@@ -223,6 +323,43 @@ class PostgresSubmissionStore:
 _ANNOUNCED = frozenset(
     {SubmissionState.DELIVERED, SubmissionState.PARKED, SubmissionState.CANCELLED}
 )
+
+
+async def _held_applicants(
+    connection: Any, regions: list[str], batch: Sequence[_Admission]
+) -> set[tuple[str, str]]:
+    """(region, applicant) pairs of the batch with a parked submission to wait behind."""
+    applicants = sorted({a.submission.applicant_key for a in batch})
+    rows = await connection.fetch(_HELD_APPLICANTS, regions, applicants)
+    return {(row["region_code"], row["applicant_key"]) for row in rows}
+
+
+async def _insert(connection: Any, submissions: list[NewSubmission]) -> list[StoredSubmission]:
+    """The submissions whose key was free, in `seq` order."""
+    if not submissions:
+        return []
+    columns = [
+        [s.ticket_id for s in submissions],
+        [s.region_code for s in submissions],
+        [s.service_type for s in submissions],
+        [s.applicant_key for s in submissions],
+        [s.idempotency_key for s in submissions],
+        [s.body_fingerprint for s in submissions],
+        [s.sealed_payload for s in submissions],
+        [s.state.value for s in submissions],
+    ]
+    rows = await connection.fetch(_INSERT, *columns)
+    return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
+
+
+def _announcement(stored: StoredSubmission) -> SubmissionStateChanged:
+    return SubmissionStateChanged(
+        region_code=stored.region_code,
+        ticket_id=stored.ticket_id,
+        service_type=stored.service_type,
+        state=stored.state.value,
+        at=stored.updated_at,
+    )
 
 
 async def _announce(

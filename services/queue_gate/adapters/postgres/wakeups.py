@@ -41,3 +41,14 @@ async def send_wake(connection: Any, region_code: str, *, gate_changed: bool) ->
     """NOTIFY inside the caller's transaction: delivered only if it commits."""
     cause = "gate" if gate_changed else "line"
     await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, f"{region_code}:{cause}")
+
+
+async def send_wakes(connection: Any, region_codes: list[str], *, gate_changed: bool) -> None:
+    """One NOTIFY per region, inside the caller's transaction."""
+    cause = "gate" if gate_changed else "line"
+    await connection.execute(
+        "SELECT count(pg_notify($1, region_code || $2)) FROM unnest($3::text[]) AS region_code",
+        WAKE_CHANNEL,
+        f":{cause}",
+        region_codes,
+    )

@@ -1,0 +1,146 @@
+"""The submission store on PostgreSQL: group-committed intake, and the backlog kept per region."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.ports import (
+    Admitted,
+    BacklogFullError,
+    DuplicateIdempotencyKeyError,
+    NewSubmission,
+)
+from tests.integration.queue_gate.conftest import take_regions
+
+pytestmark = pytest.mark.integration
+
+
+def new(
+    region: str, n: int, *, applicant: str | None = None, key: str | None = None
+) -> NewSubmission:
+    return NewSubmission(
+        ticket_id=f"tkt_{region}_{n}",
+        region_code=region,
+        service_type="akta_kelahiran",
+        applicant_key=applicant or f"applicant-{n}",
+        idempotency_key=key or f"key-{region}-{n}",
+        body_fingerprint=f"body-{n}",
+        sealed_payload=b"sealed",
+        state=SubmissionState.DEFERRED,
+    )
+
+
+async def counted_backlog(pool: asyncpg.Pool, region: str) -> int:
+    counted: int = await pool.fetchval(
+        "SELECT count(*) FROM submission WHERE region_code = $1 "
+        "AND state IN ('queued', 'deferred', 'dispatching')",
+        region,
+    )
+    return counted
+
+
+async def test_concurrent_submissions_share_commits_and_keep_the_order_they_came_in(
+    pool: asyncpg.Pool,
+) -> None:
+    regions = take_regions(2)
+    store = PostgresSubmissionStore(pool)
+    given = [new(regions[n % 2], n) for n in range(300)]
+
+    admitted = await asyncio.gather(*(store.add(s, backlog_cap=1_000) for s in given))
+
+    assert store.intake_transactions < len(given)  # some requests shared a transaction
+    for region in regions:
+        mine = [a for a in admitted if a.submission.region_code == region]
+        assert [a.submission.ticket_id for a in sorted(mine, key=lambda a: a.submission.seq)] == [
+            s.ticket_id for s in given if s.region_code == region
+        ]
+        assert sorted(a.ahead or 0 for a in mine) == list(range(150))
+        assert await store.backlog(region) == await counted_backlog(pool, region) == 150
+
+
+async def test_a_full_line_or_a_taken_key_refuses_only_its_own_request(
+    pool: asyncpg.Pool,
+) -> None:
+    [region] = take_regions(1)
+    store = PostgresSubmissionStore(pool)
+    await store.add(new(region, 0), backlog_cap=3)
+
+    outcomes = await asyncio.gather(
+        store.add(new(region, 1), backlog_cap=3),
+        store.add(new(region, 2, key=f"key-{region}-0"), backlog_cap=3),
+        store.add(new(region, 3), backlog_cap=3),
+        store.add(new(region, 4), backlog_cap=3),
+        return_exceptions=True,
+    )
+
+    assert isinstance(outcomes[0], Admitted)
+    assert isinstance(outcomes[1], DuplicateIdempotencyKeyError)
+    assert isinstance(outcomes[3], BacklogFullError)
+    assert await counted_backlog(pool, region) == 3
+    assert await store.backlog(region) == 3
+
+
+async def test_the_kept_backlog_follows_every_way_a_submission_leaves_or_rejoins_the_line(
+    pool: asyncpg.Pool,
+) -> None:
+    [region] = take_regions(1)
+    store = PostgresSubmissionStore(pool)
+    tickets = [
+        (await store.add(new(region, n), backlog_cap=100)).submission.ticket_id for n in range(5)
+    ]
+
+    await store.move(tickets[0], to=SubmissionState.DISPATCHING)
+    await store.move(tickets[0], to=SubmissionState.DELIVERED, expected=SubmissionState.DISPATCHING)
+    await store.move(tickets[1], to=SubmissionState.PARKED, parked_reason="http_422")
+    await store.move(tickets[2], to=SubmissionState.QUEUED)
+    await store.defer_queued(region)
+    after_moves = await store.backlog(region)
+    await store.move(tickets[1], to=SubmissionState.QUEUED, expected=SubmissionState.PARKED)
+    await store.move(tickets[3], to=SubmissionState.CANCELLED)
+    await pool.execute("DELETE FROM submission WHERE ticket_id = $1", tickets[4])
+
+    assert after_moves == 3
+    assert await store.backlog(region) == await counted_backlog(pool, region) == 2
+    assert region in await store.regions_with_waiting()
+
+
+async def test_a_stretch_of_the_line_is_marked_sent_delivered_or_put_back_in_three_statements(
+    pool: asyncpg.Pool,
+) -> None:
+    [region] = take_regions(1)
+    store = PostgresSubmissionStore(pool)
+    for n in range(6):
+        await store.add(new(region, n), backlog_cap=100)
+    stretch = [s.ticket_id for s in await store.line(region, limit=4)]
+
+    await store.mark_dispatching(stretch)
+    await store.mark_delivered([(stretch[0], "SIAK-1"), (stretch[1], None)])
+    await store.release(stretch[2:])
+
+    rows = {
+        row["ticket_id"]: (row["state"], row["attempts"], row["siak_reference"])
+        for row in await pool.fetch(
+            "SELECT ticket_id, state, attempts, siak_reference FROM submission "
+            "WHERE region_code = $1",
+            region,
+        )
+    }
+    assert [rows[t] for t in stretch] == [
+        ("delivered", 1, "SIAK-1"),
+        ("delivered", 1, None),
+        ("queued", 0, None),
+        ("queued", 0, None),
+    ]
+    assert [s.ticket_id for s in await store.line(region, limit=10)][:2] == stretch[2:]
+    assert await store.backlog(region) == await counted_backlog(pool, region) == 4
+    delivered_events = await pool.fetchval(
+        "SELECT count(*) FROM outbox WHERE convert_from(value, 'UTF8') LIKE '%delivered%' "
+        "AND convert_from(key, 'UTF8') = $1",
+        region,
+    )
+    assert delivered_events == 2
