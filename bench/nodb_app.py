@@ -38,7 +38,7 @@ def create_app(*, api_key: str, data_key: str, applicant_secret: str) -> FastAPI
     sealer = PayloadSealer.from_base64(data_key)
     secret = applicant_secret.encode()
 
-    def intake_client(authorization: Annotated[str | None, Header()] = None) -> None:
+    async def intake_client(authorization: Annotated[str | None, Header()] = None) -> None:
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(
             token.encode(), api_key.encode()

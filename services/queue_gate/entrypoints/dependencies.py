@@ -9,8 +9,11 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from services.queue_gate.runtime import GateRuntime
 
+# Every dependency is a coroutine: FastAPI runs plain functions on a worker thread, a thread
+# hop per request for what is a dictionary lookup and a comparison.
 
-def _runtime(request: Request) -> GateRuntime:
+
+async def _runtime(request: Request) -> GateRuntime:
     runtime: GateRuntime = request.app.state.runtime
     return runtime
 
@@ -29,7 +32,9 @@ def _bearer(authorization: str | None) -> str:
     return token
 
 
-def _intake_client(runtime: Runtime, authorization: Annotated[str | None, Header()] = None) -> None:
+async def _intake_client(
+    runtime: Runtime, authorization: Annotated[str | None, Header()] = None
+) -> None:
     expected = runtime.settings.api_key.get_secret_value()
     if not secrets.compare_digest(_bearer(authorization).encode(), expected.encode()):
         raise HTTPException(
@@ -39,7 +44,7 @@ def _intake_client(runtime: Runtime, authorization: Annotated[str | None, Header
         )
 
 
-def _operator(
+async def _operator(
     runtime: Runtime,
     authorization: Annotated[str | None, Header()] = None,
     x_operator: Annotated[str | None, Header(max_length=100)] = None,

@@ -11,17 +11,19 @@ from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
 
 
-def _monitor(request: Request) -> Monitor:
+async def _monitor(request: Request) -> Monitor:
     monitor: Monitor = request.app.state.monitor
     return monitor
 
 
-def _maintenance(request: Request) -> MaintenanceService:
+async def _maintenance(request: Request) -> MaintenanceService:
     maintenance: MaintenanceService = request.app.state.maintenance
     return maintenance
 
 
-def _require_admin(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+async def _require_admin(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
     expected: str = request.app.state.admin_token
     scheme, _, token = (authorization or "").partition(" ")
     # Without a configured token the admin API stays shut rather than open to anyone.
