@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
@@ -24,7 +24,7 @@ from services.queue_gate.adapters.postgres.submission_store import PostgresSubmi
 from services.queue_gate.adapters.postgres.wakeups import listening
 from services.queue_gate.adapters.prometheus_metrics import InstrumentedSiakClient
 from services.queue_gate.adapters.sealing import PayloadSealer
-from services.queue_gate.adapters.siak_http import HttpSiakClient
+from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
@@ -58,12 +58,7 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
                 database_url, min_size=2, max_size=20, reset=_nothing_to_reset
             ) as pool,
             # One request in flight per region dispatched: a kept-alive connection each.
-            httpx.AsyncClient(
-                limits=httpx.Limits(
-                    max_connections=settings.max_active_regions,
-                    max_keepalive_connections=settings.max_active_regions,
-                )
-            ) as http,
+            siak_session(connections=settings.max_active_regions) as siak,
         ):
             if settings.migrate_on_start:
                 async with pool.acquire() as connection:
@@ -71,7 +66,7 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
             board = GateBoard(
                 PostgresRegionStatusStore(pool), PostgresRegionControlStore(pool), _policy(settings)
             )
-            runtime = _assemble(settings, pool, http, clock, board)
+            runtime = _assemble(settings, pool, siak, clock, board)
             app.state.runtime = runtime
             broker = await _start_consumers(settings, runtime)
             relay = OutboxRelay(database_url, _publisher(broker))
@@ -120,7 +115,7 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
 def _assemble(
     settings: GateSettings,
     pool: asyncpg.Pool,
-    http: httpx.AsyncClient,
+    siak: aiohttp.ClientSession,
     clock: Callable[[], datetime],
     board: GateBoard,
 ) -> GateRuntime:
@@ -145,7 +140,7 @@ def _assemble(
         statuses=statuses,
         controls=controls,
         siak=InstrumentedSiakClient(
-            HttpSiakClient(http, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s)
+            HttpSiakClient(siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s)
         ),
         sealer=sealer,
         policy=policy,

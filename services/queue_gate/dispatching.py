@@ -94,8 +94,11 @@ class RegionDispatcher:
 
     async def _sleep(self, duration: timedelta) -> bool:
         """Wait for `duration` or a wake-up, whichever comes first; True when woken."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # arrives as the event is set, and the dispatcher would outlive its shutdown.
         try:
-            await asyncio.wait_for(self.woken.wait(), timeout=max(0.0, duration.total_seconds()))
+            async with asyncio.timeout(max(0.0, duration.total_seconds())):
+                await self.woken.wait()
         except TimeoutError:
             return False
         return True

@@ -70,10 +70,10 @@ class GateBoard:
     async def run(self) -> None:
         """Reload on every gate change signalled, and at least every `refresh_interval`."""
         while True:
+            # asyncio.timeout, not wait_for, which on Python 3.11 may swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait(), timeout=self.refresh_interval.total_seconds()
-                )
+                async with asyncio.timeout(self.refresh_interval.total_seconds()):
+                    await self._changed.wait()
             # Cleared before reading: a change signalled during the reload triggers another.
             self._changed.clear()
             try:

@@ -274,3 +274,20 @@ async def test_a_refusal_ends_the_stretch_and_the_applicants_later_submission_wa
     assert ports.submissions.stored(refused).state is _S.PARKED
     assert ports.submissions.stored(behind).state is _S.QUEUED
     assert ports.submissions.stored(other).state is _S.DELIVERED
+
+
+async def test_an_idle_dispatcher_stops_when_cancelled_even_as_a_wake_up_arrives() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    for yields in range(6):  # cancel at each point of the wake-up's way through the loop
+        dispatcher = dispatcher_for(ports)
+        task = asyncio.create_task(dispatcher.run())
+        for _ in range(3):  # let it find nothing to send and go idle
+            await asyncio.sleep(0)
+        dispatcher.wake(gate_changed=False)
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done == {task}, f"still running {yields} yields after the wake-up"
+        assert task.cancelled()

@@ -95,3 +95,18 @@ async def test_without_news_the_board_still_reloads_every_refresh_interval() -> 
         await until_reloaded(board, 2)
 
     assert board.current(MAKASSAR, ports.clock()).lets_through
+
+
+async def test_the_board_stops_when_cancelled_even_as_news_of_a_gate_arrives() -> None:
+    ports = FakePorts()
+    for yields in range(6):  # cancel at each point of the wake-up's way through the loop
+        board = board_of(ports)
+        task = asyncio.create_task(board.run())
+        await asyncio.sleep(0)
+        board.on_wake(MAKASSAR, gate_changed=True)
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done == {task}, f"still running {yields} yields after the wake-up"
+        assert task.cancelled()
