@@ -6,8 +6,9 @@ import asyncio
 import dataclasses
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.domain.region_gate import RegionControl
@@ -62,6 +63,25 @@ class Progress:
             await asyncio.wait_for(waiting(), within)
         except TimeoutError:
             raise AssertionError(f"still waiting after {within} s for {what}") from None
+
+
+async def assert_stops_when_cancelled_as_woken(
+    start: Callable[[], tuple[Coroutine[Any, Any, None], Callable[[], None]]],
+) -> None:
+    """`start()` gives a loop to run and a way to wake it: cancelled at each point of a
+    wake-up's way through the loop, the loop must stop, not swallow the cancellation."""
+    for yields in range(6):
+        loop_body, wake = start()
+        task = asyncio.create_task(loop_body)
+        for _ in range(3):  # let it settle into its wait
+            await asyncio.sleep(0)
+        wake()
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=2)
+        assert done == {task}, f"still running {yields} yields after the wake-up"
+        assert task.cancelled()
 
 
 def status_change(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
@@ -12,7 +14,12 @@ from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.ports import Refused, Unavailable
 from shared.events import SiakStatus
-from tests.unit.queue_gate.fakes import FakeLease, FakePorts, payload_for
+from tests.unit.queue_gate.fakes import (
+    FakeLease,
+    FakePorts,
+    assert_stops_when_cancelled_as_woken,
+    payload_for,
+)
 
 MAKASSAR, MAROS = "73.71", "73.09"
 STALE_AFTER = timedelta(minutes=10)
@@ -279,15 +286,9 @@ async def test_a_refusal_ends_the_stretch_and_the_applicants_later_submission_wa
 async def test_an_idle_dispatcher_stops_when_cancelled_even_as_a_wake_up_arrives() -> None:
     ports = FakePorts()
     await ports.region_is(MAKASSAR, SiakStatus.UP)
-    for yields in range(6):  # cancel at each point of the wake-up's way through the loop
+
+    def start() -> tuple[Coroutine[Any, Any, None], Callable[[], None]]:
         dispatcher = dispatcher_for(ports)
-        task = asyncio.create_task(dispatcher.run())
-        for _ in range(3):  # let it find nothing to send and go idle
-            await asyncio.sleep(0)
-        dispatcher.wake(gate_changed=False)
-        for _ in range(yields):
-            await asyncio.sleep(0)
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=2)
-        assert done == {task}, f"still running {yields} yields after the wake-up"
-        assert task.cancelled()
+        return dispatcher.run(), lambda: dispatcher.wake(gate_changed=False)
+
+    await assert_stops_when_cancelled_as_woken(start)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
 from shared.events import SiakStatus
 from tests.support.polling import eventually
-from tests.unit.queue_gate.fakes import FakePorts
+from tests.unit.queue_gate.fakes import FakePorts, assert_stops_when_cancelled_as_woken
 
 MAKASSAR, MAROS = "73.71", "73.09"
 STALE_AFTER = timedelta(minutes=1)
@@ -99,14 +100,9 @@ async def test_without_news_the_board_still_reloads_every_refresh_interval() -> 
 
 async def test_the_board_stops_when_cancelled_even_as_news_of_a_gate_arrives() -> None:
     ports = FakePorts()
-    for yields in range(6):  # cancel at each point of the wake-up's way through the loop
+
+    def start() -> tuple[Coroutine[Any, Any, None], Callable[[], None]]:
         board = board_of(ports)
-        task = asyncio.create_task(board.run())
-        await asyncio.sleep(0)
-        board.on_wake(MAKASSAR, gate_changed=True)
-        for _ in range(yields):
-            await asyncio.sleep(0)
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=2)
-        assert done == {task}, f"still running {yields} yields after the wake-up"
-        assert task.cancelled()
+        return board.run(), lambda: board.on_wake(MAKASSAR, gate_changed=True)
+
+    await assert_stops_when_cancelled_as_woken(start)
