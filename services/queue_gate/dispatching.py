@@ -126,7 +126,7 @@ class RegionDispatcher:
         if not line:
             return None
         head = line[0]
-        if head.next_attempt_at is not None and head.next_attempt_at > now:
+        if head.next_attempt_at is not None and _retry_pending(head, now):
             return head.next_attempt_at - now
         if allowance < 1:
             allowed_at = self.pacer.next_allowed_at(now)
@@ -168,7 +168,7 @@ class RegionDispatcher:
                     continue
                 await deps.submissions.mark_delivered(delivered)
                 delivered = []
-                await self._record_refusal(item, answer, deps.clock())
+                await self._record_undelivered(item, answer, deps.clock())
                 break
         finally:
             await deps.submissions.mark_delivered(delivered)
@@ -196,7 +196,7 @@ class RegionDispatcher:
             log.exception("the personal data of ticket %s cannot be unsealed", head.ticket_id)
             return None
 
-    async def _record_refusal(
+    async def _record_undelivered(
         self, head: StoredSubmission, answer: Refused | Unavailable | None, now: datetime
     ) -> None:
         move = self.deps.submissions.move
