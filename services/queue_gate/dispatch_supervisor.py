@@ -43,6 +43,7 @@ class DispatchSupervisor:
         self._pending: dict[str, None] = {}
         """Regions woken while every slot was busy, oldest first."""
         self._tasks: set[asyncio.Task[None]] = set()
+        self._woken_while_starting: set[str] = set()
 
     def wake(self, region_code: str, gate_changed: bool = True) -> None:
         """Nudge or start the region's dispatcher. A new submission to a region whose
@@ -54,12 +55,10 @@ class DispatchSupervisor:
             return
         if gate_changed:
             self._closed_until.pop(region_code, None)
-        elif (
-            not self.may_dispatch(region_code)
-            or self._closed_until.get(region_code, 0.0) > time.monotonic()
-        ):
+        elif not self.may_dispatch(region_code) or self._recently_closed(region_code):
             return
         if region_code in self._starting:
+            self._woken_while_starting.add(region_code)
             return
         if len(self.active) + len(self._starting) >= self.max_active_regions:
             self._pending.setdefault(region_code)  # a repeated wake keeps its place in line
@@ -89,11 +88,19 @@ class DispatchSupervisor:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _dispatch(self, region_code: str) -> None:
+        # A region with nothing waiting takes no slot and no lease (a session of its own):
+        # after a national outage, every region's gate opens, most with an empty line.
+        has_work = False
         try:
-            lease = await self.leases.try_hold(region_code)
+            has_work = await self.deps.submissions.backlog(region_code) > 0
+            lease = await self.leases.try_hold(region_code) if has_work else None
         finally:
             self._starting.discard(region_code)
+            woken_meanwhile = region_code in self._woken_while_starting
+            self._woken_while_starting.discard(region_code)
         if lease is None:
+            if not has_work and woken_meanwhile:
+                self.wake(region_code, gate_changed=False)  # work may have come since
             self._start_pending()
             return
         dispatcher = RegionDispatcher(region_code, self.deps, lease)

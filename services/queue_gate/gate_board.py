@@ -2,11 +2,12 @@
 
 Intake, the regions API and the dispatch supervisor ask for a region's gate on every request;
 reading three tables each time would cost more than the submission itself. The board loads
-every region's status, the monitor's last heartbeat and the operators' controls at once, and
-loads them again whenever any replica signals a gate change (the `:gate` wake-up sent in the
-transaction of the change) and at least every `refresh_interval`, so that silence from the
-monitor still turns into UNKNOWN on time. A writer in this process awaits `reload()` to read
-its own change at once. Dispatchers still read the stores before each batch they send.
+every region's status, the monitor's last heartbeat and the operators' controls at once; when
+any replica signals a gate change (the `:gate` wake-up sent in the transaction of the change)
+it reads that region again, and it reads everything again at least every `refresh_interval`,
+so that silence from the monitor still turns into UNKNOWN on time and a missed wake-up is
+made up for. A writer in this process awaits `reload()` to read its own change at once.
+Dispatchers still read the stores before each stretch they send.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, region_gate
@@ -39,13 +41,30 @@ class GateBoard:
         self._snapshot = StatusSnapshot(statuses={}, applied_at={}, last_heartbeat_at=None)
         self._controls: dict[str, RegionControl] = {}
         self._changed = asyncio.Event()
+        self._signalled: set[str] = set()
         self.reloads = 0
 
-    async def reload(self) -> None:
-        snapshot = await self.statuses.snapshot()
-        controls = await self.controls.all()
+    async def reload(self, region_codes: list[str] | None = None) -> None:
+        """Read the gates again: every region, or only `region_codes` (and the heartbeat)."""
+        snapshot = await self.statuses.snapshot(region_codes)
+        controls = await self.controls.all(region_codes)
+        if region_codes is not None:
+            snapshot, controls = self._merged(set(region_codes), snapshot, controls)
         self._snapshot, self._controls = snapshot, controls
         self.reloads += 1
+
+    def _merged(
+        self, regions: set[str], fresh: StatusSnapshot, controls: dict[str, RegionControl]
+    ) -> tuple[StatusSnapshot, dict[str, RegionControl]]:
+        def kept(held: dict[str, Any]) -> dict[str, Any]:
+            return {code: value for code, value in held.items() if code not in regions}
+
+        snapshot = StatusSnapshot(
+            statuses=kept(self._snapshot.statuses) | fresh.statuses,
+            applied_at=kept(self._snapshot.applied_at) | fresh.applied_at,
+            last_heartbeat_at=fresh.last_heartbeat_at,
+        )
+        return snapshot, kept(self._controls) | controls
 
     def current(self, region_code: str, now: datetime) -> RegionGate:
         return region_gate(
@@ -60,23 +79,28 @@ class GateBoard:
     async def gate(self, region_code: str, now: datetime) -> RegionGate:
         return self.current(region_code, now)
 
-    def known_regions(self) -> list[str]:
-        return sorted(self._snapshot.statuses)
-
     def on_wake(self, region_code: str, gate_changed: bool) -> None:
         if gate_changed:
+            self._signalled.add(region_code)
             self._changed.set()
 
     async def run(self) -> None:
-        """Reload on every gate change signalled, and at least every `refresh_interval`."""
+        """Reload the regions whose gate news came, and every region at least every
+        `refresh_interval` (news may be missed, and the heartbeat's silence has none)."""
+        loop = asyncio.get_running_loop()
+        full_at = loop.time() + self.refresh_interval.total_seconds()
         while True:
             # asyncio.timeout, not wait_for, which on Python 3.11 may swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.refresh_interval.total_seconds()):
+                async with asyncio.timeout_at(full_at):
                     await self._changed.wait()
-            # Cleared before reading: a change signalled during the reload triggers another.
+            # Taken before reading: news arriving during the reload triggers another.
             self._changed.clear()
+            regions, self._signalled = self._signalled, set()
+            everything = loop.time() >= full_at
             try:
-                await self.reload()
+                await self.reload(None if everything else sorted(regions))
             except Exception:
                 log.exception("reloading the gates failed; keeping the last ones read")
+            if everything:
+                full_at = loop.time() + self.refresh_interval.total_seconds()

@@ -32,8 +32,9 @@ class RegionStatusStore(Protocol):
 
     async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None: ...
 
-    async def snapshot(self) -> StatusSnapshot:
-        """Every region's status and when it was heard of, in one read."""
+    async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
+        """The status of these regions (all when None) and when each was heard of, and the
+        monitor's last heartbeat, in one read."""
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,8 @@ class SubmissionStore(Protocol):
 class RegionControlStore(Protocol):
     async def get(self, region_code: str) -> RegionControl: ...
 
-    async def all(self) -> dict[str, RegionControl]:
-        """Every region an operator ever set controls for."""
+    async def all(self, region_codes: list[str] | None = None) -> dict[str, RegionControl]:
+        """The controls of these regions (all when None) that an operator ever set."""
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
 

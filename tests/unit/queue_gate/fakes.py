@@ -127,11 +127,12 @@ class FakeRegionStatusStore:
         if previous is None or previous[0] <= emitted_at:
             self._heartbeats[monitor_id] = (emitted_at, self._clock())
 
-    async def snapshot(self) -> StatusSnapshot:
+    async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         heartbeats = [received for _, received in self._heartbeats.values()]
+        wanted = set(self._statuses if region_codes is None else region_codes)
         return StatusSnapshot(
-            statuses=dict(self._statuses),
-            applied_at=dict(self._applied_at),
+            statuses={k: v for k, v in self._statuses.items() if k in wanted},
+            applied_at={k: v for k, v in self._applied_at.items() if k in wanted},
             last_heartbeat_at=max(heartbeats, default=None),
         )
 
@@ -144,8 +145,9 @@ class FakeRegionControlStore:
     async def get(self, region_code: str) -> RegionControl:
         return self._controls.get(region_code, RegionControl())
 
-    async def all(self) -> dict[str, RegionControl]:
-        return dict(self._controls)
+    async def all(self, region_codes: list[str] | None = None) -> dict[str, RegionControl]:
+        wanted = set(self._controls if region_codes is None else region_codes)
+        return {k: v for k, v in self._controls.items() if k in wanted}
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
         changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())

@@ -186,3 +186,22 @@ async def test_a_region_this_replica_sees_closed_starts_nothing_until_news_of_it
         await ports.siak.until_sent(1)
 
     assert ports.siak.sent == [ticket]
+
+
+async def test_news_of_a_gate_with_nothing_waiting_takes_no_slot_and_no_lease() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
+
+    async with supervising(supervisor):
+        supervisor.wake(MAKASSAR, gate_changed=True)
+        for _ in range(100):  # let the start the wake-up began run its course
+            await asyncio.sleep(0)
+        assert ports.leases.attempts == []
+        assert supervisor.active == {}
+        ticket = await ports.waiting(MAKASSAR, "ani")
+        supervisor.wake(MAKASSAR, gate_changed=False)  # intake's wake-up
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]
+    assert ports.leases.attempts == [MAKASSAR]

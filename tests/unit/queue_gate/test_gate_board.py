@@ -106,3 +106,22 @@ async def test_the_board_stops_when_cancelled_even_as_news_of_a_gate_arrives() -
         return board.run(), lambda: board.on_wake(MAKASSAR, gate_changed=True)
 
     await assert_stops_when_cancelled_as_woken(start)
+
+
+async def test_news_of_one_gate_reads_that_region_again_and_leaves_the_rest_to_the_refresh() -> (
+    None
+):
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.region_is(MAROS, SiakStatus.UP)
+    board = board_of(ports)
+    await board.reload()
+
+    async with running(board):
+        await ports.region_is(MAKASSAR, SiakStatus.DOWN)
+        await ports.region_is(MAROS, SiakStatus.DOWN)
+        board.on_wake(MAKASSAR, gate_changed=True)
+        await until_reloaded(board, 2)
+
+    assert board.current(MAKASSAR, ports.clock()).status is SiakStatus.DOWN
+    assert board.current(MAROS, ports.clock()).status is SiakStatus.UP  # no news of it yet

@@ -34,8 +34,11 @@ class PostgresRegionControlStore:
         row = await self.pool.fetchrow(f"{_SELECT} WHERE region_code = $1", region_code)
         return RegionControl() if row is None else _to_control(row)
 
-    async def all(self) -> dict[str, RegionControl]:
-        return {row["region_code"]: _to_control(row) for row in await self.pool.fetch(_SELECT)}
+    async def all(self, region_codes: list[str] | None = None) -> dict[str, RegionControl]:
+        rows = await self.pool.fetch(
+            f"{_SELECT} WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])", region_codes
+        )
+        return {row["region_code"]: _to_control(row) for row in rows}
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
         async with self.pool.acquire() as connection, connection.transaction():

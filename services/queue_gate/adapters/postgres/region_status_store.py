@@ -77,9 +77,13 @@ class PostgresRegionStatusStore:
     async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
         await self.pool.execute(_HEARTBEAT, monitor_id, emitted_at)
 
-    async def snapshot(self) -> StatusSnapshot:
+    async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):
-            rows = await connection.fetch(f"SELECT {_COLUMNS}, applied_at FROM region_status")
+            rows = await connection.fetch(
+                f"SELECT {_COLUMNS}, applied_at FROM region_status "
+                "WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])",
+                region_codes,
+            )
             heartbeat = await connection.fetchval("SELECT max(received_at) FROM monitor_heartbeat")
         return StatusSnapshot(
             statuses={row["region_code"]: _to_status(row) for row in rows},
