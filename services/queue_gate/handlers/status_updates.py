@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
@@ -23,8 +24,9 @@ async def record_status_change(
     now: datetime,
 ) -> bool:
     """Store a region's new status; duplicates and stale changes are ignored."""
-    known = await store.get(change.region_code)
-    control = await controls.get(change.region_code)
+    known, control = await asyncio.gather(
+        store.get(change.region_code), controls.get(change.region_code)
+    )
     before = known.status if known else SiakStatus.UNKNOWN
     was_open = lets_through(before, control, degraded_is_open=policy.degraded_is_open)
     opens = lets_through(change.status, control, degraded_is_open=policy.degraded_is_open)

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from shared import topics
-from shared.events import CloudEvent, encode_event, new_event
+from shared.events import CloudEvent, KafkaRecord, encode_event, new_event
 from shared.events.envelope import EventData
 
 EVENT_SOURCE = "/siak-gate/queue-gate"
@@ -22,12 +22,17 @@ Publish = Callable[[str, bytes, bytes, list[tuple[str, bytes]]], Awaitable[Await
 order they were handed over; what it returns completes once the broker has acknowledged."""
 
 
+def gate_record(data: EventData, *, key: str) -> KafkaRecord:
+    """`data` as the gate publishes it: a CloudEvent keyed by `key`."""
+    event: CloudEvent[Any] = new_event(data, source=EVENT_SOURCE, subject=key)
+    return encode_event(event)
+
+
 async def write_event(
     connection: asyncpg.Connection[Any] | Any, data: EventData, *, key: str
 ) -> None:
     """Store `data` as a gate event inside the caller's transaction."""
-    event: CloudEvent[Any] = new_event(data, source=EVENT_SOURCE, subject=key)
-    record = encode_event(event)
+    record = gate_record(data, key=key)
     await connection.execute(
         "INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)",
         topics.GATE_EVENTS,
@@ -42,9 +47,7 @@ async def write_events(
     """Store several gate events, in the order given, inside the caller's transaction."""
     if not events:
         return
-    records = [
-        encode_event(new_event(data, source=EVENT_SOURCE, subject=key)) for data, key in events
-    ]
+    records = [gate_record(data, key=key) for data, key in events]
     await connection.execute(
         "INSERT INTO outbox (topic, key, value) "
         "SELECT $1, key, value FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY "

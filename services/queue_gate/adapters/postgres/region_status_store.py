@@ -6,21 +6,34 @@ from datetime import datetime
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.outbox import write_event
-from services.queue_gate.adapters.postgres.wakeups import send_wake
+from services.queue_gate.adapters.postgres.outbox import gate_record, write_event
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
+from shared import topics
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
+# One statement, so one round trip and its own transaction: the change, if its seq is newer;
+# then, only if it was applied, the wake-up (sent at commit) and the gate's event.
 _APPLY = """
-INSERT INTO region_status (region_code, status, seq, since, reason, expected_return_at)
-VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (region_code) DO UPDATE
-   SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
-       reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
-       applied_at = now()
- WHERE region_status.seq < EXCLUDED.seq
+WITH applied AS (
+    INSERT INTO region_status (region_code, status, seq, since, reason, expected_return_at)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (region_code) DO UPDATE
+       SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
+           reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
+           applied_at = now()
+     WHERE region_status.seq < EXCLUDED.seq
+    RETURNING region_code
+), woken AS (
+    SELECT pg_notify($7, region_code || ':gate') FROM applied
+), announced AS (
+    INSERT INTO outbox (topic, key, value)
+    SELECT $8, $9, $10 FROM applied WHERE $10::bytea IS NOT NULL
+    RETURNING id
+)
+SELECT (SELECT count(*) FROM applied) AS applied, (SELECT count(*) FROM woken) AS woken
 """
 _COLUMNS = "region_code, status, seq, since, reason, expected_return_at"
 _LAST_HEARD = """
@@ -53,22 +66,22 @@ class PostgresRegionStatusStore:
     async def apply(
         self, change: StatusChanged, *, announce: GateStateChanged | None = None
     ) -> bool:
-        async with self.pool.acquire() as connection, connection.transaction():
-            result = await connection.execute(
-                _APPLY,
-                change.region_code,
-                change.status.value,
-                change.seq,
-                change.since,
-                change.reason,
-                change.expected_return_at,
-            )
-            applied = result == "INSERT 0 1"
-            if applied:
-                await send_wake(connection, change.region_code, gate_changed=True)
-                if announce is not None:
-                    await write_event(connection, announce, key=change.region_code)
-        return applied
+        record = gate_record(announce, key=change.region_code) if announce else None
+        outcome = await self.pool.fetchrow(
+            _APPLY,
+            change.region_code,
+            change.status.value,
+            change.seq,
+            change.since,
+            change.reason,
+            change.expected_return_at,
+            WAKE_CHANNEL,
+            topics.GATE_EVENTS,
+            record.key if record else None,
+            record.value if record else None,
+        )
+        assert outcome is not None
+        return bool(outcome["applied"] == 1)
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
