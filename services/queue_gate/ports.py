@@ -124,6 +124,9 @@ class SubmissionStore(Protocol):
 
     async def backlog(self, region_code: str) -> int: ...
 
+    async def backlogs(self) -> dict[str, int]:
+        """Every region with submissions waiting, and how many."""
+
     async def next_in_line(self, region_code: str) -> StoredSubmission | None:
         """The earliest waiting submission whose applicant has nothing parked."""
 

@@ -171,3 +171,16 @@ async def test_backlog_cap_answers_429_and_stores_nothing_more(
         assert await connection.fetchval("SELECT count(*) FROM submission") == 2
     finally:
         await connection.close()
+
+
+async def test_the_list_of_regions_shows_each_regions_waiting_submissions(gate: Gate) -> None:
+    [region] = take_regions(1)
+    for serial in (801, 802):
+        assert (await gate.submit(region, nik(serial))).status_code == 202
+
+    listed = (await gate.http.get(f"{gate.url}/v1/regions")).json()
+    one = (await gate.http.get(f"{gate.url}/v1/regions/{region}")).json()
+
+    [entry] = [view for view in listed if view["region_code"] == region]
+    assert entry["backlog"] == one["backlog"] == 2
+    assert entry["gate_state"] == "closed"  # nothing heard of the region: fail safe

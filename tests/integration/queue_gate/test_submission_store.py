@@ -119,6 +119,7 @@ async def test_the_kept_backlog_follows_every_way_a_submission_leaves_or_rejoins
     assert after_moves == 3
     assert await store.backlog(region) == await counted_backlog(pool, region) == 2
     assert region in await store.regions_with_waiting()
+    assert (await store.backlogs())[region] == 2
 
 
 async def test_a_stretch_of_the_line_is_marked_sent_delivered_or_put_back_in_three_statements(

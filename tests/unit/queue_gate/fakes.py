@@ -286,6 +286,10 @@ class FakeSubmissionStore:
             self._rows[s.ticket_id] = purged
         return len(due)
 
+    async def backlogs(self) -> dict[str, int]:
+        regions = await self.regions_with_waiting()
+        return {region: len(self._line(region)) for region in regions}
+
     async def regions_with_waiting(self) -> list[str]:
         waiting = (s for s in self._in_order() if s.state in WAITING_STATES)
         return list(dict.fromkeys(s.region_code for s in waiting))

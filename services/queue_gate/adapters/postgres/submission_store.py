@@ -311,11 +311,14 @@ class PostgresSubmissionStore:
         )
         return int(result.split()[-1])
 
-    async def regions_with_waiting(self) -> list[str]:
+    async def backlogs(self) -> dict[str, int]:
         rows = await self.pool.fetch(
-            "SELECT region_code FROM region_backlog WHERE waiting > 0 ORDER BY region_code"
+            "SELECT region_code, waiting FROM region_backlog WHERE waiting > 0 ORDER BY region_code"
         )
-        return [row["region_code"] for row in rows]
+        return {row["region_code"]: row["waiting"] for row in rows}
+
+    async def regions_with_waiting(self) -> list[str]:
+        return list(await self.backlogs())
 
 
 # Moves subscribers care about (and an operator's retry of a parked one); `dispatching` and
