@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -40,13 +40,10 @@ from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.retention import purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
+from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.kafka_admin import ensure_topics
 from shared.topics import GATE_TOPICS
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:

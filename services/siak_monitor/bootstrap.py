@@ -25,10 +25,11 @@ from services.siak_monitor.domain.watched_regions import WatchedRegions
 from services.siak_monitor.entrypoints import http_api, maintenance_api, metrics
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
-from services.siak_monitor.monitoring import Monitor, utc_now
+from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober, PublishedLog
 from services.siak_monitor.running import run_monitor
 from services.siak_monitor.settings import MonitorSettings
+from shared.clock import utc_now
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.siak_monitor.domain.health import Transition
 from services.siak_monitor.domain.maintenance_events import MaintenanceEvent
@@ -24,6 +24,7 @@ from services.siak_monitor.ports import (
     PublishedState,
 )
 from services.siak_monitor.publishing import Publication
+from shared.clock import utc_now
 from shared.events import MonitorHeartbeat
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ class Schedule:
     """Re-evaluation at least this often (overrun estimates, parent), besides window edges."""
     publish_retry_s: float = 0.5
     max_publish_retry_s: float = 5.0
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Monitor:

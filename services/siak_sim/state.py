@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
+
+from shared.clock import utc_now
 
 ALL_REGIONS = "*"
 DEFAULT_SLOW_LATENCY_MS = 2000
@@ -89,10 +91,6 @@ class Unavailable:
 SubmitOutcome = Recorded | Duplicate | Rejected | Unavailable
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SimulatedSiak:
     """Everything the simulator remembers; lives only in process memory.
 
@@ -100,7 +98,7 @@ class SimulatedSiak:
     Submission bodies are never passed in, so no personal data is held here.
     """
 
-    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         self._clock = clock
         # Stays monotonic across resets so a reference is never handed out twice.
         self._reference_seq = 0
