@@ -32,13 +32,7 @@ async def write_event(
     connection: asyncpg.Connection[Any] | Any, data: EventData, *, key: str
 ) -> None:
     """Store `data` as a gate event inside the caller's transaction."""
-    record = gate_record(data, key=key)
-    await connection.execute(
-        "INSERT INTO outbox (topic, key, value) VALUES ($1, $2, $3)",
-        topics.GATE_EVENTS,
-        record.key,
-        record.value,
-    )
+    await write_events(connection, [(data, key)])
 
 
 async def write_events(

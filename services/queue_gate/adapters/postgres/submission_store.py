@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.group_commit import GroupCommit
-from services.queue_gate.adapters.postgres.outbox import write_event, write_events
+from services.queue_gate.adapters.postgres.outbox import write_events
 from services.queue_gate.adapters.postgres.wakeups import send_wake, send_wakes
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.ports import (
@@ -163,7 +163,13 @@ class PostgresSubmissionStore:
                 await send_wakes(
                     connection, sorted({s.region_code for s in stored}), gate_changed=False
                 )
-                await write_events(connection, [(_announcement(s), s.region_code) for s in stored])
+                await write_events(
+                    connection,
+                    [
+                        _told(s.region_code, s.ticket_id, s.service_type, s.state, s.updated_at)
+                        for s in stored
+                    ],
+                )
         by_ticket = {s.ticket_id: s for s in stored}
         return [
             refused or line.admitted(by_ticket.get(admission.submission.ticket_id), held)
@@ -217,16 +223,7 @@ class PostgresSubmissionStore:
             await write_events(
                 connection,
                 [
-                    (
-                        SubmissionStateChanged(
-                            region_code=row["region_code"],
-                            ticket_id=row["ticket_id"],
-                            service_type=row["service_type"],
-                            state=SubmissionState.DELIVERED.value,
-                            at=row["updated_at"],
-                        ),
-                        row["region_code"],
-                    )
+                    _told(*_ids(row), SubmissionState.DELIVERED, row["updated_at"])
                     for row in sorted(rows, key=lambda row: row["seq"])
                 ],
             )
@@ -263,15 +260,15 @@ class PostgresSubmissionStore:
             if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
                 await send_wake(connection, region, gate_changed=False)
             if to in _ANNOUNCED or expected is SubmissionState.PARKED:
-                await _announce(
-                    connection,
+                told = _told(
                     region,
-                    ticket_id=ticket_id,
-                    service_type=moved["service_type"],
-                    state=to.value,
-                    at=moved["updated_at"],
+                    ticket_id,
+                    moved["service_type"],
+                    to,
+                    moved["updated_at"],
                     parked_reason=moved["parked_reason"],
                 )
+                await write_events(connection, [told])
         return True
 
     async def defer_queued(self, region_code: str) -> int:
@@ -279,18 +276,16 @@ class PostgresSubmissionStore:
             rows = await connection.fetch(
                 "UPDATE submission SET state = 'deferred', updated_at = now() "
                 "WHERE region_code = $1 AND state = 'queued' "
-                "RETURNING ticket_id, service_type, updated_at",
+                "RETURNING seq, region_code, ticket_id, service_type, updated_at",
                 region_code,
             )
-            for row in rows:
-                await _announce(
-                    connection,
-                    region_code,
-                    ticket_id=row["ticket_id"],
-                    service_type=row["service_type"],
-                    state="deferred",
-                    at=row["updated_at"],
-                )
+            await write_events(
+                connection,
+                [
+                    _told(*_ids(row), SubmissionState.DEFERRED, row["updated_at"])
+                    for row in sorted(rows, key=lambda row: row["seq"])
+                ],
+            )
         return len(rows)
 
     async def parked(self, region_code: str | None) -> list[StoredSubmission]:
@@ -355,24 +350,29 @@ async def _insert(connection: Any, submissions: list[NewSubmission]) -> list[Sto
     return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
 
 
-def _announcement(stored: StoredSubmission) -> SubmissionStateChanged:
-    return SubmissionStateChanged(
-        region_code=stored.region_code,
-        ticket_id=stored.ticket_id,
-        service_type=stored.service_type,
-        state=stored.state.value,
-        at=stored.updated_at,
-    )
+def _ids(row: asyncpg.Record) -> tuple[str, str, str]:
+    return row["region_code"], row["ticket_id"], row["service_type"]
 
 
-async def _announce(
-    connection: asyncpg.pool.PoolConnectionProxy[asyncpg.Record],
+def _told(
     region_code: str,
-    **fields: Any,
-) -> None:
-    await write_event(
-        connection, SubmissionStateChanged(region_code=region_code, **fields), key=region_code
+    ticket_id: str,
+    service_type: str,
+    state: SubmissionState,
+    at: datetime,
+    *,
+    parked_reason: str | None = None,
+) -> tuple[SubmissionStateChanged, str]:
+    """A submission's change as subscribers get it, keyed by its region."""
+    changed = SubmissionStateChanged(
+        region_code=region_code,
+        ticket_id=ticket_id,
+        service_type=service_type,
+        state=state.value,
+        at=at,
+        parked_reason=parked_reason,
     )
+    return changed, region_code
 
 
 def _to_submission(row: asyncpg.Record) -> StoredSubmission:

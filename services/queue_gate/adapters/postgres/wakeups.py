@@ -39,8 +39,7 @@ async def listening(database_url: str, on_wake: Callable[[str, bool], None]) -> 
 
 async def send_wake(connection: Any, region_code: str, *, gate_changed: bool) -> None:
     """NOTIFY inside the caller's transaction: delivered only if it commits."""
-    cause = "gate" if gate_changed else "line"
-    await connection.execute("SELECT pg_notify($1, $2)", WAKE_CHANNEL, f"{region_code}:{cause}")
+    await send_wakes(connection, [region_code], gate_changed=gate_changed)
 
 
 async def send_wakes(connection: Any, region_codes: list[str], *, gate_changed: bool) -> None:
