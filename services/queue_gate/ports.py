@@ -127,11 +127,9 @@ class SubmissionStore(Protocol):
     async def backlogs(self) -> dict[str, int]:
         """Every region with submissions waiting, and how many."""
 
-    async def next_in_line(self, region_code: str) -> StoredSubmission | None:
-        """The earliest waiting submission whose applicant has nothing parked."""
-
     async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
-        """The first `limit` of the region's line, in order, as `next_in_line` would give them."""
+        """The region's first `limit` waiting submissions in acceptance order, leaving out
+        those of applicants who have one parked."""
 
     async def mark_dispatching(self, ticket_ids: list[str]) -> None:
         """These waiting submissions are about to be sent; each counts one more attempt."""

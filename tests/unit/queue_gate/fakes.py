@@ -212,10 +212,6 @@ class FakeSubmissionStore:
     async def backlog(self, region_code: str) -> int:
         return len(self._line(region_code))
 
-    async def next_in_line(self, region_code: str) -> StoredSubmission | None:
-        line = await self.line(region_code, limit=1)
-        return line[0] if line else None
-
     async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
         held = self._parked_applicants(region_code)
         return [s for s in self._line(region_code) if s.applicant_key not in held][:limit]

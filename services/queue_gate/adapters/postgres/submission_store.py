@@ -203,10 +203,6 @@ class PostgresSubmissionStore:
         )
         return count or 0
 
-    async def next_in_line(self, region_code: str) -> StoredSubmission | None:
-        line = await self.line(region_code, limit=1)
-        return line[0] if line else None
-
     async def line(self, region_code: str, *, limit: int) -> list[StoredSubmission]:
         return [_to_submission(row) for row in await self.pool.fetch(_LINE, region_code, limit)]
 
