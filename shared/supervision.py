@@ -1,0 +1,127 @@
+"""Background work that cannot end unnoticed: each task restarted with capped back-off.
+
+Both services run their long-lived loops (probes, publishers, relays, consumers) under a
+`Supervisor`. A task that raises, or returns although it should run until stopped, is logged,
+counted and started again after a back-off that doubles up to a cap. Once a task has run for
+longer than the cap without failing, it counts as healthy again and its back-off starts small.
+A task failing for longer than `unhealthy_after_s` is named by `failing()`, which both
+services show in `/readyz`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+log = logging.getLogger(__name__)
+
+TaskFactory = Callable[[], Awaitable[None]]
+FailureHook = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial_s: float = 0.5
+    max_s: float = 30.0
+
+    def after(self, failures_in_a_row: int) -> float:
+        return float(min(self.max_s, self.initial_s * 2 ** max(0, failures_in_a_row - 1)))
+
+
+@dataclass
+class TaskHealth:
+    """What the supervisor knows of one task."""
+
+    name: str
+    restarts: int = 0
+    running_since: float | None = None
+    failing_since: float | None = None
+    """When the current run of failures began; None while healthy."""
+    last_error: str | None = None
+
+    def failing_for(self, now: float, healthy_after_s: float) -> float:
+        if self.failing_since is None:
+            return 0.0
+        if self.running_since is not None and now - self.running_since > healthy_after_s:
+            return 0.0
+        return now - self.failing_since
+
+
+@dataclass
+class Supervisor:
+    """Runs named tasks until `stop()`; see the module's docstring."""
+
+    backoff: Backoff = field(default_factory=Backoff)
+    unhealthy_after_s: float = 30.0
+    on_failure: FailureHook | None = None
+    """Called with the task's name on each failure (a metric counts them)."""
+    health: dict[str, TaskHealth] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start(self, name: str, run: TaskFactory) -> None:
+        """Run `run()` as the task `name`, again and again until stopped."""
+        if name in self.health:
+            raise ValueError(f"a task named {name!r} is already supervised")
+        self.health[name] = TaskHealth(name)
+        self._tasks.append(asyncio.create_task(self._keep_running(name, run), name=name))
+
+    def failing(self) -> list[str]:
+        """The tasks that have been failing for longer than `unhealthy_after_s`."""
+        now = asyncio.get_running_loop().time()
+        return sorted(
+            task.name
+            for task in self.health.values()
+            if task.failing_for(now, self.backoff.max_s) > self.unhealthy_after_s
+        )
+
+    def report(self) -> dict[str, dict[str, object]]:
+        """Each task's state, for `/readyz` detail."""
+        failing = set(self.failing())
+        return {
+            task.name: {
+                "running": task.running_since is not None,
+                "restarts": task.restarts,
+                "failing": task.name in failing,
+                "last_error": task.last_error,
+            }
+            for task in self.health.values()
+        }
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    async def _keep_running(self, name: str, run: TaskFactory) -> None:
+        health = self.health[name]
+        loop = asyncio.get_running_loop()
+        failures_in_a_row = 0
+        while True:
+            started = health.running_since = loop.time()
+            try:
+                await run()
+            except asyncio.CancelledError:
+                health.running_since = None
+                raise
+            except Exception as error:
+                # The type only: a message may quote a payload.
+                health.last_error = type(error).__name__
+                log.error("background task %r failed; restarting it", name, exc_info=True)
+            else:
+                health.last_error = "returned"
+                log.error("background task %r returned although it should run; restarting", name)
+            now = loop.time()
+            health.running_since = None
+            health.restarts += 1
+            if now - started > self.backoff.max_s or health.failing_since is None:
+                failures_in_a_row = 0
+                health.failing_since = now
+            failures_in_a_row += 1
+            if self.on_failure is not None:
+                with contextlib.suppress(Exception):
+                    self.on_failure(name)
+            await asyncio.sleep(self.backoff.after(failures_in_a_row))

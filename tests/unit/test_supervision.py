@@ -1,0 +1,115 @@
+"""The supervisor restarts a background task that fails or returns, and names those that keep
+failing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.supervision import Backoff, Supervisor
+from tests.support.polling import eventually
+
+QUICK = Backoff(initial_s=0.01, max_s=0.05)
+
+
+async def test_a_task_that_raises_is_restarted_and_counted() -> None:
+    runs: list[int] = []
+    failures: list[str] = []
+
+    async def flaky() -> None:
+        runs.append(1)
+        if len(runs) < 3:
+            raise RuntimeError("boom")
+        await asyncio.Event().wait()
+
+    supervisor = Supervisor(backoff=QUICK, on_failure=failures.append)
+    supervisor.start("flaky", flaky)
+    try:
+        await eventually(lambda: _async(len(runs) == 3), within=5, interval=0.01, what="3 runs")
+        assert supervisor.health["flaky"].restarts == 2
+        assert failures == ["flaky", "flaky"]
+        assert supervisor.report()["flaky"]["running"] is True
+        assert supervisor.report()["flaky"]["last_error"] == "RuntimeError"
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_task_that_returns_is_restarted_too() -> None:
+    runs: list[int] = []
+
+    async def ends() -> None:
+        runs.append(1)
+
+    supervisor = Supervisor(backoff=QUICK)
+    supervisor.start("ends", ends)
+    try:
+        await eventually(lambda: _async(len(runs) >= 3), within=5, interval=0.01, what="restarts")
+        assert supervisor.health["ends"].last_error == "returned"
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_task_failing_for_longer_than_the_threshold_is_named_as_failing() -> None:
+    async def broken() -> None:
+        raise ConnectionError("database away")
+
+    async def fine() -> None:
+        await asyncio.Event().wait()
+
+    supervisor = Supervisor(backoff=QUICK, unhealthy_after_s=0.1)
+    supervisor.start("broken", broken)
+    supervisor.start("fine", fine)
+    try:
+        assert supervisor.failing() == []
+        await eventually(
+            lambda: _async(supervisor.failing() == ["broken"]), within=5, interval=0.01
+        )
+        assert supervisor.report()["fine"]["failing"] is False
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_task_that_recovered_is_no_longer_failing() -> None:
+    healthy = asyncio.Event()
+
+    async def recovers() -> None:
+        if not healthy.is_set():
+            raise ConnectionError("away")
+        await asyncio.Event().wait()
+
+    supervisor = Supervisor(backoff=QUICK, unhealthy_after_s=0.1)
+    supervisor.start("recovers", recovers)
+    try:
+        await eventually(
+            lambda: _async(supervisor.failing() == ["recovers"]), within=5, interval=0.01
+        )
+        healthy.set()
+        await eventually(lambda: _async(supervisor.failing() == []), within=5, interval=0.01)
+    finally:
+        await supervisor.stop()
+
+
+async def test_stop_cancels_every_task() -> None:
+    supervisor = Supervisor(backoff=QUICK)
+    cancelled = asyncio.Event()
+
+    async def waits() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    supervisor.start("waits", waits)
+    await asyncio.sleep(0)
+    await supervisor.stop()
+    assert cancelled.is_set()
+    assert supervisor.report()["waits"]["running"] is False
+
+
+def test_back_off_doubles_up_to_its_cap() -> None:
+    backoff = Backoff(initial_s=0.5, max_s=4)
+    assert [backoff.after(n) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
+
+
+async def _async(value: bool) -> bool:
+    return value
