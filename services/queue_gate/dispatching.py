@@ -12,21 +12,23 @@ from datetime import datetime, timedelta
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.replay_pacing import PacingConfig, ReplayPacer
 from services.queue_gate.domain.retry_backoff import retry_delay
+from services.queue_gate.domain.siak_answer import (
+    Delivered,
+    Refused,
+    SiakAnswer,
+    Unavailable,
+)
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
 from services.queue_gate.ports import (
-    Delivered,
     GateAnnouncer,
     Lease,
-    Refused,
     RegionControlStore,
     RegionStatusStore,
     Sealer,
-    SiakAnswer,
     SiakClient,
     StoredSubmission,
     SubmissionStore,
-    Unavailable,
 )
 from shared.events.gate import GateStateChanged
 

@@ -6,7 +6,8 @@ import time
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.queue_gate.ports import Delivered, Refused, SiakAnswer, SiakClient
+from services.queue_gate.domain.siak_answer import Delivered, Refused, SiakAnswer, Unacknowledged
+from services.queue_gate.ports import SiakClient
 
 SUBMISSIONS_ACCEPTED = Counter(
     "queue_gate_submissions_accepted_total",
@@ -25,7 +26,8 @@ INTAKE_SECONDS = Histogram(
 )
 SIAK_ANSWERS = Counter(
     "queue_gate_siak_answers_total",
-    "SIAK's answers to deliveries: delivered, refused (parked) or unavailable (retried)",
+    "SIAK's answers to deliveries: delivered, refused (parked), unavailable or unacknowledged"
+    " (a 2xx that did not acknowledge the key; both retried)",
     ["region", "outcome"],
 )
 SIAK_SECONDS = Histogram(
@@ -56,4 +58,6 @@ def _outcome(answer: SiakAnswer) -> str:
         return "delivered"
     if isinstance(answer, Refused):
         return "refused"
+    if isinstance(answer, Unacknowledged):
+        return "unacknowledged"
     return "unavailable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
-from services.queue_gate.ports import Delivered, Refused, Unavailable
+from services.queue_gate.domain.siak_answer import Delivered, Refused, Unavailable
 from services.siak_sim.state import RegionState, SimulatedSiak
 from tests.conftest import free_port
 
