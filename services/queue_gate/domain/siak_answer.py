@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from services.queue_gate.domain.siak_free_text import refusal_message
+
 RETRY_STATUSES = frozenset({408, 425, 429})
 """SIAK asks to be asked again later."""
 MAX_REFERENCE_LENGTH = 100
@@ -55,7 +57,7 @@ def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
     if 200 <= status < 300:
         return _delivered(status, _json_object(body), idempotency_key)
     if 400 <= status < 500 and status not in RETRY_STATUSES:
-        return Refused(_reason(status, _json_object(body)))
+        return Refused(f"siak_refused_{status}", refusal_message(_json_object(body)))
     return Unavailable(f"http_{status}")
 
 
@@ -73,8 +75,3 @@ def _json_object(body: bytes) -> dict[str, Any]:
     except (ValueError, RecursionError):
         return {}
     return parsed if isinstance(parsed, dict) else {}
-
-
-def _reason(status: int, body: dict[str, Any]) -> str:
-    reason = body.get("reason") or body.get("detail")
-    return f"http_{status}: {str(reason)[:200]}" if reason else f"http_{status}"

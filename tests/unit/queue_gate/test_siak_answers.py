@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from services.queue_gate.domain.siak_answer import (
     Delivered,
     Refused,
+    SiakAnswer,
     Unacknowledged,
     Unavailable,
     answer_for,
 )
 
 KEY = "tkt_7371_1"
+NIK = "7371014509900001"
 
 
-def answer(status: int, body: bytes) -> object:
+def answer(status: int, body: bytes) -> SiakAnswer:
     return answer_for(status, body, idempotency_key=KEY)
 
 
@@ -60,14 +64,47 @@ def test_a_redirect_is_never_delivered(status: int) -> None:
 
 
 @pytest.mark.parametrize("status", [400, 422])
-def test_a_refusal_of_the_content_parks_it_with_siaks_reason(status: int) -> None:
-    assert answer(status, b'{"reason": "NIK tidak ditemukan"}') == Refused(
-        f"http_{status}: NIK tidak ditemukan"
+def test_a_refusal_of_the_content_parks_it_with_a_code_and_siaks_reason(status: int) -> None:
+    refusal = answer(status, b'{"reason": "data kependudukan tidak cocok"}')
+
+    assert refusal == Refused(f"siak_refused_{status}", "data kependudukan tidak cocok")
+    assert (
+        isinstance(refusal, Refused)
+        and refusal.reason == f"siak_refused_{status}: data kependudukan tidak cocok"
     )
 
 
-def test_a_refusal_without_a_readable_reason_names_the_status() -> None:
-    assert answer(422, b"<html>") == Refused("http_422")
+def test_a_refusal_echoing_the_nik_and_name_keeps_neither() -> None:
+    body = json.dumps(
+        {
+            "detail": [
+                {
+                    "loc": ["body", "applicant", "nik"],
+                    "msg": f"NIK {NIK} tidak terdaftar",
+                    "input": NIK,
+                },
+                {
+                    "loc": ["body", "applicant", "name"],
+                    "msg": "nama 'Siti Aminah' tidak sesuai",
+                    "input": "Siti Aminah",
+                },
+            ]
+        }
+    ).encode()
+
+    refusal = answer(422, body)
+
+    assert isinstance(refusal, Refused)
+    assert refusal.reason == (
+        "siak_refused_422: applicant.nik: NIK # tidak terdaftar; "
+        "applicant.name: nama … tidak sesuai"
+    )
+
+
+def test_a_refusal_without_a_readable_reason_is_its_code() -> None:
+    refusal = answer(422, b"<html>")
+
+    assert isinstance(refusal, Refused) and refusal.reason == "siak_refused_422"
 
 
 @pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
