@@ -8,6 +8,8 @@ from typing import Any
 
 from services.queue_gate.domain.siak_free_text import refusal_message
 
+REFUSAL_STATUSES = frozenset({400, 413, 422})
+"""SIAK refuses this submission's content: sending it again will not help."""
 RETRY_STATUSES = frozenset({408, 425, 429})
 """SIAK asks to be asked again later."""
 MAX_REFERENCE_LENGTH = 100
@@ -48,7 +50,19 @@ class Unacknowledged(Unavailable):
     submission, so it is retried like a failure, and counted apart."""
 
 
-SiakAnswer = Delivered | Refused | Unavailable
+@dataclass(frozen=True)
+class Misconfigured:
+    """An answer that says the gate's address or credentials for SIAK are wrong: no fault of
+    the submission, and every other one would get the same."""
+
+    status: int
+
+    @property
+    def reason(self) -> str:
+        return f"siak_misconfigured_http_{self.status}"
+
+
+SiakAnswer = Delivered | Refused | Unavailable | Misconfigured
 
 
 def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
@@ -56,8 +70,12 @@ def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
     `idempotency_key` means for it. Redirects are answers, never followed."""
     if 200 <= status < 300:
         return _delivered(status, _json_object(body), idempotency_key)
-    if 400 <= status < 500 and status not in RETRY_STATUSES:
+    if status in REFUSAL_STATUSES:
         return Refused(f"siak_refused_{status}", refusal_message(_json_object(body)))
+    if 300 <= status < 500 and status not in RETRY_STATUSES:
+        # Any other 3xx or 4xx (401, 403, 404, 405, 409, 410, ...) says the request never
+        # reached SIAK's judgement of the submission: parking it would park the whole line.
+        return Misconfigured(status)
     return Unavailable(f"http_{status}")
 
 

@@ -8,9 +8,9 @@ import pytest
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.domain.siak_answer import (
     Delivered,
+    Misconfigured,
     SiakAnswer,
     Unacknowledged,
-    Unavailable,
 )
 from services.siak_sim.state import RegionState, SimulatedSiak
 
@@ -46,7 +46,7 @@ async def test_a_redirect_to_a_login_page_is_not_followed_nor_delivered(
 
     answer = await send(siak_url)
 
-    assert answer == Unavailable("http_302")  # the 302 itself, not the login page behind it
+    assert answer == Misconfigured(302)  # the 302 itself, not the login page behind it
     assert siak.received(REGION) == []
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from services.queue_gate.domain.siak_answer import (
     Delivered,
+    Misconfigured,
     Refused,
     SiakAnswer,
     Unacknowledged,
@@ -59,11 +60,22 @@ def test_an_oversized_or_odd_reference_is_not_kept() -> None:
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_a_redirect_is_never_delivered(status: int) -> None:
-    assert not isinstance(answer(status, b'{"key": "tkt_7371_1"}'), Delivered)
+def test_a_redirect_is_a_misconfiguration_never_a_delivery(status: int) -> None:
+    assert answer(status, b'{"key": "tkt_7371_1"}') == Misconfigured(status)
 
 
-@pytest.mark.parametrize("status", [400, 422])
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 409, 410, 415])
+def test_answers_saying_the_gate_is_wrong_are_a_misconfiguration_not_a_refusal(
+    status: int,
+) -> None:
+    result = answer(status, b'{"reason": "NIK tidak ditemukan"}')
+
+    assert result == Misconfigured(status)
+    assert isinstance(result, Misconfigured)
+    assert result.reason == f"siak_misconfigured_http_{status}"
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
 def test_a_refusal_of_the_content_parks_it_with_a_code_and_siaks_reason(status: int) -> None:
     refusal = answer(status, b'{"reason": "data kependudukan tidak cocok"}')
 
@@ -107,6 +119,6 @@ def test_a_refusal_without_a_readable_reason_is_its_code() -> None:
     assert isinstance(refusal, Refused) and refusal.reason == "siak_refused_422"
 
 
-@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [100, 408, 425, 429, 500, 502, 503, 504, 600])
 def test_timeouts_throttling_and_5xx_are_worth_retrying(status: int) -> None:
     assert answer(status, b"{}") == Unavailable(f"http_{status}")
