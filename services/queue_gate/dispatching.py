@@ -11,22 +11,25 @@ from datetime import datetime, timedelta
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.replay_pacing import PacingConfig, ReplayPacer
-from services.queue_gate.domain.retry_backoff import retry_delay
+from services.queue_gate.domain.retry_backoff import BackoffPolicy, retry_delay
+from services.queue_gate.domain.siak_answer import (
+    Delivered,
+    Misconfigured,
+    Refused,
+    SiakAnswer,
+    Unavailable,
+)
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
 from services.queue_gate.ports import (
-    Delivered,
     GateAnnouncer,
     Lease,
-    Refused,
     RegionControlStore,
     RegionStatusStore,
     Sealer,
-    SiakAnswer,
     SiakClient,
     StoredSubmission,
     SubmissionStore,
-    Unavailable,
 )
 from shared.events.gate import GateStateChanged
 
@@ -34,6 +37,10 @@ log = logging.getLogger(__name__)
 
 STRETCH_HORIZON = timedelta(milliseconds=10)
 """How far ahead a stretch of the line is read: what the pace lets go in about this time."""
+MISCONFIGURED_BACKOFF = BackoffPolicy(base=timedelta(seconds=30), cap=timedelta(minutes=5))
+"""How long a region's replay holds off after an answer saying the gate is misconfigured,
+before the head of its line tries again: long enough not to hammer, short enough that a
+fixed configuration is used within minutes."""
 
 
 @dataclass(frozen=True)
@@ -197,12 +204,14 @@ class RegionDispatcher:
             return None
 
     async def _record_undelivered(
-        self, head: StoredSubmission, answer: Refused | Unavailable | None, now: datetime
+        self,
+        head: StoredSubmission,
+        answer: Refused | Unavailable | Misconfigured | None,
+        now: datetime,
     ) -> None:
-        move = self.deps.submissions.move
         if answer is None:
             # Unreadable (a lost data key): park it so the rest of the line goes on.
-            await move(
+            await self.deps.submissions.move(
                 head.ticket_id,
                 to=SubmissionState.PARKED,
                 expected=SubmissionState.DISPATCHING,
@@ -211,12 +220,26 @@ class RegionDispatcher:
         elif isinstance(answer, Refused):
             self.pacer.on_siak_answered(now)
             log.warning("SIAK refused ticket %s: parked (%s)", head.ticket_id, answer.reason)
-            await move(
+            await self.deps.submissions.move(
                 head.ticket_id,
                 to=SubmissionState.PARKED,
                 expected=SubmissionState.DISPATCHING,
                 parked_reason=answer.reason,
             )
+        elif isinstance(answer, Misconfigured):
+            # Not this submission's fault, and any other would get the same answer: it keeps
+            # its place, the region's replay holds off, and only it probes SIAK now and then.
+            self.pacer.on_transient_failure(now)
+            delay = retry_delay(head.attempts + 1, policy=MISCONFIGURED_BACKOFF)
+            log.error(
+                "SIAK answered HTTP %d for region %s: the gate's SIAK address or credentials "
+                "look wrong; replay held, ticket %s tried again in %.0f s",
+                answer.status,
+                self.region_code,
+                head.ticket_id,
+                delay.total_seconds(),
+            )
+            await self._back_in_line(head, answer.reason, now + delay)
         else:
             self.pacer.on_transient_failure(now)
             delay = retry_delay(head.attempts + 1)
@@ -226,14 +249,19 @@ class RegionDispatcher:
                 answer.reason,
                 delay.total_seconds(),
             )
-            # Back in line at the head it had: `seq` is unchanged, nothing overtakes it.
-            await move(
-                head.ticket_id,
-                to=SubmissionState.QUEUED,
-                expected=SubmissionState.DISPATCHING,
-                next_attempt_at=now + delay,
-                last_error=answer.reason,
-            )
+            await self._back_in_line(head, answer.reason, now + delay)
+
+    async def _back_in_line(
+        self, head: StoredSubmission, reason: str, next_attempt_at: datetime
+    ) -> None:
+        # At the head it had: `seq` is unchanged, nothing overtakes it.
+        await self.deps.submissions.move(
+            head.ticket_id,
+            to=SubmissionState.QUEUED,
+            expected=SubmissionState.DISPATCHING,
+            next_attempt_at=next_attempt_at,
+            last_error=reason,
+        )
 
     async def _announce_open(self, now: datetime) -> None:
         if self.deps.announcer is None:

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
+from services.queue_gate.domain.siak_answer import SiakAnswer
 from services.queue_gate.domain.ticket import SubmissionState
 from shared.events import StatusChanged
 from shared.events.gate import GateStateChanged
@@ -171,28 +172,6 @@ class RegionControlStore(Protocol):
         """The controls of these regions (all when None) that an operator ever set."""
 
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Delivered:
-    siak_reference: str | None
-
-
-@dataclass(frozen=True)
-class Refused:
-    """SIAK refused the submission on its merits (4xx): retrying will not help."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """A timeout, a refused connection or a 5xx: worth retrying later."""
-
-    reason: str
-
-
-SiakAnswer = Delivered | Refused | Unavailable
 
 
 class SiakClient(Protocol):

@@ -7,13 +7,14 @@ import json
 from typing import Annotated, Any, assert_never
 
 from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.siak_sim.state import (
     ALL_REGIONS,
     Duplicate,
     InvalidRegionCodeError,
+    Misanswered,
     Recorded,
     RegionCondition,
     RegionState,
@@ -29,6 +30,7 @@ MAX_KEY_LENGTH = 200
 # A cap keeps a typo in a test from parking requests for hours.
 MAX_LATENCY_MS = 300_000
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+LOGIN_PATH = "/sso/login"
 
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_KEY_LENGTH)]
 
@@ -61,6 +63,11 @@ def create_app(state: SimulatedSiak | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get(LOGIN_PATH, response_class=HTMLResponse, tags=["simulated SIAK"])
+    async def login_page() -> str:
+        """Where the `redirect` fault sends a submission: a page, not an acknowledgement."""
+        return "<!doctype html><title>SIAK SSO</title><form method=post>Masuk</form>"
+
     app.include_router(_siak_routes(sim))
     app.include_router(_control_routes(sim), prefix="/_control")
     return app
@@ -84,16 +91,17 @@ def _siak_routes(sim: SimulatedSiak) -> APIRouter:
         code: str,
         request: Request,
         idempotency_key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
-    ) -> JSONResponse:
+    ) -> Response:
         _require_region(code)
         # An unavailable SIAK answers before looking at the request at all.
         condition = sim.condition(code)
         if not condition.accepts_requests:
             return _unavailable(code, condition)
         key = _require_idempotency_key(idempotency_key)
-        await _read_json_object(request)
+        body = await _read_json_object(request)
         await _delay(condition)
-        # The body is only validated, never kept: the simulator holds no personal data.
+        # The body is only validated (or echoed by the `invalid` fault), never kept: the
+        # simulator holds no personal data.
         outcome = sim.submit(code, key)
         match outcome:
             case Recorded(submission):
@@ -113,6 +121,8 @@ def _siak_routes(sim: SimulatedSiak) -> APIRouter:
                 )
             case Unavailable(region=region, condition=current):
                 return _unavailable(region, current)
+            case Misanswered(region=region, fault=fault):
+                return _misanswer(fault, region, body)
             case _:
                 assert_never(outcome)
 
@@ -227,6 +237,55 @@ def _unavailable(region: str, condition: RegionCondition) -> JSONResponse:
         },
         status.HTTP_503_SERVICE_UNAVAILABLE,
     )
+
+
+_FAULT_ANSWERS: dict[RegionState, tuple[int, str]] = {
+    RegionState.UNAUTHORIZED: (status.HTTP_401_UNAUTHORIZED, "Not authenticated"),
+    RegionState.FORBIDDEN: (status.HTTP_403_FORBIDDEN, "Not authorized for this region"),
+    RegionState.NOT_FOUND: (status.HTTP_404_NOT_FOUND, "Not Found"),
+    RegionState.METHOD_NOT_ALLOWED: (status.HTTP_405_METHOD_NOT_ALLOWED, "Method Not Allowed"),
+    RegionState.KEY_CONFLICT: (
+        status.HTTP_409_CONFLICT,
+        "Idempotency-Key already used for a different request",
+    ),
+    RegionState.GONE: (status.HTTP_410_GONE, "This API version has been retired"),
+}
+
+
+def _misanswer(fault: RegionState, region: str, body: dict[str, Any]) -> Response:
+    if fault is RegionState.REDIRECT:
+        target = f"{LOGIN_PATH}?next=/regions/{region}/submissions"
+        return RedirectResponse(target, status.HTTP_302_FOUND)
+    if fault is RegionState.UNACKNOWLEDGED:
+        return JSONResponse({"status": "ok"}, status.HTTP_200_OK)
+    if fault is RegionState.INVALID:
+        return JSONResponse(
+            {"detail": _validation_errors_echoing(body)}, status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    code, detail = _FAULT_ANSWERS[fault]
+    return JSONResponse({"detail": detail}, code)
+
+
+def _validation_errors_echoing(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """What FastAPI says of a body its validators refuse: with the input, quoted and not."""
+    applicant = body.get("applicant")
+    applicant = applicant if isinstance(applicant, dict) else {}
+    nik, name = str(applicant.get("nik", "")), str(applicant.get("name", ""))
+    return [
+        {
+            "type": "value_error",
+            "loc": ["body", "applicant", "nik"],
+            "msg": f"Value error, NIK {nik} tidak terdaftar di SIAK",
+            "input": nik,
+            "ctx": {"error": f"NIK {nik} tidak terdaftar"},
+        },
+        {
+            "type": "value_error",
+            "loc": ["body", "applicant", "name"],
+            "msg": f"Value error, nama '{name}' tidak sesuai dengan NIK",
+            "input": name,
+        },
+    ]
 
 
 def _submission_json(submission: Submission) -> dict[str, Any]:

@@ -23,6 +23,36 @@ class RegionState(StrEnum):
     SLOW = "slow"
     ERROR = "error"
     MAINTENANCE = "maintenance"
+    # Healthy to a probe, but submissions get what a misbehaving front end, or a caller with a
+    # wrong address or expired credentials, would get; none is recorded.
+    REDIRECT = "redirect"
+    """302 to a login page."""
+    UNACKNOWLEDGED = "unacknowledged"
+    """200 with a JSON body that does not acknowledge the key."""
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    KEY_CONFLICT = "key_conflict"
+    """409: the idempotency key is said to be taken by another request."""
+    GONE = "gone"
+    INVALID = "invalid"
+    """422 as a FastAPI validator words it, echoing the applicant's NIK and name."""
+
+
+ANSWER_FAULTS = frozenset(
+    {
+        RegionState.REDIRECT,
+        RegionState.UNACKNOWLEDGED,
+        RegionState.UNAUTHORIZED,
+        RegionState.FORBIDDEN,
+        RegionState.NOT_FOUND,
+        RegionState.METHOD_NOT_ALLOWED,
+        RegionState.KEY_CONFLICT,
+        RegionState.GONE,
+        RegionState.INVALID,
+    }
+)
 
 
 class InvalidRegionCodeError(ValueError):
@@ -54,7 +84,11 @@ class RegionCondition:
 
     @property
     def accepts_requests(self) -> bool:
-        return self.state in (RegionState.UP, RegionState.SLOW)
+        return self.state in (RegionState.UP, RegionState.SLOW) or self.answers_wrongly
+
+    @property
+    def answers_wrongly(self) -> bool:
+        return self.state in ANSWER_FAULTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +122,15 @@ class Unavailable:
     condition: RegionCondition
 
 
-SubmitOutcome = Recorded | Duplicate | Rejected | Unavailable
+@dataclass(frozen=True, slots=True)
+class Misanswered:
+    """Not recorded: the region answers submissions with the fault its state names."""
+
+    region: str
+    fault: RegionState
+
+
+SubmitOutcome = Recorded | Duplicate | Rejected | Unavailable | Misanswered
 
 
 class SimulatedSiak:
@@ -138,6 +180,8 @@ class SimulatedSiak:
         condition = self.condition(region)
         if not condition.accepts_requests:
             return Unavailable(region, condition)
+        if condition.answers_wrongly:
+            return Misanswered(region, condition.state)
         # Each region is its own SIAK deployment, so idempotency is scoped per region.
         # A recorded key stays a success on replay: SIAK already holds it.
         existing = self._by_region_key.get((region, key))

@@ -6,7 +6,14 @@ import time
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.queue_gate.ports import Delivered, Refused, SiakAnswer, SiakClient
+from services.queue_gate.domain.siak_answer import (
+    Delivered,
+    Misconfigured,
+    Refused,
+    SiakAnswer,
+    Unacknowledged,
+)
+from services.queue_gate.ports import SiakClient
 
 SUBMISSIONS_ACCEPTED = Counter(
     "queue_gate_submissions_accepted_total",
@@ -25,13 +32,20 @@ INTAKE_SECONDS = Histogram(
 )
 SIAK_ANSWERS = Counter(
     "queue_gate_siak_answers_total",
-    "SIAK's answers to deliveries: delivered, refused (parked) or unavailable (retried)",
+    "SIAK's answers to deliveries: delivered, refused (parked), unavailable or unacknowledged"
+    " (a 2xx that did not acknowledge the key; both retried), misconfigured (replay held)",
     ["region", "outcome"],
 )
 SIAK_SECONDS = Histogram(
     "queue_gate_siak_seconds",
     "Time SIAK took to answer a delivery",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SIAK_MISCONFIGURED = Gauge(
+    "queue_gate_siak_misconfigured",
+    "1 while SIAK's latest answer for the region says the gate's address or credentials are"
+    " wrong (by HTTP status): its replay is held. Alert on any 1.",
+    ["region", "status"],
 )
 ACTIVE_DISPATCHERS = Gauge(
     "queue_gate_active_dispatchers",
@@ -42,13 +56,25 @@ ACTIVE_DISPATCHERS = Gauge(
 class InstrumentedSiakClient:
     def __init__(self, inner: SiakClient) -> None:
         self.inner = inner
+        self._misconfigured: dict[str, set[int]] = {}
+        """The statuses raised per region, to lower them all once SIAK judges a submission."""
 
     async def submit(self, region_code: str, ticket_id: str, payload: bytes) -> SiakAnswer:
         started = time.perf_counter()
         answer = await self.inner.submit(region_code, ticket_id, payload)
         SIAK_SECONDS.observe(time.perf_counter() - started)
         SIAK_ANSWERS.labels(region_code, _outcome(answer)).inc()
+        self._flag_misconfiguration(region_code, answer)
         return answer
+
+    def _flag_misconfiguration(self, region_code: str, answer: SiakAnswer) -> None:
+        if isinstance(answer, Misconfigured):
+            SIAK_MISCONFIGURED.labels(region_code, str(answer.status)).set(1)
+            self._misconfigured.setdefault(region_code, set()).add(answer.status)
+        elif isinstance(answer, Delivered | Refused):
+            # Only an answer on the submission's merits shows the configuration works again.
+            for status in self._misconfigured.pop(region_code, set()):
+                SIAK_MISCONFIGURED.labels(region_code, str(status)).set(0)
 
 
 def _outcome(answer: SiakAnswer) -> str:
@@ -56,4 +82,8 @@ def _outcome(answer: SiakAnswer) -> str:
         return "delivered"
     if isinstance(answer, Refused):
         return "refused"
+    if isinstance(answer, Unacknowledged):
+        return "unacknowledged"
+    if isinstance(answer, Misconfigured):
+        return "misconfigured"
     return "unavailable"

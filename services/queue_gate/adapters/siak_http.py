@@ -2,16 +2,18 @@
 
 aiohttp, with a kept-alive connection per region being dispatched: a replay sends one request
 per submission, and the client's own cost per request is most of what the gate spends on it.
+What an answer means is the domain's business (`domain/siak_answer.py`); here a redirect is
+never followed, and no more of an answer is read than a meaningful one needs.
 """
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import aiohttp
 
-from services.queue_gate.ports import Delivered, Refused, SiakAnswer, Unavailable
+from services.queue_gate.domain.siak_answer import SiakAnswer, Unavailable, answer_for
+
+MAX_ANSWER_BYTES = 64 * 1024
+"""SIAK's answers are small JSON; a larger body (a web page) is not read to its end."""
 
 
 def siak_session(*, connections: int) -> aiohttp.ClientSession:
@@ -35,35 +37,23 @@ class HttpSiakClient:
                 data=payload,
                 headers={"Idempotency-Key": ticket_id, "Content-Type": "application/json"},
                 timeout=self.timeout,
+                # A redirect (say, to a login page) answered by a GET proves nothing was taken.
+                allow_redirects=False,
             ) as response:
                 status = response.status
-                body = await response.read()
+                body = await _bounded_body(response)
         except TimeoutError:
             return Unavailable("timeout")
         except (aiohttp.ClientError, OSError) as error:
             return Unavailable(type(error).__name__)
-        return answer_for(status, body)
+        return answer_for(status, body, idempotency_key=ticket_id)
 
 
-def answer_for(status: int, body: bytes) -> SiakAnswer:
-    """What SIAK's HTTP answer means for the submission."""
-    if 200 <= status < 300:
-        reference = _json(body).get("siak_reference")
-        return Delivered(str(reference) if reference is not None else None)
-    if 400 <= status < 500 and status not in (408, 429):
-        return Refused(_reason(status, body))
-    return Unavailable(f"http_{status}")
-
-
-def _json(body: bytes) -> dict[str, Any]:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
-def _reason(status: int, body: bytes) -> str:
-    parsed = _json(body)
-    reason = parsed.get("reason") or parsed.get("detail")
-    return f"http_{status}: {str(reason)[:200]}" if reason else f"http_{status}"
+async def _bounded_body(response: aiohttp.ClientResponse) -> bytes:
+    body = bytearray()
+    while len(body) <= MAX_ANSWER_BYTES:
+        chunk = await response.content.read(MAX_ANSWER_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)

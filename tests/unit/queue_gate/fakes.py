@@ -14,15 +14,14 @@ from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus, supersedes
 from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.siak_answer import Delivered, SiakAnswer
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.ports import (
     Admitted,
     BacklogFullError,
-    Delivered,
     DuplicateIdempotencyKeyError,
     NewSubmission,
-    SiakAnswer,
     StatusSnapshot,
     StoredSubmission,
 )

@@ -10,9 +10,9 @@ from typing import Any
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.siak_answer import Refused, Unavailable
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
-from services.queue_gate.ports import Refused, Unavailable
 from shared.events import SiakStatus
 from tests.unit.queue_gate.fakes import (
     FakeLease,

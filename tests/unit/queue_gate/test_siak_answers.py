@@ -1,29 +1,124 @@
-"""What an HTTP answer from SIAK means for a submission."""
+"""What an HTTP answer from SIAK means for a submission, by the written contract."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from services.queue_gate.adapters.siak_http import answer_for
-from services.queue_gate.ports import Delivered, Refused, Unavailable
+from services.queue_gate.domain.siak_answer import (
+    Delivered,
+    Misconfigured,
+    Refused,
+    SiakAnswer,
+    Unacknowledged,
+    Unavailable,
+    answer_for,
+)
+
+KEY = "tkt_7371_1"
+NIK = "7371014509900001"
 
 
-def test_a_2xx_is_delivered_with_siaks_reference_when_it_gives_one() -> None:
-    assert answer_for(201, b'{"siak_reference": "SIAK-7371-1"}') == Delivered("SIAK-7371-1")
-    assert answer_for(200, b"not json") == Delivered(None)
+def answer(status: int, body: bytes) -> SiakAnswer:
+    return answer_for(status, body, idempotency_key=KEY)
 
 
-@pytest.mark.parametrize("status", [400, 404, 409, 422])
-def test_a_4xx_is_a_refusal_on_the_merits_with_siaks_reason(status: int) -> None:
-    answer = answer_for(status, b'{"reason": "NIK tidak ditemukan"}')
+def test_a_2xx_acknowledging_the_key_is_delivered_with_siaks_reference() -> None:
+    acknowledged = b'{"key": "tkt_7371_1", "siak_reference": "SIAK-7371-1"}'
 
-    assert answer == Refused(f"http_{status}: NIK tidak ditemukan")
-
-
-def test_a_refusal_without_a_readable_reason_names_the_status() -> None:
-    assert answer_for(422, b"<html>") == Refused("http_422")
+    assert answer(201, acknowledged) == Delivered("SIAK-7371-1")
+    assert answer(200, b'{"key": "tkt_7371_1", "duplicate": true}') == Delivered(None)
 
 
-@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"<!doctype html><title>SIAK SSO</title>",
+        b"",
+        b"{}",
+        b'{"status": "ok"}',
+        b'{"siak_reference": "SIAK-7371-1"}',
+        b'{"key": "tkt_7371_2", "siak_reference": "SIAK-7371-2"}',
+        b'["tkt_7371_1"]',
+    ],
+)
+def test_a_2xx_that_does_not_acknowledge_the_key_is_not_delivered(body: bytes) -> None:
+    result = answer(200, body)
+
+    assert result == Unacknowledged("unacknowledged_http_200")
+    assert isinstance(result, Unavailable)  # retried with back-off like any failure
+
+
+def test_an_oversized_or_odd_reference_is_not_kept() -> None:
+    odd = b'{"key": "tkt_7371_1", "siak_reference": 7371}'
+    long = b'{"key": "tkt_7371_1", "siak_reference": "' + b"R" * 101 + b'"}'
+
+    assert answer(201, odd) == Delivered(None)
+    assert answer(201, long) == Delivered(None)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_misconfiguration_never_a_delivery(status: int) -> None:
+    assert answer(status, b'{"key": "tkt_7371_1"}') == Misconfigured(status)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404, 405, 409, 410, 415])
+def test_answers_saying_the_gate_is_wrong_are_a_misconfiguration_not_a_refusal(
+    status: int,
+) -> None:
+    result = answer(status, b'{"reason": "NIK tidak ditemukan"}')
+
+    assert result == Misconfigured(status)
+    assert isinstance(result, Misconfigured)
+    assert result.reason == f"siak_misconfigured_http_{status}"
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_a_refusal_of_the_content_parks_it_with_a_code_and_siaks_reason(status: int) -> None:
+    refusal = answer(status, b'{"reason": "data kependudukan tidak cocok"}')
+
+    assert refusal == Refused(f"siak_refused_{status}", "data kependudukan tidak cocok")
+    assert (
+        isinstance(refusal, Refused)
+        and refusal.reason == f"siak_refused_{status}: data kependudukan tidak cocok"
+    )
+
+
+def test_a_refusal_echoing_the_nik_and_name_keeps_neither() -> None:
+    body = json.dumps(
+        {
+            "detail": [
+                {
+                    "loc": ["body", "applicant", "nik"],
+                    "msg": f"NIK {NIK} tidak terdaftar",
+                    "input": NIK,
+                },
+                {
+                    "loc": ["body", "applicant", "name"],
+                    "msg": "nama 'Siti Aminah' tidak sesuai",
+                    "input": "Siti Aminah",
+                },
+            ]
+        }
+    ).encode()
+
+    refusal = answer(422, body)
+
+    assert isinstance(refusal, Refused)
+    assert refusal.reason == (
+        "siak_refused_422: applicant.nik: NIK # tidak terdaftar; "
+        "applicant.name: nama … tidak sesuai"
+    )
+
+
+def test_a_refusal_without_a_readable_reason_is_its_code() -> None:
+    refusal = answer(422, b"<html>")
+
+    assert isinstance(refusal, Refused) and refusal.reason == "siak_refused_422"
+
+
+@pytest.mark.parametrize("status", [100, 408, 425, 429, 500, 502, 503, 504, 600])
 def test_timeouts_throttling_and_5xx_are_worth_retrying(status: int) -> None:
-    assert answer_for(status, b"{}") == Unavailable(f"http_{status}")
+    assert answer(status, b"{}") == Unavailable(f"http_{status}")

@@ -1,0 +1,95 @@
+"""What SIAK's answer to a submission means, by the contract in docs/decisions/0012."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from services.queue_gate.domain.siak_free_text import refusal_message
+
+REFUSAL_STATUSES = frozenset({400, 413, 422})
+"""SIAK refuses this submission's content: sending it again will not help."""
+RETRY_STATUSES = frozenset({408, 425, 429})
+"""SIAK asks to be asked again later."""
+MAX_REFERENCE_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """SIAK holds the submission: a 2xx that acknowledged its idempotency key."""
+
+    siak_reference: str | None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """SIAK refused the submission on its merits: retrying will not help.
+
+    `code` says why in a stable word; `message` is SIAK's explanation with anything that may
+    be personal data taken out."""
+
+    code: str
+    message: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.code}: {self.message}" if self.message else self.code
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A timeout, a refused connection, throttling or a 5xx: worth retrying later."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Unacknowledged(Unavailable):
+    """A 2xx that did not acknowledge the key (a proxy, a login page): SIAK may not hold the
+    submission, so it is retried like a failure, and counted apart."""
+
+
+@dataclass(frozen=True)
+class Misconfigured:
+    """An answer that says the gate's address or credentials for SIAK are wrong: no fault of
+    the submission, and every other one would get the same."""
+
+    status: int
+
+    @property
+    def reason(self) -> str:
+        return f"siak_misconfigured_http_{self.status}"
+
+
+SiakAnswer = Delivered | Refused | Unavailable | Misconfigured
+
+
+def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
+    """What SIAK's HTTP answer `status` with `body` to the submission sent under
+    `idempotency_key` means for it. Redirects are answers, never followed."""
+    if 200 <= status < 300:
+        return _delivered(status, _json_object(body), idempotency_key)
+    if status in REFUSAL_STATUSES:
+        return Refused(f"siak_refused_{status}", refusal_message(_json_object(body)))
+    if 300 <= status < 500 and status not in RETRY_STATUSES:
+        # Any other 3xx or 4xx (401, 403, 404, 405, 409, 410, ...) says the request never
+        # reached SIAK's judgement of the submission: parking it would park the whole line.
+        return Misconfigured(status)
+    return Unavailable(f"http_{status}")
+
+
+def _delivered(status: int, body: dict[str, Any], idempotency_key: str) -> SiakAnswer:
+    if body.get("key") != idempotency_key:
+        return Unacknowledged(f"unacknowledged_http_{status}")
+    reference = body.get("siak_reference")
+    usable = isinstance(reference, str) and 0 < len(reference) <= MAX_REFERENCE_LENGTH
+    return Delivered(reference if usable else None)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return {}
+    return parsed if isinstance(parsed, dict) else {}

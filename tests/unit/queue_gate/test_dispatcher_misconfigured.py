@@ -1,0 +1,117 @@
+"""SIAK saying the gate is misconfigured (a redirect, 401, 403, 404, 405, 409, 410) holds the
+region's replay: nothing is parked, nothing overtakes, the pace does not speed up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from services.queue_gate.dispatching import MISCONFIGURED_BACKOFF, RegionDispatcher
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.siak_answer import Misconfigured
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.handlers.region_gate import GatePolicy
+from shared.events import SiakStatus
+from tests.unit.queue_gate.fakes import FakeLease, FakePorts, payload_for
+
+MAKASSAR = "73.71"
+POLICY = GatePolicy(
+    stale_after=timedelta(days=1), degraded_is_open=True, default_intake_mode=IntakeMode.DEFER
+)
+PACING = PacingConfig(
+    canary_count=1, initial_rate=2.0, max_rate=8.0, ramp_interval=timedelta(seconds=10)
+)
+_S = SubmissionState
+
+
+def dispatcher_for(ports: FakePorts) -> RegionDispatcher:
+    deps = ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(minutes=5))
+    return RegionDispatcher(MAKASSAR, deps, FakeLease(MAKASSAR))
+
+
+async def drive(ports: FakePorts, dispatcher: RegionDispatcher) -> list[timedelta]:
+    waits: list[timedelta] = []
+    while (wait := await dispatcher.step()) is not None:
+        assert len(waits) < 1000, "the dispatcher never settles"
+        waits.append(wait)
+        ports.clock.advance(wait)
+    return waits
+
+
+@pytest.mark.parametrize("status", [302, 401, 403, 404, 405, 409, 410])
+async def test_a_misconfigured_answer_parks_nothing_and_holds_the_whole_line(
+    status: int,
+) -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, a) for a in ("ani", "budi", "cici", "ani")]
+    ports.siak.script(tickets[0], *[Misconfigured(status)] * 3)
+
+    waits = await drive(ports, dispatcher_for(ports))
+
+    # Only the head probed SIAK while it said so; once fixed, everyone went, in order.
+    assert ports.siak.sent == [tickets[0]] * 4 + tickets[1:]
+    assert [ports.submissions.stored(t).state for t in tickets] == [_S.DELIVERED] * 4
+    assert all(ports.submissions.stored(t).parked_reason is None for t in tickets)
+    held = [w for w in waits if w >= MISCONFIGURED_BACKOFF.base / 2]
+    assert len(held) == 3  # each misconfigured answer held the replay for a long while
+    assert all(w <= MISCONFIGURED_BACKOFF.cap for w in held)
+
+
+async def test_while_misconfigured_the_head_waits_with_its_reason_and_its_place() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    first, second = await ports.waiting(MAKASSAR, "ani"), await ports.waiting(MAKASSAR, "budi")
+    ports.siak.script(first, Misconfigured(401))
+    dispatcher = dispatcher_for(ports)
+    answered_at = ports.clock()
+
+    await dispatcher.step()
+    wait = await dispatcher.step()
+
+    head = ports.submissions.stored(first)
+    assert head.state is _S.QUEUED
+    assert ports.submissions.last_errors[first] == "siak_misconfigured_http_401"
+    assert head.next_attempt_at is not None
+    assert head.next_attempt_at - answered_at >= MISCONFIGURED_BACKOFF.base / 2
+    assert wait == head.next_attempt_at - ports.clock()
+    assert ports.submissions.stored(second).state is _S.DEFERRED  # not sent, not overtaking
+    assert ports.siak.sent == [first]
+
+
+async def test_a_misconfigured_answer_does_not_speed_up_the_ramp() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, f"warga-{n}") for n in range(3)]
+    ports.siak.script(tickets[1], Misconfigured(404))
+    dispatcher = dispatcher_for(ports)
+    await dispatcher.step()  # the canary, delivered: the ramp starts at the initial rate
+    assert dispatcher.pacer.rate == PACING.initial_rate
+    ports.clock.advance(PACING.ramp_interval)
+
+    await dispatcher.step()
+
+    assert ports.siak.sent == tickets[:2]
+    assert dispatcher.pacer.rate <= PACING.initial_rate
+    assert dispatcher.pacer.state is GateState.RECOVERING
+
+
+async def test_a_misconfigured_answer_is_logged_as_an_error_without_personal_data(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    ports.siak.script(ticket, Misconfigured(403))
+    caplog.set_level(logging.INFO)
+
+    await dispatcher_for(ports).step()
+
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "403" in record.getMessage() and MAKASSAR in record.getMessage()
+    assert ticket in record.getMessage()
+    assert payload_for(ticket).decode() not in caplog.text
