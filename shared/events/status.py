@@ -10,6 +10,10 @@ from pydantic import AwareDatetime, Field
 from shared.events.envelope import EventData
 
 REGION_CODE_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters (NUL least of all): a consumer stores and shows these strings."""
+MAX_SEQ = 2**63 - 1
+"""The largest `seq` a consumer can keep (a signed 64-bit integer)."""
 
 
 class SiakStatus(StrEnum):
@@ -40,10 +44,15 @@ class StatusChanged(EventData):
     status: SiakStatus
     previous_status: SiakStatus | None
     since: AwareDatetime
-    seq: int = Field(ge=1, description="Per region, strictly increasing, across monitor restarts.")
+    seq: int = Field(
+        ge=1,
+        le=MAX_SEQ,
+        description="Per region, strictly increasing, across monitor restarts.",
+    )
     reason: str | None = Field(
         default=None,
         max_length=200,
+        pattern=PLAIN_TEXT_PATTERN,
         description=(
             "Why the region is not UP: the kind of probe failure (`timeout`, "
             "`connection_refused`, `http_503`, `unexpected_body`), `slow_response`, "

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
 from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
+from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
 from shared import topics
@@ -56,7 +57,12 @@ async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> A
             change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
         )
 
-    subscribe_to_status(broker, group_id=f"test-gate-{uuid.uuid4()}", apply_change=apply_change)
+    subscribe_to_status(
+        broker,
+        group_id=f"test-gate-{uuid.uuid4()}",
+        apply_change=apply_change,
+        persistence=Persistence(first_delay_s=0.01),
+    )
     await broker.start()
     try:
         yield
@@ -149,3 +155,50 @@ async def test_malformed_record_goes_to_dead_letter_topic_and_consumer_goes_on(
     assert await store.get("11.09") is None
     assert reasons[garbage.value].startswith(b"source:")
     assert reasons[wrong_spec_value].startswith(b"specversion:")
+
+
+async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_them_applied(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    marker = uuid.uuid4().hex
+    nul_reason = status_record("11.11", SiakStatus.DOWN, 1)
+    nul_reason_value = nul_reason.value.replace(
+        b'"reason":null', b'"reason":"%s\\u0000"' % marker.encode()
+    )
+    # Decodes (an aware time in year 1) but cannot be stored: caught only by trying.
+    year_one = status_record("11.12", SiakStatus.DOWN, 1)
+    year_one_value = re.sub(
+        rb'"since":"[^"]+"',
+        b'"since":"0001-01-01T00:00:00+07:00","m":"%s"' % marker.encode(),
+        year_one.value,
+    )
+    poisons = (nul_reason_value, year_one_value)
+
+    async def dead_letters(dlt: TopicReader) -> dict[bytes, bytes] | None:
+        reasons = {
+            r.value: r.headers[topics.DEAD_LETTER_REASON_HEADER]
+            for r in await dlt.poll()
+            if r.value in poisons
+        }
+        return reasons if len(reasons) == len(poisons) else None
+
+    async with (
+        TopicReader(bootstrap, topics.dead_letter_topic(topics.SIAK_STATUS)) as dlt,
+        status_consumer(bootstrap, store),
+    ):
+        partition = await produce(
+            bootstrap, topics.SIAK_STATUS, KafkaRecord(b"11.11", nul_reason_value, [])
+        )
+        for record in (
+            KafkaRecord(b"11.12", year_one_value, []),
+            status_record("11.13", SiakStatus.UP, 1),
+        ):
+            await produce(bootstrap, topics.SIAK_STATUS, record, partition=partition)
+        await eventually(lambda: stored_seq(pool, "11.13"), what="the record behind applied")
+        reasons = await eventually(lambda: dead_letters(dlt), what="both dead-lettered")
+    assert await store.get("11.11") is None and await store.get("11.12") is None
+    assert reasons[nul_reason_value].startswith(b"data.reason:")
+    assert reasons[year_one_value].startswith(b"not stored: ")

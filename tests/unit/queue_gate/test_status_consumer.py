@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+import pytest
 from prometheus_client import REGISTRY
 
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -40,14 +42,14 @@ class Consumer:
             now=self.ports.clock(),
         )
 
-    async def _dead_letter(self, reason: str) -> None:
+    async def dead_letter(self, reason: str) -> None:
         self.dead_letters.append(reason)
 
     async def take(self, body: bytes) -> None:
         await consume_status_record(
             body,
             apply_change=self._apply,
-            dead_letter=self._dead_letter,
+            dead_letter=self.dead_letter,
             persistence=self.persistence,
             registry=load_registry(),
         )
@@ -77,3 +79,86 @@ async def test_a_status_for_a_region_the_registry_lacks_is_set_aside_and_counted
     [reason] = consumer.dead_letters
     assert reason.startswith("data.region_code: 99.99")
     assert dead_lettered("unknown_region") == counted + 1
+
+
+def with_field(change: StatusChanged, **fields: object) -> bytes:
+    """`change`'s record with fields the model itself would refuse to build."""
+    event = json.loads(record_of(change))
+    event["data"].update(fields)
+    return json.dumps(event).encode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"reason": "http\u0000503"}, "data.reason"),
+        ({"reason": "line\nbreak"}, "data.reason"),
+        ({"seq": 2**63}, "data.seq"),
+    ],
+)
+async def test_what_cannot_be_stored_is_set_aside_at_once_when_it_can_be_seen(
+    fields: dict[str, object], named: str
+) -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+
+    await consumer.take(with_field(status_change("73.71", SiakStatus.DOWN, seq=1), **fields))
+
+    [reason] = consumer.dead_letters
+    assert reason.startswith(named)
+    assert consumer.waits == []
+    assert await ports.statuses.get("73.71") is None
+
+
+class FailingStore:
+    """Fails the first `times` applies with `error`, then applies."""
+
+    def __init__(self, ports: FakePorts, error: Exception, *, times: int) -> None:
+        self.ports = ports
+        self.error = error
+        self.left = times
+        self.tries = 0
+
+    async def apply(self, change: StatusChanged) -> bool:
+        self.tries += 1
+        if self.left:
+            self.left -= 1
+            raise self.error
+        return await self.ports.statuses.apply(change)
+
+
+async def take_with(consumer: Consumer, store: FailingStore, body: bytes) -> None:
+    await consume_status_record(
+        body,
+        apply_change=store.apply,
+        dead_letter=consumer.dead_letter,
+        persistence=consumer.persistence,
+        registry=load_registry(),
+    )
+
+
+async def test_a_record_that_keeps_failing_is_set_aside_after_a_few_tries_with_back_off() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+    store = FailingStore(ports, ValueError("refused by the database"), times=100)
+
+    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+
+    assert store.tries == consumer.persistence.tries == 3
+    assert consumer.waits == [0.2, 0.4]
+    [reason] = consumer.dead_letters
+    assert reason == "not stored: ValueError: refused by the database"
+
+
+async def test_while_the_database_is_away_the_record_is_waited_on_with_capped_back_off() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+    store = FailingStore(ports, ConnectionRefusedError("database down"), times=10)
+
+    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+
+    assert consumer.dead_letters == []
+    assert store.tries == 11
+    assert consumer.waits == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0, 10.0, 10.0]
+    known = await ports.statuses.get("73.71")
+    assert known is not None and known.status is SiakStatus.DOWN
