@@ -2,7 +2,7 @@
 
 Intake, the regions API and the dispatch supervisor ask for a region's gate on every request;
 reading three tables each time would cost more than the submission itself. The board loads
-every region's status, the monitor's last heartbeat and the operators' controls at once; when
+every region's status, when a heartbeat last listed it and the operators' controls at once; when
 any replica signals a gate change (the `:gate` wake-up sent in the transaction of the change)
 it reads that region again, and it reads everything again at least every `refresh_interval`,
 so that silence from the monitor still turns into UNKNOWN on time and a missed wake-up is
@@ -38,14 +38,14 @@ class GateBoard:
         self.controls = controls
         self.policy = policy
         self.refresh_interval = refresh_interval
-        self._snapshot = StatusSnapshot(statuses={}, applied_at={}, last_heartbeat_at=None)
+        self._snapshot = StatusSnapshot(statuses={}, applied_at={}, heartbeat_at={})
         self._controls: dict[str, RegionControl] = {}
         self._changed = asyncio.Event()
         self._signalled: set[str] = set()
         self.reloads = 0
 
     async def reload(self, region_codes: list[str] | None = None) -> None:
-        """Read the gates again: every region, or only `region_codes` (and the heartbeat)."""
+        """Read the gates again: every region, or only `region_codes`."""
         snapshot = await self.statuses.snapshot(region_codes)
         controls = await self.controls.all(region_codes)
         if region_codes is not None:
@@ -62,7 +62,7 @@ class GateBoard:
         snapshot = StatusSnapshot(
             statuses=kept(self._snapshot.statuses) | fresh.statuses,
             applied_at=kept(self._snapshot.applied_at) | fresh.applied_at,
-            last_heartbeat_at=fresh.last_heartbeat_at,
+            heartbeat_at=kept(self._snapshot.heartbeat_at) | fresh.heartbeat_at,
         )
         return snapshot, kept(self._controls) | controls
 

@@ -155,9 +155,7 @@ def subscribe_to_heartbeats(
         except InvalidEventError as error:
             await _set_aside(parked, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
             return
-        failure = await keeping_at.store(
-            lambda: store.record_heartbeat(heartbeat.monitor_id, heartbeat.emitted_at)
-        )
+        failure = await keeping_at.store(lambda: store.record_heartbeat(heartbeat))
         if failure is not None:
             await _set_aside(parked, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 

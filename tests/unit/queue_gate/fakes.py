@@ -26,7 +26,7 @@ from services.queue_gate.ports import (
     StatusSnapshot,
     StoredSubmission,
 )
-from shared.events import SiakStatus, StatusChanged
+from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
 START = datetime(2021, 10, 19, 8, 0, tzinfo=UTC)
@@ -96,7 +96,9 @@ class FakeRegionStatusStore:
         self._clock = clock
         self._statuses: dict[str, RegionStatus] = {}
         self._applied_at: dict[str, datetime] = {}
-        self._heartbeats: dict[str, tuple[datetime, datetime]] = {}
+        self._heartbeats: dict[str, datetime] = {}
+        """The emitted_at of each monitor's last heartbeat taken in."""
+        self._heard_at: dict[str, datetime] = {}
         self.announced: list[GateStateChanged] = []
 
     async def get(self, region_code: str) -> RegionStatus | None:
@@ -117,23 +119,26 @@ class FakeRegionStatusStore:
         return True
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
-        heard = [received for _, received in self._heartbeats.values()]
-        if region_code in self._applied_at:
-            heard.append(self._applied_at[region_code])
-        return max(heard, default=None)
+        return (await self.snapshot([region_code])).last_heard_at(region_code)
 
-    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
-        previous = self._heartbeats.get(monitor_id)
-        if previous is None or previous[0] <= emitted_at:
-            self._heartbeats[monitor_id] = (emitted_at, self._clock())
+    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+        now = self._clock()
+        emitted_at = min(heartbeat.emitted_at, now)
+        previous = self._heartbeats.get(heartbeat.monitor_id)
+        if previous is not None and previous > emitted_at:
+            return
+        self._heartbeats[heartbeat.monitor_id] = emitted_at
+        for region in heartbeat.regions:
+            self._heard_at[region.region_code] = now
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
-        heartbeats = [received for _, received in self._heartbeats.values()]
-        wanted = set(self._statuses if region_codes is None else region_codes)
+        wanted = (
+            set(self._statuses) | set(self._heard_at) if region_codes is None else set(region_codes)
+        )
         return StatusSnapshot(
             statuses={k: v for k, v in self._statuses.items() if k in wanted},
             applied_at={k: v for k, v in self._applied_at.items() if k in wanted},
-            last_heartbeat_at=max(heartbeats, default=None),
+            heartbeat_at={k: v for k, v in self._heard_at.items() if k in wanted},
         )
 
 
