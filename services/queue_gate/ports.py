@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.ticket import SubmissionState
@@ -18,12 +20,11 @@ class RegionStatusStore(Protocol):
 
     async def all(self) -> list[RegionStatus]: ...
 
-    async def apply(
-        self, change: StatusChanged, *, announce: GateStateChanged | None = None
-    ) -> bool:
+    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
         """Store the change if it supersedes what is stored; True when it did.
 
-        `announce` is published with it, in the same transaction, when it is applied.
+        When it is applied, subscribers are told of the gate as `announce` saw it after the
+        change, in the same transaction, if that is news to them (see `GateAnnouncer`).
         Returns only once the change is committed.
         """
 
@@ -214,5 +215,7 @@ class DispatchLeases(Protocol):
 
 
 class GateAnnouncer(Protocol):
-    async def announce(self, event: GateStateChanged) -> None:
-        """Publish a gate's change to subscribers (durably: through the outbox)."""
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        """Tell subscribers (durably: through the outbox, in one transaction) of each sighted
+        gate that differs from what they were last told; each change is told once, whichever
+        replica sights it first. The events written."""

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.outbox import gate_record, write_event
+from services.queue_gate.adapters.postgres.outbox import write_events
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
-from shared import topics
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
-# One statement, so one round trip and its own transaction: the change, if its seq is newer;
-# then, only if it was applied, the wake-up (sent at commit) and the gate's event.
+# The change, if its (epoch, seq) is newer; then, only if it was applied, the wake-up (sent at
+# commit). What subscribers are told of the gate goes in the same transaction.
 _APPLY = """
 WITH applied AS (
     INSERT INTO region_status
         (region_code, status, seq, since, reason, expected_return_at, epoch)
-    VALUES ($1, $2, $3, $4, $5, $6, $11)
+    VALUES ($1, $2, $3, $4, $5, $6, $8)
     ON CONFLICT (region_code) DO UPDATE
        SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
            reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
@@ -29,10 +32,6 @@ WITH applied AS (
     RETURNING region_code
 ), woken AS (
     SELECT pg_notify($7, region_code || ':gate') FROM applied
-), announced AS (
-    INSERT INTO outbox (topic, key, value)
-    SELECT $8, $9, $10 FROM applied WHERE $10::bytea IS NOT NULL
-    RETURNING id
 )
 SELECT (SELECT count(*) FROM applied) AS applied, (SELECT count(*) FROM woken) AS woken
 """
@@ -73,26 +72,24 @@ class PostgresRegionStatusStore:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM region_status ORDER BY region_code")
         return [_to_status(row) for row in rows]
 
-    async def apply(
-        self, change: StatusChanged, *, announce: GateStateChanged | None = None
-    ) -> bool:
-        record = gate_record(announce, key=change.region_code) if announce else None
-        outcome = await self.pool.fetchrow(
-            _APPLY,
-            change.region_code,
-            change.status.value,
-            change.seq,
-            change.since,
-            change.reason,
-            change.expected_return_at,
-            WAKE_CHANNEL,
-            topics.GATE_EVENTS,
-            record.key if record else None,
-            record.value if record else None,
-            change.epoch,
-        )
-        assert outcome is not None
-        return bool(outcome["applied"] == 1)
+    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
+        async with self.pool.acquire() as connection, connection.transaction():
+            outcome = await connection.fetchrow(
+                _APPLY,
+                change.region_code,
+                change.status.value,
+                change.seq,
+                change.since,
+                change.reason,
+                change.expected_return_at,
+                WAKE_CHANNEL,
+                change.epoch,
+            )
+            assert outcome is not None
+            applied = bool(outcome["applied"] == 1)
+            if applied and announce is not None:
+                await tell_on(connection, [announce])
+        return applied
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
@@ -137,6 +134,50 @@ class PostgresGateAnnouncer:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def announce(self, event: GateStateChanged) -> None:
-        async with self.pool.acquire() as connection:
-            await write_event(connection, event, key=event.region_code)
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        if not sightings:
+            return []
+        async with self.pool.acquire() as connection, connection.transaction():
+            return await tell_on(connection, sightings)
+
+
+# Rows taken in region-code order, so replicas telling of the same regions never deadlock.
+_HOLD = """
+INSERT INTO gate_told (region_code) SELECT code FROM unnest($1::text[]) AS code ORDER BY code
+ON CONFLICT (region_code) DO NOTHING
+"""
+_TOLD = """
+SELECT region_code, gate_state FROM gate_told
+ WHERE region_code = ANY($1::text[]) ORDER BY region_code FOR UPDATE
+"""
+_TELL = """
+UPDATE gate_told SET gate_state = given.state, told_at = now()
+  FROM unnest($1::text[], $2::text[]) AS given(code, state)
+ WHERE region_code = given.code
+"""
+
+
+async def tell_on(
+    connection: asyncpg.Connection[Any] | Any, sightings: Sequence[GateSighting]
+) -> list[GateStateChanged]:
+    """Inside the caller's transaction: tell subscribers (through the outbox) of each sighted
+    gate that differs from what they were told, holding the region's row until commit; the
+    events written."""
+    codes = sorted({sighting.region_code for sighting in sightings})
+    await connection.execute(_HOLD, codes)
+    told: dict[str, GateState | None] = {
+        row["region_code"]: GateState(row["gate_state"]) if row["gate_state"] else None
+        for row in await connection.fetch(_TOLD, codes)
+    }
+    news = []
+    for sighting in sightings:
+        event = gate_news(told[sighting.region_code], sighting)
+        if event is not None:
+            news.append(event)
+            told[sighting.region_code] = GateState(event.gate_state)
+    if news:
+        await write_events(connection, [(event, event.region_code) for event in news])
+        latest = {event.region_code: event.gate_state for event in news}
+        changed = sorted(latest)
+        await connection.execute(_TELL, changed, [latest[code] for code in changed])
+    return news

@@ -11,3 +11,14 @@ CREATE TABLE region_heartbeat (
 
 -- A heartbeat stamped in the future (a clock stepped back) would hold off every later one.
 UPDATE monitor_heartbeat SET emitted_at = now() WHERE emitted_at > now();
+
+-- What subscribers were last told of each region's gate (NULL: nothing yet). Telling is
+-- conditional on this row, locked, so each change is told once whichever replica sees it.
+CREATE TABLE gate_told (
+    region_code text        PRIMARY KEY,
+    gate_state  text        CHECK (gate_state IN ('open', 'closed', 'recovering')),
+    told_at     timestamptz NOT NULL DEFAULT now()
+);
+INSERT INTO gate_told (region_code, gate_state)
+SELECT region_code, CASE WHEN status IN ('UP', 'DEGRADED') THEN 'open' ELSE 'closed' END
+  FROM region_status;
