@@ -17,8 +17,10 @@ class RegionSnapshot(EventData):
 
 
 class MonitorHeartbeat(EventData):
-    """Sent every `period_seconds`; a consumer that hears none for three periods treats every
-    region of this monitor as UNKNOWN."""
+    """Sent every `period_seconds`, listing every region the monitor watches. A region is
+    fresh only while recent heartbeats list it: a consumer treats a region that no heartbeat
+    (nor status change) mentioned for its staleness limit as UNKNOWN, and an `emitted_at`
+    ahead of its own clock as now."""
 
     event_type: ClassVar[str] = "id.siakgate.siak.monitor.heartbeat.v1"
 
