@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -26,6 +27,7 @@ from shared.kafka_admin import ensure_topics
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
 from tests.support.polling import eventually
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +44,9 @@ def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
 
 
 @contextlib.asynccontextmanager
-async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> AsyncIterator[None]:
+async def status_consumer(
+    bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
+) -> AsyncIterator[None]:
     await ensure_topics(bootstrap, topics.GATE_TOPICS)
     broker = KafkaBroker(bootstrap)
     controls = PostgresRegionControlStore(store.pool)
@@ -61,7 +65,7 @@ async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> A
         broker,
         group_id=f"test-gate-{uuid.uuid4()}",
         apply_change=apply_change,
-        persistence=Persistence(first_delay_s=0.01),
+        persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
     await broker.start()
     try:
@@ -202,3 +206,42 @@ async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_
     assert await store.get("11.11") is None and await store.get("11.12") is None
     assert reasons[nul_reason_value].startswith(b"data.reason:")
     assert reasons[year_one_value].startswith(b"not stored: ")
+
+
+async def test_while_the_database_is_away_the_consumer_waits_with_back_off_and_skips_nothing(
+    infrastructure: Infrastructure, database_url: str, pool: asyncpg.Pool
+) -> None:
+    bootstrap = infrastructure.bootstrap_servers
+    address = urlsplit(database_url)
+    assert address.hostname is not None and address.port is not None
+    proxy = TcpProxy(address.hostname, address.port)
+    async with (
+        proxy.serving() as port,
+        asyncpg.create_pool(
+            address._replace(netloc=f"{address.netloc.rpartition(':')[0]}:{port}").geturl(),
+            min_size=1,
+            max_size=2,
+        ) as proxied,
+        status_consumer(bootstrap, PostgresRegionStatusStore(proxied), max_delay_s=0.64),
+    ):
+        proxy.go_down()
+        partition = await produce(
+            bootstrap, topics.SIAK_STATUS, status_record("11.14", SiakStatus.DOWN, 1)
+        )
+        await produce(
+            bootstrap,
+            topics.SIAK_STATUS,
+            status_record("11.15", SiakStatus.UP, 1),
+            partition=partition,
+        )
+
+        async def tried_a_dozen_times() -> bool:
+            return len(proxy.refusals) >= 12
+
+        await eventually(tried_a_dozen_times, what="a dozen tries while away")
+        proxy.come_back()
+        await eventually(lambda: stored_seq(pool, "11.15"), what="the record behind stored")
+    # Waits of 0.01, 0.02, 0.04 ... s, capped at 0.64 s, make the first dozen tries span
+    # seconds; retrying at once (as the consumer did) makes a dozen in about 0.3 s.
+    assert proxy.refusals[11] - proxy.refusals[0] >= 1.0
+    assert await stored_seq(pool, "11.14") == 1
