@@ -147,17 +147,25 @@ def subscribe_to_heartbeats(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_heartbeat(message: KafkaMessage) -> None:
-        def parked(reason: str) -> Awaitable[None]:
-            return dead_letter(broker, message, reason=reason)
+        await consume_heartbeat_record(
+            message.body,
+            store=store,
+            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            persistence=keeping_at,
+        )
 
-        try:
-            heartbeat = decode_event(message.body, MonitorHeartbeat).data
-        except InvalidEventError as error:
-            await _set_aside(parked, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
-            return
-        failure = await keeping_at.store(lambda: store.record_heartbeat(heartbeat))
-        if failure is not None:
-            await _set_aside(parked, topics.MONITOR_HEARTBEAT, failure, "unstorable")
+
+async def consume_heartbeat_record(
+    body: bytes, *, store: RegionStatusStore, dead_letter: DeadLetter, persistence: Persistence
+) -> None:
+    try:
+        heartbeat = decode_event(body, MonitorHeartbeat).data
+    except InvalidEventError as error:
+        await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
+        return
+    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat))
+    if failure is not None:
+        await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
 async def dead_letter(broker: KafkaBroker, message: KafkaMessage, *, reason: str) -> None:

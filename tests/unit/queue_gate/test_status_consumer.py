@@ -9,12 +9,23 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.entrypoints.status_consumer import Persistence, consume_status_record
+from services.queue_gate.entrypoints.status_consumer import (
+    Persistence,
+    consume_heartbeat_record,
+    consume_status_record,
+)
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
-from shared.events import SiakStatus, StatusChanged, encode_event, new_event
+from shared.events import (
+    MonitorHeartbeat,
+    RegionSnapshot,
+    SiakStatus,
+    StatusChanged,
+    encode_event,
+    new_event,
+)
 from shared.regions import load_registry
-from tests.unit.queue_gate.fakes import FakePorts, status_change
+from tests.unit.queue_gate.fakes import START, FakePorts, status_change
 
 POLICY = GatePolicy(
     stale_after=timedelta(minutes=1), degraded_is_open=True, default_intake_mode=IntakeMode.DEFER
@@ -162,3 +173,30 @@ async def test_while_the_database_is_away_the_record_is_waited_on_with_capped_ba
     assert consumer.waits == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0, 10.0, 10.0]
     known = await ports.statuses.get("73.71")
     assert known is not None and known.status is SiakStatus.DOWN
+
+
+def heartbeat_of(monitor_id: str, *regions: str) -> bytes:
+    beat = MonitorHeartbeat.model_construct(
+        monitor_id=monitor_id,
+        emitted_at=START,
+        period_seconds=10.0,
+        regions=[RegionSnapshot(region_code=r, status=SiakStatus.UP, seq=1) for r in regions],
+    )
+    return encode_event(new_event(beat, source="/tests", subject="monitor")).value
+
+
+async def test_a_heartbeat_keeps_its_regions_fresh_and_an_unreadable_one_is_set_aside() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+
+    for body in (heartbeat_of("monitor\u00001", "73.71"), heartbeat_of("monitor-1", "73.71")):
+        await consume_heartbeat_record(
+            body,
+            store=ports.statuses,
+            dead_letter=consumer.dead_letter,
+            persistence=consumer.persistence,
+        )
+
+    [reason] = consumer.dead_letters
+    assert reason.startswith("data.monitor_id:")
+    assert await ports.statuses.last_heard_at("73.71") == START
