@@ -18,6 +18,7 @@ from services.queue_gate.adapters.postgres.migrator import migrate
 from services.queue_gate.adapters.postgres.outbox import OutboxRelay, Publish
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import (
+    PostgresGateAnnouncer,
     PostgresRegionStatusStore,
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
@@ -61,7 +62,11 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
                 async with pool.acquire() as connection:
                     await migrate(connection)
             board = GateBoard(
-                PostgresRegionStatusStore(pool), PostgresRegionControlStore(pool), _policy(settings)
+                PostgresRegionStatusStore(pool),
+                PostgresRegionControlStore(pool),
+                _policy(settings),
+                announcer=PostgresGateAnnouncer(pool),
+                clock=clock,
             )
             runtime = _assemble(settings, pool, siak, clock, board)
             app.state.runtime = runtime
@@ -143,6 +148,7 @@ def _assemble(
         policy=policy,
         pacing=settings.pacing,
         clock=clock,
+        announcer=board.announcer,
     )
     supervisor = DispatchSupervisor(
         dispatch,

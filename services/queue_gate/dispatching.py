@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.replay_pacing import PacingConfig, ReplayPacer
 from services.queue_gate.domain.retry_backoff import BackoffPolicy, retry_delay
 from services.queue_gate.domain.siak_answer import (
@@ -31,7 +32,6 @@ from services.queue_gate.ports import (
     StoredSubmission,
     SubmissionStore,
 )
-from shared.events.gate import GateStateChanged
 
 log = logging.getLogger(__name__)
 
@@ -274,14 +274,16 @@ class RegionDispatcher:
             now=now,
         )
         await self.deps.announcer.announce(
-            GateStateChanged(
-                region_code=self.region_code,
-                gate_state="open",
-                previous_gate_state="recovering",
-                siak_status=gate.status,
-                reason="replay_at_full_rate",
-                at=now,
-            )
+            [
+                GateSighting(
+                    region_code=self.region_code,
+                    seen=GateState.OPEN,
+                    siak_status=gate.status,
+                    cause="replay_at_full_rate",
+                    reason=None,
+                    at=now,
+                )
+            ]
         )
 
 

@@ -2,12 +2,14 @@
 
 Intake, the regions API and the dispatch supervisor ask for a region's gate on every request;
 reading three tables each time would cost more than the submission itself. The board loads
-every region's status, the monitor's last heartbeat and the operators' controls at once; when
+every region's status, when a heartbeat last listed it and the operators' controls at once; when
 any replica signals a gate change (the `:gate` wake-up sent in the transaction of the change)
 it reads that region again, and it reads everything again at least every `refresh_interval`,
 so that silence from the monitor still turns into UNKNOWN on time and a missed wake-up is
 made up for. A writer in this process awaits `reload()` to read its own change at once.
-Dispatchers still read the stores before each stretch they send.
+Dispatchers still read the stores before each stretch they send. After each reading, the
+board tells subscribers of every gate it sees turned (by staleness and overrides as much as
+by status); the announcer makes sure each turn is told once among all replicas.
 """
 
 from __future__ import annotations
@@ -15,12 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import RegionControl
-from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, region_gate
-from services.queue_gate.ports import RegionControlStore, RegionStatusStore, StatusSnapshot
+from services.queue_gate.handlers.region_gate import (
+    GatePolicy,
+    RegionGate,
+    region_gate,
+    sighting_of,
+)
+from services.queue_gate.ports import (
+    GateAnnouncer,
+    RegionControlStore,
+    RegionStatusStore,
+    StatusSnapshot,
+)
+from shared.clock import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +47,56 @@ class GateBoard:
         controls: RegionControlStore,
         policy: GatePolicy,
         *,
+        announcer: GateAnnouncer | None = None,
+        clock: Callable[[], datetime] = utc_now,
         refresh_interval: timedelta = timedelta(seconds=1),
     ) -> None:
         self.statuses = statuses
         self.controls = controls
         self.policy = policy
+        self.announcer = announcer
+        self.clock = clock
         self.refresh_interval = refresh_interval
-        self._snapshot = StatusSnapshot(statuses={}, applied_at={}, last_heartbeat_at=None)
+        self._seen: dict[str, GateState] = {}
+        """How this board last saw each gate, once the announcer has taken it in."""
+        self._snapshot = StatusSnapshot(statuses={}, applied_at={}, heartbeat_at={})
         self._controls: dict[str, RegionControl] = {}
         self._changed = asyncio.Event()
         self._signalled: set[str] = set()
         self.reloads = 0
 
     async def reload(self, region_codes: list[str] | None = None) -> None:
-        """Read the gates again: every region, or only `region_codes` (and the heartbeat)."""
+        """Read the gates again: every region, or only `region_codes`."""
         snapshot = await self.statuses.snapshot(region_codes)
         controls = await self.controls.all(region_codes)
         if region_codes is not None:
             snapshot, controls = self._merged(set(region_codes), snapshot, controls)
         self._snapshot, self._controls = snapshot, controls
         self.reloads += 1
+        await self._tell_turns(region_codes)
+
+    async def _tell_turns(self, region_codes: list[str] | None) -> None:
+        if self.announcer is None:
+            return
+        now = self.clock()
+        regions = set(self._snapshot.statuses) | set(self._controls)
+        if region_codes is not None:
+            regions &= set(region_codes)
+        sightings = [
+            sighting
+            for code in sorted(regions)
+            if self._seen.get(code) != (sighting := sighting_of(self.current(code, now), now)).seen
+        ]
+        if not sightings:
+            return
+        try:
+            await self.announcer.announce(sightings)
+        except Exception:
+            log.exception(
+                "telling of %d gates failed; trying again at the next reading", len(sightings)
+            )
+            return
+        self._seen.update((sighting.region_code, sighting.seen) for sighting in sightings)
 
     def _merged(
         self, regions: set[str], fresh: StatusSnapshot, controls: dict[str, RegionControl]
@@ -62,7 +107,7 @@ class GateBoard:
         snapshot = StatusSnapshot(
             statuses=kept(self._snapshot.statuses) | fresh.statuses,
             applied_at=kept(self._snapshot.applied_at) | fresh.applied_at,
-            last_heartbeat_at=fresh.last_heartbeat_at,
+            heartbeat_at=kept(self._snapshot.heartbeat_at) | fresh.heartbeat_at,
         )
         return snapshot, kept(self._controls) | controls
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.siak_answer import SiakAnswer
 from services.queue_gate.domain.ticket import SubmissionState
-from shared.events import StatusChanged
+from shared.events import MonitorHeartbeat, StatusChanged
 from shared.events.gate import GateStateChanged
 
 
@@ -19,23 +21,24 @@ class RegionStatusStore(Protocol):
 
     async def all(self) -> list[RegionStatus]: ...
 
-    async def apply(
-        self, change: StatusChanged, *, announce: GateStateChanged | None = None
-    ) -> bool:
+    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
         """Store the change if it supersedes what is stored; True when it did.
 
-        `announce` is published with it, in the same transaction, when it is applied.
+        When it is applied, subscribers are told of the gate as `announce` saw it after the
+        change, in the same transaction, if that is news to them (see `GateAnnouncer`).
         Returns only once the change is committed.
         """
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
-        """The latest of the region's last status change and the monitor's last heartbeat."""
+        """The latest of the region's last status change and the last heartbeat listing it."""
 
-    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None: ...
+    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+        """The regions it lists were heard of now, unless an earlier heartbeat of the same
+        monitor was already taken in; a time ahead of the gate's clock counts as now."""
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
-        """The status of these regions (all when None) and when each was heard of, and the
-        monitor's last heartbeat, in one read."""
+        """The status of these regions (all when None) and when each was heard of, in one
+        read."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +46,12 @@ class StatusSnapshot:
     statuses: dict[str, RegionStatus]
     applied_at: dict[str, datetime]
     """When each region's latest change was applied here."""
-    last_heartbeat_at: datetime | None
-    """When the monitor's latest heartbeat arrived."""
+    heartbeat_at: dict[str, datetime]
+    """When a heartbeat last listed each region."""
 
     def last_heard_at(self, region_code: str) -> datetime | None:
-        heard = [at for at in (self.applied_at.get(region_code), self.last_heartbeat_at) if at]
-        return max(heard, default=None)
+        heard = (self.applied_at.get(region_code), self.heartbeat_at.get(region_code))
+        return max((at for at in heard if at), default=None)
 
 
 @dataclass(frozen=True)
@@ -191,5 +194,7 @@ class DispatchLeases(Protocol):
 
 
 class GateAnnouncer(Protocol):
-    async def announce(self, event: GateStateChanged) -> None:
-        """Publish a gate's change to subscribers (durably: through the outbox)."""
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        """Tell subscribers (durably: through the outbox, in one transaction) of each sighted
+        gate that differs from what they were last told; each change is told once, whichever
+        replica sights it first. The events written."""

@@ -12,6 +12,7 @@ from services.siak_monitor.domain.health import Transition
 from services.siak_monitor.domain.maintenance_events import MaintenanceEvent
 from services.siak_monitor.domain.maintenance_notices import notices_for
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.domain.status_board import epoch_for
 from services.siak_monitor.domain.watched_regions import WatchedRegions
 from services.siak_monitor.outbox import Announcement, Outbox
 from services.siak_monitor.ports import (
@@ -154,7 +155,7 @@ class Monitor:
 
     def restore(self, state: PublishedState) -> None:
         """Continue from what earlier runs published; publishing may start once this is done."""
-        self.watched.board.restore(state.statuses)
+        self.watched.board.restore(state.statuses, epoch=epoch_for(state.statuses, self.clock()))
         if self.watched.parent is not None:
             self.watched.parent.restore(state.central.get(self.watched.parent.name))
 

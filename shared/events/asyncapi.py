@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,7 @@ def _message(event: TopicEvent) -> dict[str, Any]:
         "name": event.model.event_type,
         "title": event.model.__name__,
         "summary": (event.model.__doc__ or "").strip().splitlines()[0],
+        "description": _paragraphs(event.model.__doc__ or ""),
         "contentType": CLOUDEVENTS_CONTENT_TYPE,
         "payload": {
             "schemaFormat": "application/schema+json;version=draft-2020-12",
@@ -99,6 +101,11 @@ def _message(event: TopicEvent) -> dict[str, Any]:
         },
         "bindings": {"kafka": {"key": {"type": "string", "description": event.key}}},
     }
+
+
+def _paragraphs(docstring: str) -> str:
+    """A docstring as flowing text: lines joined, blank lines kept between paragraphs."""
+    return re.sub(r"(?<!\n)\n(?!\n)", " ", inspect.cleandoc(docstring))
 
 
 def _identifier(topic: str) -> str:

@@ -10,6 +10,10 @@ from pydantic import AwareDatetime, Field
 from shared.events.envelope import EventData
 
 REGION_CODE_PATTERN = r"^[0-9]{2}\.[0-9]{2}$"
+PLAIN_TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+"""No control characters (NUL least of all): a consumer stores and shows these strings."""
+MAX_SEQ = 2**63 - 1
+"""The largest `seq` a consumer can keep (a signed 64-bit integer)."""
 
 
 class SiakStatus(StrEnum):
@@ -32,7 +36,12 @@ class ProbeEvidence(EventData):
 
 class StatusChanged(EventData):
     """A region moved from `previous_status` to `status` at `since`, or its reason or expected
-    return changed under the same status (then `since` is unchanged and `seq` still grows)."""
+    return changed under the same status (then `since` is unchanged and `seq` still grows).
+
+    A region's changes are ordered by (`epoch`, `seq`): a consumer applies a change only when
+    that pair is greater than the one it holds, so duplicates and stale changes are ignored,
+    and a new epoch (the topic was recreated, the monitor started counting again) replaces
+    what it holds whatever the `seq`."""
 
     event_type: ClassVar[str] = "id.siakgate.siak.status.changed.v1"
 
@@ -40,10 +49,26 @@ class StatusChanged(EventData):
     status: SiakStatus
     previous_status: SiakStatus | None
     since: AwareDatetime
-    seq: int = Field(ge=1, description="Per region, strictly increasing, across monitor restarts.")
+    epoch: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SEQ,
+        description=(
+            "The sequence `seq` belongs to: chosen by the monitor when it finds the status "
+            "topic empty (the milliseconds since 1970 at that moment, so a later epoch is "
+            "greater) and read back from the topic on every start after. 0 (or absent) in "
+            "records of monitors that predate epochs."
+        ),
+    )
+    seq: int = Field(
+        ge=1,
+        le=MAX_SEQ,
+        description="Per region, strictly increasing within an epoch, across monitor restarts.",
+    )
     reason: str | None = Field(
         default=None,
         max_length=200,
+        pattern=PLAIN_TEXT_PATTERN,
         description=(
             "Why the region is not UP: the kind of probe failure (`timeout`, "
             "`connection_refused`, `http_503`, `unexpected_body`), `slow_response`, "

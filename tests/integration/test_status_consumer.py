@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -16,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
 from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.entrypoints.status_consumer import subscribe_to_status
+from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
 from shared import topics
@@ -25,6 +27,7 @@ from shared.kafka_admin import ensure_topics
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
 from tests.support.polling import eventually
+from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +44,9 @@ def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
 
 
 @contextlib.asynccontextmanager
-async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> AsyncIterator[None]:
+async def status_consumer(
+    bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
+) -> AsyncIterator[None]:
     await ensure_topics(bootstrap, topics.GATE_TOPICS)
     broker = KafkaBroker(bootstrap)
     controls = PostgresRegionControlStore(store.pool)
@@ -56,7 +61,12 @@ async def status_consumer(bootstrap: str, store: PostgresRegionStatusStore) -> A
             change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
         )
 
-    subscribe_to_status(broker, group_id=f"test-gate-{uuid.uuid4()}", apply_change=apply_change)
+    subscribe_to_status(
+        broker,
+        group_id=f"test-gate-{uuid.uuid4()}",
+        apply_change=apply_change,
+        persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
+    )
     await broker.start()
     try:
         yield
@@ -149,3 +159,89 @@ async def test_malformed_record_goes_to_dead_letter_topic_and_consumer_goes_on(
     assert await store.get("11.09") is None
     assert reasons[garbage.value].startswith(b"source:")
     assert reasons[wrong_spec_value].startswith(b"specversion:")
+
+
+async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_them_applied(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    marker = uuid.uuid4().hex
+    nul_reason = status_record("11.11", SiakStatus.DOWN, 1)
+    nul_reason_value = nul_reason.value.replace(
+        b'"reason":null', b'"reason":"%s\\u0000"' % marker.encode()
+    )
+    # Decodes (an aware time in year 1) but cannot be stored: caught only by trying.
+    year_one = status_record("11.12", SiakStatus.DOWN, 1)
+    year_one_value = re.sub(
+        rb'"since":"[^"]+"',
+        b'"since":"0001-01-01T00:00:00+07:00","m":"%s"' % marker.encode(),
+        year_one.value,
+    )
+    poisons = (nul_reason_value, year_one_value)
+
+    async def dead_letters(dlt: TopicReader) -> dict[bytes, bytes] | None:
+        reasons = {
+            r.value: r.headers[topics.DEAD_LETTER_REASON_HEADER]
+            for r in await dlt.poll()
+            if r.value in poisons
+        }
+        return reasons if len(reasons) == len(poisons) else None
+
+    async with (
+        TopicReader(bootstrap, topics.dead_letter_topic(topics.SIAK_STATUS)) as dlt,
+        status_consumer(bootstrap, store),
+    ):
+        partition = await produce(
+            bootstrap, topics.SIAK_STATUS, KafkaRecord(b"11.11", nul_reason_value, [])
+        )
+        for record in (
+            KafkaRecord(b"11.12", year_one_value, []),
+            status_record("11.13", SiakStatus.UP, 1),
+        ):
+            await produce(bootstrap, topics.SIAK_STATUS, record, partition=partition)
+        await eventually(lambda: stored_seq(pool, "11.13"), what="the record behind applied")
+        reasons = await eventually(lambda: dead_letters(dlt), what="both dead-lettered")
+    assert await store.get("11.11") is None and await store.get("11.12") is None
+    assert reasons[nul_reason_value].startswith(b"data.reason:")
+    assert reasons[year_one_value].startswith(b"not stored: ")
+
+
+async def test_while_the_database_is_away_the_consumer_waits_with_back_off_and_skips_nothing(
+    infrastructure: Infrastructure, database_url: str, pool: asyncpg.Pool
+) -> None:
+    bootstrap = infrastructure.bootstrap_servers
+    address = urlsplit(database_url)
+    assert address.hostname is not None and address.port is not None
+    proxy = TcpProxy(address.hostname, address.port)
+    async with (
+        proxy.serving() as port,
+        asyncpg.create_pool(
+            address._replace(netloc=f"{address.netloc.rpartition(':')[0]}:{port}").geturl(),
+            min_size=1,
+            max_size=2,
+        ) as proxied,
+        status_consumer(bootstrap, PostgresRegionStatusStore(proxied), max_delay_s=0.64),
+    ):
+        proxy.go_down()
+        partition = await produce(
+            bootstrap, topics.SIAK_STATUS, status_record("11.14", SiakStatus.DOWN, 1)
+        )
+        await produce(
+            bootstrap,
+            topics.SIAK_STATUS,
+            status_record("11.15", SiakStatus.UP, 1),
+            partition=partition,
+        )
+
+        async def tried_a_dozen_times() -> bool:
+            return len(proxy.refusals) >= 12
+
+        await eventually(tried_a_dozen_times, what="a dozen tries while away")
+        proxy.come_back()
+        await eventually(lambda: stored_seq(pool, "11.15"), what="the record behind stored")
+    # Waits of 0.01, 0.02, 0.04 ... s, capped at 0.64 s, make the first dozen tries span
+    # seconds; retrying at once (as the consumer did) makes a dozen in about 0.3 s.
+    assert proxy.refusals[11] - proxy.refusals[0] >= 1.0
+    assert await stored_seq(pool, "11.14") == 1

@@ -51,6 +51,11 @@ ACTIVE_DISPATCHERS = Gauge(
     "queue_gate_active_dispatchers",
     "Regions this replica is delivering for (holding their dispatch lease)",
 )
+DEAD_LETTERED = Counter(
+    "queue_gate_dead_lettered_total",
+    "Records set aside on their topic's .dlt: undecodable, unknown_region or unstorable",
+    ["topic", "kind"],
+)
 
 
 class InstrumentedSiakClient:

@@ -16,6 +16,7 @@ class RegionStatus:
     since: datetime
     reason: str | None = None
     expected_return_at: datetime | None = None
+    epoch: int = 0
 
     @classmethod
     def from_event(cls, change: StatusChanged) -> RegionStatus:
@@ -26,9 +27,11 @@ class RegionStatus:
             since=change.since,
             reason=change.reason,
             expected_return_at=change.expected_return_at,
+            epoch=change.epoch,
         )
 
 
 def supersedes(change: StatusChanged, known: RegionStatus | None) -> bool:
-    """A change counts only when newer than what was applied: duplicates and stale ones do not."""
-    return known is None or change.seq > known.seq
+    """A change counts only when newer than what was applied, by (epoch, seq): duplicates and
+    stale ones do not; a new epoch (the monitor counting anew) does, whatever its seq."""
+    return known is None or (change.epoch, change.seq) > (known.epoch, known.seq)

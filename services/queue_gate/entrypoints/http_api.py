@@ -34,12 +34,15 @@ class RegionGateView(BaseModel):
 
 @router.get("/v1/regions", tags=["regions"])
 async def list_regions(runtime: Runtime) -> list[RegionGateView]:
-    """Every region the gate has heard of, plus those with submissions waiting."""
+    """Every region of the registry the gate has heard of, plus those with submissions
+    waiting; a stored status for a code the registry lacks is left out."""
+    registry = load_registry()
     known = {status.region_code for status in await runtime.intake.statuses.all()}
     backlogs = await runtime.intake.submissions.backlogs()
     return [
         await region_view(runtime, code, backlog=backlogs.get(code, 0))
         for code in sorted(known | set(backlogs))
+        if code in registry
     ]
 
 

@@ -1,28 +1,119 @@
-"""Subscribes to `siak.status.v1`; an offset is committed only once its change is stored."""
+"""Subscribes to the monitor's topics; each record is applied, or dead-lettered with the reason
+why not, or waited on while the database is away: no record holds up the ones behind it."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
+from services.queue_gate.adapters.postgres.transient import is_transient
+from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
 from services.queue_gate.ports import RegionStatusStore
 from shared import topics
 from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, decode_event
+from shared.regions import RegionRegistry, load_registry
 
 log = logging.getLogger(__name__)
 
 
 ApplyStatusChange = Callable[[StatusChanged], Awaitable[bool]]
+DeadLetter = Callable[[str], Awaitable[None]]
+"""Parks the record being handled on `<topic>.dlt` with the reason given."""
+
+
+class UnknownRegionRecordError(InvalidEventError):
+    """A status for a region code the registry does not hold: counted and set aside."""
+
+
+@dataclass(frozen=True)
+class Persistence:
+    """How a consumer keeps at a record it decoded but could not store."""
+
+    tries: int = 3
+    """Failures that will not pass by waiting (a value PostgreSQL refuses) before dead-lettering."""
+    first_delay_s: float = 0.2
+    max_delay_s: float = 10.0
+    """The cap of the back-off, also while the database is away."""
+    is_transient: Callable[[BaseException], bool] = is_transient
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    async def store(self, action: Callable[[], Awaitable[object]]) -> str | None:
+        """Run `action` until it succeeds (None), or until it failed `tries` times for a reason
+        waiting will not cure (that reason). While the database is away it waits, with capped
+        back-off, however long that takes: the record is not skipped."""
+        failures = 0
+        delay = self.first_delay_s
+        while True:
+            try:
+                await action()
+            except Exception as error:
+                reason = f"not stored: {type(error).__name__}: {error}"[:300]
+                if not self.is_transient(error):
+                    failures += 1
+                    if failures >= self.tries:
+                        return reason
+                log.warning("%s; trying again in %.1f s", reason, delay)
+                await self.sleep(delay)
+                delay = min(delay * 2, self.max_delay_s)
+            else:
+                return None
+
+
+def read_status_change(body: bytes, registry: RegionRegistry) -> StatusChanged:
+    """The change a record carries; raises InvalidEventError (with the reason) for a record
+    to set aside: unreadable, inconsistent, or about a region the registry lacks."""
+    event = decode_event(body, StatusChanged)
+    if event.subject != event.data.region_code:
+        raise InvalidEventError("subject: does not match data.region_code")
+    if event.data.region_code not in registry:
+        raise UnknownRegionRecordError(
+            f"data.region_code: {event.data.region_code} is not in the region registry"
+        )
+    return event.data
+
+
+async def consume_status_record(
+    body: bytes,
+    *,
+    apply_change: ApplyStatusChange,
+    dead_letter: DeadLetter,
+    persistence: Persistence,
+    registry: RegionRegistry,
+) -> None:
+    try:
+        change = read_status_change(body, registry)
+    except InvalidEventError as error:
+        kind = "unknown_region" if isinstance(error, UnknownRegionRecordError) else "undecodable"
+        await _set_aside(dead_letter, topics.SIAK_STATUS, error.reason, kind)
+        return
+    failure = await persistence.store(lambda: apply_change(change))
+    if failure is not None:
+        await _set_aside(dead_letter, topics.SIAK_STATUS, failure, "unstorable")
+
+
+async def _set_aside(dead_letter: DeadLetter, topic: str, reason: str, kind: str) -> None:
+    DEAD_LETTERED.labels(topic, kind).inc()
+    await dead_letter(reason)
 
 
 def subscribe_to_status(
-    broker: KafkaBroker, *, group_id: str, apply_change: ApplyStatusChange
+    broker: KafkaBroker,
+    *,
+    group_id: str,
+    apply_change: ApplyStatusChange,
+    persistence: Persistence | None = None,
+    registry: RegionRegistry | None = None,
 ) -> None:
-    # NACK_ON_ERROR: a failure (database down) seeks back to the record, so nothing is skipped.
+    keeping_at = persistence or Persistence()
+    regions = registry or load_registry()
+
+    # NACK_ON_ERROR: anything unforeseen seeks back to the record, so nothing is skipped.
     @broker.subscriber(
         topics.SIAK_STATUS,
         group_id=group_id,
@@ -30,20 +121,24 @@ def subscribe_to_status(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_status_changed(message: KafkaMessage) -> None:
-        try:
-            event = decode_event(message.body, StatusChanged)
-            if event.subject != event.data.region_code:
-                raise InvalidEventError("subject: does not match data.region_code")
-        except InvalidEventError as error:
-            await dead_letter(broker, message, reason=error.reason)
-            return
-        await apply_change(event.data)
+        await consume_status_record(
+            message.body,
+            apply_change=apply_change,
+            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            persistence=keeping_at,
+            registry=regions,
+        )
 
 
 def subscribe_to_heartbeats(
-    broker: KafkaBroker, *, group_id: str, store: RegionStatusStore
+    broker: KafkaBroker,
+    *,
+    group_id: str,
+    store: RegionStatusStore,
+    persistence: Persistence | None = None,
 ) -> None:
     """The monitor's heartbeats keep regions' statuses fresh; their silence makes them stale."""
+    keeping_at = persistence or Persistence()
 
     @broker.subscriber(
         topics.MONITOR_HEARTBEAT,
@@ -52,16 +147,29 @@ def subscribe_to_heartbeats(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_heartbeat(message: KafkaMessage) -> None:
-        try:
-            heartbeat = decode_event(message.body, MonitorHeartbeat).data
-        except InvalidEventError as error:
-            await dead_letter(broker, message, reason=error.reason)
-            return
-        await store.record_heartbeat(heartbeat.monitor_id, heartbeat.emitted_at)
+        await consume_heartbeat_record(
+            message.body,
+            store=store,
+            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            persistence=keeping_at,
+        )
+
+
+async def consume_heartbeat_record(
+    body: bytes, *, store: RegionStatusStore, dead_letter: DeadLetter, persistence: Persistence
+) -> None:
+    try:
+        heartbeat = decode_event(body, MonitorHeartbeat).data
+    except InvalidEventError as error:
+        await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
+        return
+    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat))
+    if failure is not None:
+        await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
 async def dead_letter(broker: KafkaBroker, message: KafkaMessage, *, reason: str) -> None:
-    """Park an unreadable record on `<topic>.dlt` with the reason, so the consumer goes on."""
+    """Park a record on `<topic>.dlt` with the reason, so the consumer goes on."""
     record = message.raw_message
     assert not isinstance(record, tuple), "batch subscribers are not dead-lettered here"
     topic = record.topic

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import (
     IntakeMode,
+    Override,
     RegionControl,
     effective_status,
     lets_through,
@@ -15,6 +18,7 @@ from services.queue_gate.domain.region_gate import (
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import RegionControlStore, RegionStatusStore
 from shared.events import SiakStatus
+from shared.events.gate import GateCause
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,25 @@ class GateReader(Protocol):
 
     async def reload(self) -> None:
         """Take in every change committed so far (after a change made by this process)."""
+
+
+def sighting_of(gate: RegionGate, now: datetime) -> GateSighting:
+    """The gate as seen now, with what brought it about."""
+    forced = gate.control.override is not Override.AUTO
+    stale = (
+        gate.known is not None
+        and gate.status is SiakStatus.UNKNOWN
+        and gate.known.status is not SiakStatus.UNKNOWN
+    )
+    cause: GateCause = "operator_override" if forced else "stale" if stale else "siak_status"
+    return GateSighting(
+        region_code=gate.region_code,
+        seen=GateState.RECOVERING if gate.lets_through else GateState.CLOSED,
+        siak_status=gate.status,
+        cause=cause,
+        reason=gate.known.reason if gate.known and cause == "siak_status" else None,
+        at=now,
+    )
 
 
 async def read_region_gate(

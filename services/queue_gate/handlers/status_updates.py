@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
-from services.queue_gate.domain.region_gate import lets_through
-from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.domain.region_status import RegionStatus
+from services.queue_gate.handlers.region_gate import GatePolicy, region_gate, sighting_of
 from services.queue_gate.ports import RegionControlStore, RegionStatusStore
-from shared.events import SiakStatus, StatusChanged
-from shared.events.gate import GateStateChanged
+from shared.events import StatusChanged
 
 log = logging.getLogger(__name__)
 
@@ -24,24 +22,16 @@ async def record_status_change(
     now: datetime,
 ) -> bool:
     """Store a region's new status; duplicates and stale changes are ignored."""
-    known, control = await asyncio.gather(
-        store.get(change.region_code), controls.get(change.region_code)
+    # The gate as it stands once the change is applied: the news is fresh.
+    after = region_gate(
+        change.region_code,
+        known=RegionStatus.from_event(change),
+        last_heard_at=now,
+        control=await controls.get(change.region_code),
+        policy=policy,
+        now=now,
     )
-    before = known.status if known else SiakStatus.UNKNOWN
-    was_open = lets_through(before, control, degraded_is_open=policy.degraded_is_open)
-    opens = lets_through(change.status, control, degraded_is_open=policy.degraded_is_open)
-    turn = None
-    if was_open != opens:
-        turn = GateStateChanged(
-            region_code=change.region_code,
-            # Back from an outage, a gate recovers (canaries, then a ramp) before it is open.
-            gate_state="recovering" if opens else "closed",
-            previous_gate_state="open" if was_open else "closed",
-            siak_status=change.status,
-            reason=change.reason,
-            at=now,
-        )
-    applied = await store.apply(change, announce=turn)
+    applied = await store.apply(change, announce=sighting_of(after, now))
     if applied:
         log.info("region %s is now %s (seq %d)", change.region_code, change.status, change.seq)
     else:

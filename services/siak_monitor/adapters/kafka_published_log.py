@@ -100,10 +100,13 @@ def _remember(state: PublishedState, topic: str, value: bytes) -> None:
 
 
 def _published(change: StatusChanged | CentralStatusChanged) -> PublishedStatus:
-    return PublishedStatus(change.status, change.seq, change.reason, change.expected_return_at)
+    epoch = change.epoch if isinstance(change, StatusChanged) else 0
+    return PublishedStatus(
+        change.status, change.seq, change.reason, change.expected_return_at, epoch
+    )
 
 
 def _keep_latest(latest: dict[str, PublishedStatus], key: str, status: PublishedStatus) -> None:
     known = latest.get(key)
-    if known is None or status.seq > known.seq:
+    if known is None or status.order > known.order:
         latest[key] = status

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,21 @@ class PublishedStatus:
     seq: int
     reason: str | None = None
     expected_return_at: datetime | None = None
+    epoch: int = 0
+
+    @property
+    def order(self) -> tuple[int, int]:
+        return self.epoch, self.seq
+
+
+def epoch_for(published: Mapping[str, PublishedStatus], now: datetime) -> int:
+    """The sequence to go on with: the latest one on the status topic; a new one, greater
+    than any before it, when the topic is empty (recreated, or never written)."""
+    return max((status.epoch for status in published.values()), default=_epoch_starting(now))
+
+
+def _epoch_starting(now: datetime) -> int:
+    return int(now.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -35,7 +51,8 @@ class StatusBoard:
     A new reason or expected return under the same status is owed too (a DOWN region whose
     parent fell over, a maintenance overrun with a later estimate), evidence alone is not.
     `seq` is given at publication: one more than any `seq` published or attempted, since an
-    attempt that timed out may still have reached the broker.
+    attempt that timed out may still have reached the broker; `epoch` is the one chosen when
+    the published statuses were read back (see `epoch_for`).
     """
 
     def __init__(
@@ -44,15 +61,17 @@ class StatusBoard:
         self._current = {code: CurrentStatus(SiakStatus.UNKNOWN, None) for code in region_codes}
         self._published = dict(published or {})
         self._attempted: dict[str, int] = {}
+        self.epoch = 0
 
-    def restore(self, published: dict[str, PublishedStatus]) -> None:
-        """What the status log says was published before this process started; regions this
-        board does not watch are left out."""
+    def restore(self, published: dict[str, PublishedStatus], *, epoch: int) -> None:
+        """What the status log says was published before this process started, and the epoch
+        to publish in from now on; regions this board does not watch are left out."""
+        self.epoch = epoch
         for code, status in published.items():
             if code not in self._current:
                 continue
             known = self._published.get(code)
-            if known is None or status.seq > known.seq:
+            if known is None or status.order > known.order:
                 self._published[code] = status
 
     def record(self, transition: Transition) -> None:
@@ -82,7 +101,7 @@ class StatusBoard:
 
     def mark_published(self, event: StatusChanged) -> None:
         self._published[event.region_code] = PublishedStatus(
-            event.status, event.seq, event.reason, event.expected_return_at
+            event.status, event.seq, event.reason, event.expected_return_at, event.epoch
         )
 
     def snapshot(self) -> list[RegionSnapshot]:
@@ -107,6 +126,7 @@ class StatusBoard:
             status=current.status,
             previous_status=published.status if published else None,
             since=current.since,
+            epoch=self.epoch,
             seq=max(published.seq if published else 0, self._attempted.get(code, 0)) + 1,
             reason=current.reason,
             expected_return_at=current.expected_return_at,

@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
+from services.queue_gate.bootstrap import create_app
 from shared import topics
 from shared.events import CLOUDEVENTS_CONTENT_TYPE, SiakStatus
 from shared.events.gate import GateStateChanged, SubmissionStateChanged
-from tests.integration.queue_gate.conftest import Gate, nik, take_regions
+from tests.conftest import Infrastructure
+from tests.integration.queue_gate.conftest import (
+    API_KEY,
+    Gate,
+    StatusFeed,
+    gate_settings,
+    nik,
+    submission_body,
+    take_regions,
+)
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
 from tests.support.schemas import schema_errors
+from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
@@ -59,3 +71,46 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
     assert {r.headers.get("content-type") for r in reader.records if r.key == region.encode()} == {
         CLOUDEVENTS_CONTENT_TYPE.encode()
     }
+
+
+async def test_a_recovered_gate_is_told_open_once_its_replay_reaches_full_rate(
+    infrastructure: Infrastructure, database_url: str, siak_url: str
+) -> None:
+    [region] = take_regions(1)
+    # One canary, then straight to full rate: the first delivery after it ends the recovery.
+    settings = gate_settings(
+        infrastructure, database_url, siak_url, canary_count=1, initial_rate=1000.0
+    )
+    feed = StatusFeed(infrastructure.bootstrap_servers)
+    async with (
+        TopicReader(infrastructure.bootstrap_servers, topics.GATE_EVENTS) as reader,
+        serving(create_app(settings)) as url,
+        httpx.AsyncClient(timeout=10) as http,
+    ):
+        await feed.set(region, SiakStatus.DOWN, reason="http_503")
+
+        async def down() -> bool:
+            view = (await http.get(f"{url}/v1/regions/{region}")).json()
+            return bool(view["siak_status"] == "DOWN")
+
+        await eventually(down, what="gate closed")
+        for serial in (401, 402):
+            body = submission_body(region, nik(serial))
+            headers = {
+                "Authorization": f"Bearer {API_KEY}",
+                "Idempotency-Key": f"{region}-{serial}",
+            }
+            assert (await http.post(f"{url}/v1/submissions", json=body, headers=headers)).is_success
+        await feed.set(region, SiakStatus.UP)
+
+        async def gate_turns() -> list[tuple[str, str]] | None:
+            turns = [
+                (event["previous_gate_state"], event["gate_state"])
+                for record in await reader.poll()
+                if record.key == region.encode()
+                and "gate_state" in (event := json.loads(record.value)["data"])
+            ]
+            return turns if ("recovering", "open") in turns else None
+
+        turns = await eventually(gate_turns, what="the gate told open")
+    assert turns == [("closed", "recovering"), ("recovering", "open")]

@@ -22,6 +22,7 @@ EXPECTED_COLUMNS = {
         "reason",
         "expected_return_at",
         "applied_at",
+        "epoch",
     },
     "submission": {
         "seq",
@@ -55,6 +56,8 @@ EXPECTED_COLUMNS = {
     },
     "region_control_audit": {"id", "region_code", "change", "reason", "changed_by", "changed_at"},
     "monitor_heartbeat": {"monitor_id", "emitted_at", "received_at"},
+    "region_heartbeat": {"region_code", "monitor_id", "heard_at"},
+    "gate_told": {"region_code", "gate_state", "told_at"},
     "outbox": {"id", "topic", "key", "value", "created_at"},
     "region_backlog": {"region_code", "waiting"},
     "schema_migrations": {"version", "name", "applied_at"},

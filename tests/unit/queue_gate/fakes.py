@@ -6,11 +6,13 @@ import asyncio
 import dataclasses
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus, supersedes
 from services.queue_gate.domain.replay_pacing import PacingConfig
@@ -25,7 +27,7 @@ from services.queue_gate.ports import (
     StatusSnapshot,
     StoredSubmission,
 )
-from shared.events import SiakStatus, StatusChanged
+from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
 START = datetime(2021, 10, 19, 8, 0, tzinfo=UTC)
@@ -91,12 +93,14 @@ def status_change(
 
 
 class FakeRegionStatusStore:
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], announcer: FakeGateAnnouncer) -> None:
         self._clock = clock
+        self._announcer = announcer
         self._statuses: dict[str, RegionStatus] = {}
         self._applied_at: dict[str, datetime] = {}
-        self._heartbeats: dict[str, tuple[datetime, datetime]] = {}
-        self.announced: list[GateStateChanged] = []
+        self._heartbeats: dict[str, datetime] = {}
+        """The emitted_at of each monitor's last heartbeat taken in."""
+        self._heard_at: dict[str, datetime] = {}
 
     async def get(self, region_code: str) -> RegionStatus | None:
         return self._statuses.get(region_code)
@@ -104,35 +108,36 @@ class FakeRegionStatusStore:
     async def all(self) -> list[RegionStatus]:
         return [self._statuses[code] for code in sorted(self._statuses)]
 
-    async def apply(
-        self, change: StatusChanged, *, announce: GateStateChanged | None = None
-    ) -> bool:
+    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
         if not supersedes(change, self._statuses.get(change.region_code)):
             return False
         self._statuses[change.region_code] = RegionStatus.from_event(change)
         self._applied_at[change.region_code] = self._clock()
         if announce is not None:
-            self.announced.append(announce)
+            await self._announcer.announce([announce])
         return True
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
-        heard = [received for _, received in self._heartbeats.values()]
-        if region_code in self._applied_at:
-            heard.append(self._applied_at[region_code])
-        return max(heard, default=None)
+        return (await self.snapshot([region_code])).last_heard_at(region_code)
 
-    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
-        previous = self._heartbeats.get(monitor_id)
-        if previous is None or previous[0] <= emitted_at:
-            self._heartbeats[monitor_id] = (emitted_at, self._clock())
+    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+        now = self._clock()
+        emitted_at = min(heartbeat.emitted_at, now)
+        previous = self._heartbeats.get(heartbeat.monitor_id)
+        if previous is not None and previous > emitted_at:
+            return
+        self._heartbeats[heartbeat.monitor_id] = emitted_at
+        for region in heartbeat.regions:
+            self._heard_at[region.region_code] = now
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
-        heartbeats = [received for _, received in self._heartbeats.values()]
-        wanted = set(self._statuses if region_codes is None else region_codes)
+        wanted = (
+            set(self._statuses) | set(self._heard_at) if region_codes is None else set(region_codes)
+        )
         return StatusSnapshot(
             statuses={k: v for k, v in self._statuses.items() if k in wanted},
             applied_at={k: v for k, v in self._applied_at.items() if k in wanted},
-            last_heartbeat_at=max(heartbeats, default=None),
+            heartbeat_at={k: v for k, v in self._heard_at.items() if k in wanted},
         )
 
 
@@ -414,11 +419,21 @@ class FakeLeases:
 
 
 class FakeGateAnnouncer:
+    """Tells each turn once, as the PostgreSQL announcer does for all replicas."""
+
     def __init__(self) -> None:
         self.announced: list[GateStateChanged] = []
+        self.told: dict[str, GateState] = {}
 
-    async def announce(self, event: GateStateChanged) -> None:
-        self.announced.append(event)
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        news = []
+        for sighting in sightings:
+            event = gate_news(self.told.get(sighting.region_code), sighting)
+            if event is not None:
+                news.append(event)
+                self.told[sighting.region_code] = GateState(event.gate_state)
+        self.announced.extend(news)
+        return news
 
 
 class FakePorts:
@@ -426,13 +441,13 @@ class FakePorts:
 
     def __init__(self) -> None:
         self.clock = FakeClock()
-        self.statuses = FakeRegionStatusStore(self.clock)
+        self.announcer = FakeGateAnnouncer()
+        self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
         self.submissions = FakeSubmissionStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
         self.leases = FakeLeases()
-        self.announcer = FakeGateAnnouncer()
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)
 
@@ -452,6 +467,7 @@ class FakePorts:
             policy=policy,
             pacing=pacing,
             clock=self.clock,
+            announcer=self.announcer,
             idle_timeout=idle_timeout,
         )
 

@@ -38,7 +38,7 @@ async def lets_through(ports: FakePorts) -> bool:
 
 
 def turns(ports: FakePorts) -> list[tuple[str | None, str]]:
-    return [(event.previous_gate_state, event.gate_state) for event in ports.statuses.announced]
+    return [(event.previous_gate_state, event.gate_state) for event in ports.announcer.announced]
 
 
 async def test_a_newer_status_is_recorded_and_the_closing_gate_announced() -> None:
@@ -50,7 +50,7 @@ async def test_a_newer_status_is_recorded_and_the_closing_gate_announced() -> No
     known = await ports.statuses.get(MAKASSAR)
     assert known is not None and (known.status, known.seq) == (SiakStatus.DOWN, 2)
     assert not await lets_through(ports)
-    assert turns(ports) == [("closed", "recovering"), ("open", "closed")]
+    assert turns(ports) == [("closed", "recovering"), ("recovering", "closed")]
 
 
 async def test_a_duplicate_is_ignored_and_announces_nothing() -> None:
@@ -60,7 +60,7 @@ async def test_a_duplicate_is_ignored_and_announces_nothing() -> None:
 
     assert await record(ports, SiakStatus.DOWN, seq=2) is False
 
-    assert len(ports.statuses.announced) == 2
+    assert len(ports.announcer.announced) == 2
 
 
 async def test_a_late_older_status_does_not_reopen_a_closed_gate() -> None:
@@ -73,7 +73,7 @@ async def test_a_late_older_status_does_not_reopen_a_closed_gate() -> None:
     known = await ports.statuses.get(MAKASSAR)
     assert known is not None and known.seq == 3
     assert not await lets_through(ports)
-    assert turns(ports) == [("closed", "recovering"), ("open", "closed")]
+    assert turns(ports) == [("closed", "recovering"), ("recovering", "closed")]
 
 
 async def test_an_ignored_status_does_not_keep_a_silent_region_fresh() -> None:
@@ -94,7 +94,7 @@ async def test_a_region_coming_back_up_is_announced_as_recovering() -> None:
 
     assert await lets_through(ports)
     assert turns(ports) == [("closed", "recovering")]
-    assert ports.statuses.announced[0].reason == "seq 2"
+    assert ports.announcer.announced[0].reason == "seq 2"
 
 
 async def test_a_change_that_leaves_the_gate_as_it_was_announces_nothing() -> None:
@@ -103,7 +103,7 @@ async def test_a_change_that_leaves_the_gate_as_it_was_announces_nothing() -> No
 
     assert await record(ports, SiakStatus.MAINTENANCE, seq=2) is True
 
-    assert ports.statuses.announced == []
+    assert ports.announcer.announced == []
 
 
 async def test_a_region_forced_closed_stays_closed_and_quiet_when_siak_is_back() -> None:
@@ -114,4 +114,4 @@ async def test_a_region_forced_closed_stays_closed_and_quiet_when_siak_is_back()
     assert await record(ports, SiakStatus.UP, seq=2) is True
 
     assert not await lets_through(ports)
-    assert ports.statuses.announced == []
+    assert ports.announcer.announced == []

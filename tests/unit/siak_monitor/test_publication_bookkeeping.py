@@ -25,7 +25,7 @@ def down_at(minutes: int) -> Transition:
 def test_restored_statuses_only_ever_raise_what_is_known() -> None:
     board = StatusBoard(["73.71"], {"73.71": PublishedStatus(SiakStatus.UP, 9)})
 
-    board.restore({"73.71": PublishedStatus(SiakStatus.DOWN, 4)})
+    board.restore({"73.71": PublishedStatus(SiakStatus.DOWN, 4)}, epoch=0)
 
     assert board.published("73.71") == PublishedStatus(SiakStatus.UP, 9)
 

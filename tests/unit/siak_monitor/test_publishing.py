@@ -117,3 +117,37 @@ async def test_a_parent_outage_is_one_root_cause_published_before_its_consequenc
     assert all(isinstance(event, StatusChanged) for event in rest)
     assert {(c.status, c.reason) for c in publisher.statuses()} == {(DOWN, PARENT_DOWN)}
     assert len(rest) == len(monitor.region_codes)
+
+
+async def test_a_monitor_finding_the_status_topic_empty_counts_in_a_new_epoch() -> None:
+    clock = FakeClock()
+    monitor, _, publisher = fake_monitor(settings(), clock)
+    started = int(clock().timestamp() * 1000)
+    await monitor.recover(FakePublishedLog(PublishedState()))
+    monitor.mark_restored()
+    await probe_all(monitor, clock, rounds=2)
+
+    await monitor.publish_owed()
+
+    (makassar,) = publisher.statuses("73.71")
+    assert (makassar.epoch, makassar.seq) == (started, 1)
+    assert started > 0
+
+
+async def test_a_restarted_monitor_keeps_the_epoch_it_reads_back() -> None:
+    clock = FakeClock()
+    monitor, _, publisher = fake_monitor(settings(), clock)
+    earlier = PublishedState(
+        statuses={
+            "73.71": PublishedStatus(DOWN, 41, "http_503", epoch=1_600_000_000_000),
+            "11.01": PublishedStatus(DOWN, 3, epoch=1_700_000_000_000),  # another monitor's
+        }
+    )
+    await monitor.recover(FakePublishedLog(earlier))
+    monitor.mark_restored()
+    await probe_all(monitor, clock, rounds=2)
+
+    await monitor.publish_owed()
+
+    (makassar,) = publisher.statuses("73.71")
+    assert (makassar.epoch, makassar.seq) == (1_700_000_000_000, 42)

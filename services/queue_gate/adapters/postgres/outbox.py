@@ -28,13 +28,6 @@ def gate_record(data: EventData, *, key: str) -> KafkaRecord:
     return encode_event(event)
 
 
-async def write_event(
-    connection: asyncpg.Connection[Any] | Any, data: EventData, *, key: str
-) -> None:
-    """Store `data` as a gate event inside the caller's transaction."""
-    await write_events(connection, [(data, key)])
-
-
 async def write_events(
     connection: asyncpg.Connection[Any] | Any, events: list[tuple[EventData, str]]
 ) -> None:

@@ -1,51 +1,60 @@
-"""Region status kept in PostgreSQL; a change is applied only when its `seq` is newer."""
+"""Region status kept in PostgreSQL; a change is applied only when its (epoch, seq) is newer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.outbox import gate_record, write_event
+from services.queue_gate.adapters.postgres.outbox import write_events
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
-from shared import topics
-from shared.events import SiakStatus, StatusChanged
+from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
-# One statement, so one round trip and its own transaction: the change, if its seq is newer;
-# then, only if it was applied, the wake-up (sent at commit) and the gate's event.
+# The change, if its (epoch, seq) is newer; then, only if it was applied, the wake-up (sent at
+# commit). What subscribers are told of the gate goes in the same transaction.
 _APPLY = """
 WITH applied AS (
-    INSERT INTO region_status (region_code, status, seq, since, reason, expected_return_at)
-    VALUES ($1, $2, $3, $4, $5, $6)
+    INSERT INTO region_status
+        (region_code, status, seq, since, reason, expected_return_at, epoch)
+    VALUES ($1, $2, $3, $4, $5, $6, $8)
     ON CONFLICT (region_code) DO UPDATE
        SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
            reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
-           applied_at = now()
-     WHERE region_status.seq < EXCLUDED.seq
+           epoch = EXCLUDED.epoch, applied_at = now()
+     WHERE (region_status.epoch, region_status.seq) < (EXCLUDED.epoch, EXCLUDED.seq)
     RETURNING region_code
 ), woken AS (
     SELECT pg_notify($7, region_code || ':gate') FROM applied
-), announced AS (
-    INSERT INTO outbox (topic, key, value)
-    SELECT $8, $9, $10 FROM applied WHERE $10::bytea IS NOT NULL
-    RETURNING id
 )
 SELECT (SELECT count(*) FROM applied) AS applied, (SELECT count(*) FROM woken) AS woken
 """
-_COLUMNS = "region_code, status, seq, since, reason, expected_return_at"
+_COLUMNS = "region_code, status, seq, since, reason, expected_return_at, epoch"
 _LAST_HEARD = """
 SELECT GREATEST(
     (SELECT applied_at FROM region_status WHERE region_code = $1),
-    (SELECT max(received_at) FROM monitor_heartbeat))
+    (SELECT heard_at FROM region_heartbeat WHERE region_code = $1))
 """
+# A time ahead of ours counts as now: else the monitor's next heartbeats, stamped after its
+# clock was set back, would look older and be ignored until that future came.
 _HEARTBEAT = """
-INSERT INTO monitor_heartbeat (monitor_id, emitted_at) VALUES ($1, $2)
-ON CONFLICT (monitor_id) DO UPDATE
-   SET emitted_at = EXCLUDED.emitted_at, received_at = now()
- WHERE monitor_heartbeat.emitted_at <= EXCLUDED.emitted_at
+WITH taken AS (
+    INSERT INTO monitor_heartbeat (monitor_id, emitted_at) VALUES ($1, LEAST($2, now()))
+    ON CONFLICT (monitor_id) DO UPDATE
+       SET emitted_at = EXCLUDED.emitted_at, received_at = now()
+     WHERE monitor_heartbeat.emitted_at <= EXCLUDED.emitted_at
+    RETURNING monitor_id
+)
+INSERT INTO region_heartbeat (region_code, monitor_id, heard_at)
+SELECT listed.code, taken.monitor_id, now() FROM taken, unnest($3::text[]) AS listed(code)
+ON CONFLICT (region_code) DO UPDATE
+   SET monitor_id = EXCLUDED.monitor_id, heard_at = EXCLUDED.heard_at
 """
 
 
@@ -63,32 +72,32 @@ class PostgresRegionStatusStore:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM region_status ORDER BY region_code")
         return [_to_status(row) for row in rows]
 
-    async def apply(
-        self, change: StatusChanged, *, announce: GateStateChanged | None = None
-    ) -> bool:
-        record = gate_record(announce, key=change.region_code) if announce else None
-        outcome = await self.pool.fetchrow(
-            _APPLY,
-            change.region_code,
-            change.status.value,
-            change.seq,
-            change.since,
-            change.reason,
-            change.expected_return_at,
-            WAKE_CHANNEL,
-            topics.GATE_EVENTS,
-            record.key if record else None,
-            record.value if record else None,
-        )
-        assert outcome is not None
-        return bool(outcome["applied"] == 1)
+    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
+        async with self.pool.acquire() as connection, connection.transaction():
+            outcome = await connection.fetchrow(
+                _APPLY,
+                change.region_code,
+                change.status.value,
+                change.seq,
+                change.since,
+                change.reason,
+                change.expected_return_at,
+                WAKE_CHANNEL,
+                change.epoch,
+            )
+            assert outcome is not None
+            applied = bool(outcome["applied"] == 1)
+            if applied and announce is not None:
+                await tell_on(connection, [announce])
+        return applied
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
         return heard
 
-    async def record_heartbeat(self, monitor_id: str, emitted_at: datetime) -> None:
-        await self.pool.execute(_HEARTBEAT, monitor_id, emitted_at)
+    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+        listed = [region.region_code for region in heartbeat.regions]
+        await self.pool.execute(_HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed)
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):
@@ -97,11 +106,15 @@ class PostgresRegionStatusStore:
                 "WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])",
                 region_codes,
             )
-            heartbeat = await connection.fetchval("SELECT max(received_at) FROM monitor_heartbeat")
+            heard = await connection.fetch(
+                "SELECT region_code, heard_at FROM region_heartbeat "
+                "WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])",
+                region_codes,
+            )
         return StatusSnapshot(
             statuses={row["region_code"]: _to_status(row) for row in rows},
             applied_at={row["region_code"]: row["applied_at"] for row in rows},
-            last_heartbeat_at=heartbeat,
+            heartbeat_at={row["region_code"]: row["heard_at"] for row in heard},
         )
 
 
@@ -113,6 +126,7 @@ def _to_status(row: asyncpg.Record) -> RegionStatus:
         since=row["since"],
         reason=row["reason"],
         expected_return_at=row["expected_return_at"],
+        epoch=row["epoch"],
     )
 
 
@@ -120,6 +134,50 @@ class PostgresGateAnnouncer:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def announce(self, event: GateStateChanged) -> None:
-        async with self.pool.acquire() as connection:
-            await write_event(connection, event, key=event.region_code)
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        if not sightings:
+            return []
+        async with self.pool.acquire() as connection, connection.transaction():
+            return await tell_on(connection, sightings)
+
+
+# Rows taken in region-code order, so replicas telling of the same regions never deadlock.
+_HOLD = """
+INSERT INTO gate_told (region_code) SELECT code FROM unnest($1::text[]) AS code ORDER BY code
+ON CONFLICT (region_code) DO NOTHING
+"""
+_TOLD = """
+SELECT region_code, gate_state FROM gate_told
+ WHERE region_code = ANY($1::text[]) ORDER BY region_code FOR UPDATE
+"""
+_TELL = """
+UPDATE gate_told SET gate_state = given.state, told_at = now()
+  FROM unnest($1::text[], $2::text[]) AS given(code, state)
+ WHERE region_code = given.code
+"""
+
+
+async def tell_on(
+    connection: asyncpg.Connection[Any] | Any, sightings: Sequence[GateSighting]
+) -> list[GateStateChanged]:
+    """Inside the caller's transaction: tell subscribers (through the outbox) of each sighted
+    gate that differs from what they were told, holding the region's row until commit; the
+    events written."""
+    codes = sorted({sighting.region_code for sighting in sightings})
+    await connection.execute(_HOLD, codes)
+    told: dict[str, GateState | None] = {
+        row["region_code"]: GateState(row["gate_state"]) if row["gate_state"] else None
+        for row in await connection.fetch(_TOLD, codes)
+    }
+    news = []
+    for sighting in sightings:
+        event = gate_news(told[sighting.region_code], sighting)
+        if event is not None:
+            news.append(event)
+            told[sighting.region_code] = GateState(event.gate_state)
+    if news:
+        await write_events(connection, [(event, event.region_code) for event in news])
+        latest = {event.region_code: event.gate_state for event in news}
+        changed = sorted(latest)
+        await connection.execute(_TELL, changed, [latest[code] for code in changed])
+    return news

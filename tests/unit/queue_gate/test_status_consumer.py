@@ -1,0 +1,202 @@
+"""The status consumer: each record applied, set aside with its reason, or waited on."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from prometheus_client import REGISTRY
+
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.entrypoints.status_consumer import (
+    Persistence,
+    consume_heartbeat_record,
+    consume_status_record,
+)
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.handlers.status_updates import record_status_change
+from shared.events import (
+    MonitorHeartbeat,
+    RegionSnapshot,
+    SiakStatus,
+    StatusChanged,
+    encode_event,
+    new_event,
+)
+from shared.regions import load_registry
+from tests.unit.queue_gate.fakes import START, FakePorts, status_change
+
+POLICY = GatePolicy(
+    stale_after=timedelta(minutes=1), degraded_is_open=True, default_intake_mode=IntakeMode.DEFER
+)
+
+
+class Consumer:
+    """The consumer's handling of one record at a time, over the fakes."""
+
+    def __init__(self, ports: FakePorts, persistence: Persistence | None = None) -> None:
+        self.ports = ports
+        self.persistence = persistence or Persistence(sleep=self._no_wait)
+        self.dead_letters: list[str] = []
+        self.waits: list[float] = []
+
+    async def _no_wait(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+    async def _apply(self, change: StatusChanged) -> bool:
+        return await record_status_change(
+            change,
+            store=self.ports.statuses,
+            controls=self.ports.controls,
+            policy=POLICY,
+            now=self.ports.clock(),
+        )
+
+    async def dead_letter(self, reason: str) -> None:
+        self.dead_letters.append(reason)
+
+    async def take(self, body: bytes) -> None:
+        await consume_status_record(
+            body,
+            apply_change=self._apply,
+            dead_letter=self.dead_letter,
+            persistence=self.persistence,
+            registry=load_registry(),
+        )
+
+
+def record_of(change: StatusChanged) -> bytes:
+    return encode_event(new_event(change, source="/tests", subject=change.region_code)).value
+
+
+def dead_lettered(kind: str) -> float:
+    sample = REGISTRY.get_sample_value(
+        "queue_gate_dead_lettered_total", {"topic": "siak.status.v1", "kind": kind}
+    )
+    return sample or 0.0
+
+
+async def test_a_status_for_a_region_the_registry_lacks_is_set_aside_and_counted() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+    counted = dead_lettered("unknown_region")
+
+    await consumer.take(record_of(status_change("99.99", SiakStatus.UP, seq=1)))
+    await consumer.take(record_of(status_change("73.71", SiakStatus.UP, seq=1)))
+
+    assert await ports.statuses.get("99.99") is None
+    assert await ports.statuses.get("73.71") is not None
+    [reason] = consumer.dead_letters
+    assert reason.startswith("data.region_code: 99.99")
+    assert dead_lettered("unknown_region") == counted + 1
+
+
+def with_field(change: StatusChanged, **fields: object) -> bytes:
+    """`change`'s record with fields the model itself would refuse to build."""
+    event = json.loads(record_of(change))
+    event["data"].update(fields)
+    return json.dumps(event).encode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"reason": "http\u0000503"}, "data.reason"),
+        ({"reason": "line\nbreak"}, "data.reason"),
+        ({"seq": 2**63}, "data.seq"),
+    ],
+)
+async def test_what_cannot_be_stored_is_set_aside_at_once_when_it_can_be_seen(
+    fields: dict[str, object], named: str
+) -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+
+    await consumer.take(with_field(status_change("73.71", SiakStatus.DOWN, seq=1), **fields))
+
+    [reason] = consumer.dead_letters
+    assert reason.startswith(named)
+    assert consumer.waits == []
+    assert await ports.statuses.get("73.71") is None
+
+
+class FailingStore:
+    """Fails the first `times` applies with `error`, then applies."""
+
+    def __init__(self, ports: FakePorts, error: Exception, *, times: int) -> None:
+        self.ports = ports
+        self.error = error
+        self.left = times
+        self.tries = 0
+
+    async def apply(self, change: StatusChanged) -> bool:
+        self.tries += 1
+        if self.left:
+            self.left -= 1
+            raise self.error
+        return await self.ports.statuses.apply(change)
+
+
+async def take_with(consumer: Consumer, store: FailingStore, body: bytes) -> None:
+    await consume_status_record(
+        body,
+        apply_change=store.apply,
+        dead_letter=consumer.dead_letter,
+        persistence=consumer.persistence,
+        registry=load_registry(),
+    )
+
+
+async def test_a_record_that_keeps_failing_is_set_aside_after_a_few_tries_with_back_off() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+    store = FailingStore(ports, ValueError("refused by the database"), times=100)
+
+    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+
+    assert store.tries == consumer.persistence.tries == 3
+    assert consumer.waits == [0.2, 0.4]
+    [reason] = consumer.dead_letters
+    assert reason == "not stored: ValueError: refused by the database"
+
+
+async def test_while_the_database_is_away_the_record_is_waited_on_with_capped_back_off() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+    store = FailingStore(ports, ConnectionRefusedError("database down"), times=10)
+
+    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+
+    assert consumer.dead_letters == []
+    assert store.tries == 11
+    assert consumer.waits == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 10.0, 10.0, 10.0, 10.0]
+    known = await ports.statuses.get("73.71")
+    assert known is not None and known.status is SiakStatus.DOWN
+
+
+def heartbeat_of(monitor_id: str, *regions: str) -> bytes:
+    beat = MonitorHeartbeat.model_construct(
+        monitor_id=monitor_id,
+        emitted_at=START,
+        period_seconds=10.0,
+        regions=[RegionSnapshot(region_code=r, status=SiakStatus.UP, seq=1) for r in regions],
+    )
+    return encode_event(new_event(beat, source="/tests", subject="monitor")).value
+
+
+async def test_a_heartbeat_keeps_its_regions_fresh_and_an_unreadable_one_is_set_aside() -> None:
+    ports = FakePorts()
+    consumer = Consumer(ports)
+
+    for body in (heartbeat_of("monitor\u00001", "73.71"), heartbeat_of("monitor-1", "73.71")):
+        await consume_heartbeat_record(
+            body,
+            store=ports.statuses,
+            dead_letter=consumer.dead_letter,
+            persistence=consumer.persistence,
+        )
+
+    [reason] = consumer.dead_letters
+    assert reason.startswith("data.monitor_id:")
+    assert await ports.statuses.last_heard_at("73.71") == START
