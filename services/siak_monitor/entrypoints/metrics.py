@@ -56,6 +56,12 @@ class PrometheusMetrics:
             registry=registry,
         )
 
+        self.plans_ignored = Counter(
+            "siak_monitor_maintenance_plans_ignored",
+            "Plans read back from the plans topic that cannot be plans (e.g. out of range).",
+            registry=registry,
+        )
+
     def watch(self, monitor: Monitor) -> None:
         self.registry.register(_MonitorState(monitor))
 
@@ -72,6 +78,9 @@ class PrometheusMetrics:
 
     def event_failed(self, event: OutgoingEvent) -> None:
         self.publish_failures.labels(TOPIC_OF_EVENT[type(event)]).inc()
+
+    def maintenance_plan_ignored(self) -> None:
+        self.plans_ignored.inc()
 
 
 class _MonitorState(Collector):

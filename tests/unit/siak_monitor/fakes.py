@@ -7,8 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.siak_monitor.bootstrap import build_monitor
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.siak_monitor.bootstrap import build_monitor, expose, install_routes
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
+from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import Delivery, OutgoingEvent, PublishedState
 from services.siak_monitor.settings import MonitorSettings
@@ -122,3 +127,21 @@ async def probe_all(monitor: Monitor, clock: FakeClock, rounds: int = 1) -> None
             await monitor.probe_parent()
         for code in monitor.region_codes:
             await monitor.probe_region(code)
+
+
+def ready_app(config: MonitorSettings, clock: FakeClock, *, restored: bool = True) -> FastAPI:
+    """The monitor's routes over a fake monitor whose published log has been read back
+    (unless not `restored`: then the test restores it)."""
+    metrics = PrometheusMetrics(CollectorRegistry())
+    monitor = build_monitor(
+        config, prober=FakeProber(clock), publisher=FakePublisher(), metrics=metrics, clock=clock
+    )
+    maintenance = MaintenanceService(monitor)
+    app = FastAPI()
+    install_routes(app)
+    expose(app, monitor, maintenance, metrics, admin_token=config.admin_token)
+    if restored:
+        monitor.restore(PublishedState())
+        maintenance.restore({})
+        monitor.mark_restored()
+    return app
