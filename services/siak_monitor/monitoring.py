@@ -46,7 +46,7 @@ class Monitor:
     """Probes regions and the parent, lets time pass over the calendar, and publishes what
     subscribers are owed once the log of earlier publications has been read back.
 
-    `running.run_monitor` decides when each of these happens.
+    `running.supervise_monitor` decides when each of these happens.
     """
 
     def __init__(

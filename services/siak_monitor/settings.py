@@ -111,6 +111,11 @@ class MonitorSettings(BaseSettings):
     publish_retry_max_s: float = Field(
         default=5.0, gt=0, description="longest wait between attempts while Kafka is away"
     )
+    task_unhealthy_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="`/readyz` answers 503 once a background task has failed for this long",
+    )
     admin_token: SecretStr = SecretStr("")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 

@@ -9,6 +9,7 @@ from fastapi import Depends, Header, HTTPException, Request, status
 
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
+from shared.supervision import Supervisor
 
 
 async def _monitor(request: Request) -> Monitor:
@@ -19,6 +20,11 @@ async def _monitor(request: Request) -> Monitor:
 async def _maintenance(request: Request) -> MaintenanceService:
     maintenance: MaintenanceService = request.app.state.maintenance
     return maintenance
+
+
+async def _supervisor(request: Request) -> Supervisor:
+    supervisor: Supervisor = request.app.state.supervisor
+    return supervisor
 
 
 async def _require_admin(
@@ -41,4 +47,5 @@ async def _require_admin(
 
 MonitorDep = Annotated[Monitor, Depends(_monitor)]
 MaintenanceDep = Annotated[MaintenanceService, Depends(_maintenance)]
+SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
 AdminOnly = Depends(_require_admin)

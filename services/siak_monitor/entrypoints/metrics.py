@@ -62,6 +62,13 @@ class PrometheusMetrics:
             registry=registry,
         )
 
+        self.task_restarts = Counter(
+            "siak_monitor_task_restarts",
+            "Background tasks restarted after failing, by task (every region's probe: probes).",
+            ["task"],
+            registry=registry,
+        )
+
     def watch(self, monitor: Monitor) -> None:
         self.registry.register(_MonitorState(monitor))
 
@@ -81,6 +88,9 @@ class PrometheusMetrics:
 
     def maintenance_plan_ignored(self) -> None:
         self.plans_ignored.inc()
+
+    def task_restarted(self, task: str) -> None:
+        self.task_restarts.labels(task).inc()
 
 
 class _MonitorState(Collector):
