@@ -23,6 +23,7 @@ from services.siak_monitor.domain.region_status import RegionStatus
 from services.siak_monitor.domain.status_board import StatusBoard
 from services.siak_monitor.domain.watched_regions import WatchedRegions
 from services.siak_monitor.entrypoints import http_api, maintenance_api, metrics
+from services.siak_monitor.entrypoints.dependencies import admin_before_body
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
@@ -30,6 +31,7 @@ from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober, 
 from services.siak_monitor.running import supervise_monitor, task_kind
 from services.siak_monitor.settings import MonitorSettings
 from shared.clock import utc_now
+from shared.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from shared.supervision import Backoff, Supervisor
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,15 @@ def create_app(settings: MonitorSettings) -> FastAPI:
                 await publisher.stop()
 
     app = FastAPI(title="siak_monitor", summary="SIAK health per region", lifespan=lifespan)
-    install_routes(app)
+    install_routes(app, max_body_bytes=settings.max_body_bytes)
     return app
 
 
-def install_routes(app: FastAPI) -> None:
+def install_routes(app: FastAPI, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    """The routes, behind a limit on bodies that checks the admin token before reading one."""
     for routes in (http_api, maintenance_api, metrics):
         routes.install_routes(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, admit=admin_before_body)
 
 
 def build_monitor(

@@ -170,7 +170,7 @@ def ready_app(config: MonitorSettings, clock: FakeClock, *, restored: bool = Tru
     maintenance = MaintenanceService(monitor)
     supervisor = supervisor_for(config, metrics, backoff=FAST_BACKOFF)
     app = FastAPI()
-    install_routes(app)
+    install_routes(app, max_body_bytes=config.max_body_bytes)
     expose(
         app, monitor, maintenance, metrics, admin_token=config.admin_token, supervisor=supervisor
     )
