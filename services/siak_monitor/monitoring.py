@@ -154,7 +154,7 @@ class Monitor:
 
     def restore(self, state: PublishedState) -> None:
         """Continue from what earlier runs published; publishing may start once this is done."""
-        self.watched.board.restore(state.statuses)
+        self.watched.restore(state.statuses)
         if self.watched.parent is not None:
             self.watched.parent.restore(state.central.get(self.watched.parent.name))
 

@@ -100,7 +100,9 @@ def _remember(state: PublishedState, topic: str, value: bytes) -> None:
 
 
 def _published(change: StatusChanged | CentralStatusChanged) -> PublishedStatus:
-    return PublishedStatus(change.status, change.seq, change.reason, change.expected_return_at)
+    return PublishedStatus(
+        change.status, change.seq, change.reason, change.expected_return_at, since=change.since
+    )
 
 
 def _keep_latest(latest: dict[str, PublishedStatus], key: str, status: PublishedStatus) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.siak_monitor.domain.health import Transition
@@ -16,6 +16,7 @@ class PublishedStatus:
     seq: int
     reason: str | None = None
     expected_return_at: datetime | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class StatusBoard:
             if known is None or status.seq > known.seq:
                 self._published[code] = status
 
+    def resume(self, region_code: str, since: datetime) -> None:
+        """The region's current status began at `since`, in an earlier run (see
+        `RegionStatus.resume`)."""
+        self._current[region_code] = replace(self._current[region_code], since=since)
+
     def record(self, transition: Transition) -> None:
         self._current[transition.region_code] = CurrentStatus(
             status=transition.status,
@@ -82,7 +88,7 @@ class StatusBoard:
 
     def mark_published(self, event: StatusChanged) -> None:
         self._published[event.region_code] = PublishedStatus(
-            event.status, event.seq, event.reason, event.expected_return_at
+            event.status, event.seq, event.reason, event.expected_return_at, event.since
         )
 
     def snapshot(self) -> list[RegionSnapshot]:
