@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -23,13 +23,16 @@ from services.siak_monitor.domain.region_status import RegionStatus
 from services.siak_monitor.domain.status_board import StatusBoard
 from services.siak_monitor.domain.watched_regions import WatchedRegions
 from services.siak_monitor.entrypoints import http_api, maintenance_api, metrics
+from services.siak_monitor.entrypoints.dependencies import admin_before_body
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober, PublishedLog
-from services.siak_monitor.running import run_monitor
+from services.siak_monitor.running import supervise_monitor, task_kind
 from services.siak_monitor.settings import MonitorSettings
 from shared.clock import utc_now
+from shared.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
+from shared.supervision import Backoff, Supervisor
 
 log = logging.getLogger(__name__)
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
@@ -53,31 +56,35 @@ def create_app(settings: MonitorSettings) -> FastAPI:
                 metrics=metrics_,
             )
             maintenance = MaintenanceService(monitor, file_plans=settings.maintenance)
-            expose(app, monitor, maintenance, metrics_, admin_token=settings.admin_token)
-            tasks = [
-                asyncio.create_task(run_monitor(monitor), name="monitor"),
-                asyncio.create_task(
-                    restore(monitor, maintenance, KafkaPublishedLog(bootstrap)), name="restore"
-                ),
-            ]
-            for task in tasks:
-                task.add_done_callback(_report_crash)
+            supervisor = supervisor_for(settings, metrics_)
+            expose(
+                app,
+                monitor,
+                maintenance,
+                metrics_,
+                admin_token=settings.admin_token,
+                supervisor=supervisor,
+            )
+            published_log = KafkaPublishedLog(bootstrap)
+            supervise_monitor(
+                monitor, supervisor, functools.partial(restore, monitor, maintenance, published_log)
+            )
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await supervisor.stop()
                 await publisher.stop()
 
     app = FastAPI(title="siak_monitor", summary="SIAK health per region", lifespan=lifespan)
-    install_routes(app)
+    install_routes(app, max_body_bytes=settings.max_body_bytes)
     return app
 
 
-def install_routes(app: FastAPI) -> None:
+def install_routes(app: FastAPI, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+    """The routes, behind a limit on bodies that checks the admin token before reading one."""
     for routes in (http_api, maintenance_api, metrics):
         routes.install_routes(app)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, admit=admin_before_body)
 
 
 def build_monitor(
@@ -121,6 +128,17 @@ def build_monitor(
     )
 
 
+def supervisor_for(
+    settings: MonitorSettings, metrics: PrometheusMetrics, *, backoff: Backoff | None = None
+) -> Supervisor:
+    """Restarts the monitor's tasks, counting each failure by kind of task."""
+    return Supervisor(
+        backoff=backoff or Backoff(),
+        unhealthy_after_s=settings.task_unhealthy_after_s,
+        on_failure=lambda name: metrics.task_restarted(task_kind(name)),
+    )
+
+
 def expose(
     app: FastAPI,
     monitor: Monitor,
@@ -128,10 +146,12 @@ def expose(
     metrics: PrometheusMetrics,
     *,
     admin_token: SecretStr,
+    supervisor: Supervisor | None = None,
 ) -> None:
-    """What the routes read from `app.state`."""
+    """What the routes read from `app.state`; `/readyz` reports the `supervisor`'s tasks."""
     metrics.watch(monitor)
     app.state.monitor = monitor
+    app.state.supervisor = supervisor or Supervisor()
     app.state.maintenance = maintenance
     app.state.metrics = metrics
     app.state.admin_token = admin_token.get_secret_value()
@@ -147,11 +167,6 @@ async def restore(
     maintenance.restore(state.plans)
     monitor.mark_restored()
     log.info("published statuses read back; publishing")
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 def _connection_limits(settings: MonitorSettings) -> httpx.Limits:

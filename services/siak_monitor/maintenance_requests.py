@@ -9,6 +9,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from services.siak_monitor.domain.maintenance import (
+    EARLIEST_MAINTENANCE,
+    LATEST_MAINTENANCE,
+    LONGEST_MAINTENANCE,
     MaintenanceMessage,
     MaintenancePlan,
     MaintenanceWindow,
@@ -26,7 +29,11 @@ RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 class MaintenanceRequest(BaseModel):
     """Times with an offset are instants; times without one are each region's local time
     (WIB, WITA or WIT), which for a one-off window needs all its regions in one time zone.
-    A weekly plan repeats its first window every week, from `starts_at` on."""
+    A weekly plan repeats its first window every week, from `starts_at` on.
+
+    The range: a window lasts at most a year (366 days), its times lie between 1970 and 9000,
+    and through the API `starts_at` is no earlier than a day ago (a change may keep it as it
+    was); outside it, `422` names the field."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,7 +85,8 @@ def plan_from_request(
     request: MaintenanceRequest, plan_id: str, zones: Mapping[str, tzinfo]
 ) -> MaintenancePlan:
     """The calendar's plan; `zones` are the watched regions' time zones by code."""
-    codes = list(zones) if request.regions == EVERY_REGION else request.regions
+    _require_range(request)
+    codes = _codes(request, zones)
     unwatched = sorted(set(codes) - zones.keys())
     if unwatched:
         raise InvalidMaintenanceError("regions", f"not watched here: {', '.join(unwatched)}")
@@ -97,6 +105,33 @@ def plan_from_request(
         if isinstance(error, InvalidMaintenanceError):
             raise
         raise InvalidMaintenanceError("ends_at", str(error)) from None
+
+
+def first_start(request: MaintenanceRequest, zones: Mapping[str, tzinfo]) -> datetime:
+    """The earliest instant `starts_at` stands for in the plan's regions (all of them watched)."""
+    return min(
+        resolve_local_time(request.starts_at, zones[code]) for code in _codes(request, zones)
+    )
+
+
+def _codes(request: MaintenanceRequest, zones: Mapping[str, tzinfo]) -> list[str]:
+    regions = request.regions
+    return list(zones) if isinstance(regions, str) else regions
+
+
+def _require_range(request: MaintenanceRequest) -> None:
+    """Checked on the times as given, before any time zone arithmetic could overflow."""
+    if request.ends_at - request.starts_at > LONGEST_MAINTENANCE:
+        raise InvalidMaintenanceError(
+            "ends_at", f"at most {LONGEST_MAINTENANCE.days} days after starts_at"
+        )
+    for field, moment in (("starts_at", request.starts_at), ("ends_at", request.ends_at)):
+        # Read as UTC when without an offset: within hours of the truth, far from any limit.
+        if not EARLIEST_MAINTENANCE <= resolve_local_time(moment, UTC) <= LATEST_MAINTENANCE:
+            raise InvalidMaintenanceError(
+                field,
+                f"must lie between {EARLIEST_MAINTENANCE.year} and {LATEST_MAINTENANCE.year}",
+            )
 
 
 def _one_off(

@@ -6,7 +6,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from services.siak_monitor.domain.maintenance import MaintenancePlan, MaintenanceWindow
@@ -16,6 +16,7 @@ from services.siak_monitor.maintenance_requests import (
     FileMaintenance,
     InvalidMaintenanceError,
     MaintenanceRequest,
+    first_start,
     plan_from_request,
 )
 from services.siak_monitor.monitoring import Monitor
@@ -23,6 +24,8 @@ from shared.events import MaintenancePlanned
 
 log = logging.getLogger(__name__)
 Origin = Literal["file", "api"]
+START_GRACE = timedelta(days=1)
+"""How far in the past a window made through the API may start: one just begun can be recorded."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class MaintenanceService:
         at = self.monitor.clock()
         known = KnownPlan(self.new_id(), request, "api", revision=1)
         plan = self._plan(request, known.id)
-        _refuse_past(plan, at)
+        self._refuse_past(plan, request, at)
         events = self.monitor.watched.schedule(plan, at)
         self._keep(known, at, active=True)
         self.monitor.announce(events, at)
@@ -103,7 +106,7 @@ class MaintenanceService:
             return None
         at = self.monitor.clock()
         plan = self._plan(request, plan_id)
-        _refuse_past(plan, at)
+        self._refuse_past(plan, request, at, kept_start=known.request.starts_at)
         events = self.monitor.watched.change(plan, at)
         known = replace(known, request=request, revision=known.revision + 1)
         self._keep(known, at, active=True)
@@ -142,12 +145,10 @@ class MaintenanceService:
         self._ready = True
 
     def _restore_api_plan(self, record: MaintenancePlanned, at: datetime) -> None:
-        request = _request_of(record)
-        try:
-            plan = self._plan(request, record.maintenance_id)
-        except InvalidMaintenanceError as error:
-            log.warning("maintenance %s no longer fits: %s", record.maintenance_id, error)
+        told = self._told(record)
+        if told is None:
             return
+        request, plan = told
         self._calendar.schedule(plan, at=at)  # announced when it was made
         known = KnownPlan(record.maintenance_id, request, "api", record.revision)
         self._known[known.id] = known
@@ -165,16 +166,29 @@ class MaintenanceService:
         self.monitor.announce(tell_difference(plan, told, self._calendar.zones, at), at)
 
     def _announce_removed_file_plan(self, record: MaintenancePlanned, at: datetime) -> None:
-        request = _request_of(record)
+        told = self._told(record)
+        if told is None:
+            return
+        request, plan = told
         known = KnownPlan(record.maintenance_id, request, "file", record.revision + 1)
         self._keep(known, at, active=False)
-        told = self._told_plan(record)
-        self.monitor.announce(tell_difference(None, told, self._calendar.zones, at), at)
+        self.monitor.announce(tell_difference(None, plan, self._calendar.zones, at), at)
 
     def _told_plan(self, record: MaintenancePlanned) -> MaintenancePlan | None:
+        told = self._told(record)
+        return told[1] if told is not None else None
+
+    def _told(
+        self, record: MaintenancePlanned
+    ) -> tuple[MaintenanceRequest, MaintenancePlan] | None:
+        """The plan a record read back describes; None (with a warning, counted) for a record
+        that cannot be a plan today, such as one outside the range from before it existed."""
         try:
-            return self._plan(_request_of(record), record.maintenance_id)
-        except InvalidMaintenanceError:
+            request = _request_of(record)
+            return request, self._plan(request, record.maintenance_id)
+        except ValueError as error:  # InvalidMaintenanceError, or the request's own checks
+            log.warning("maintenance %s read back is ignored: %s", record.maintenance_id, error)
+            self.monitor.metrics.maintenance_plan_ignored()
             return None
 
     def _changeable(self, plan_id: str) -> KnownPlan | None:
@@ -214,19 +228,34 @@ class MaintenanceService:
     def _calendar(self) -> MaintenanceCalendar:
         return self.monitor.watched.calendar
 
+    def _refuse_past(
+        self,
+        plan: MaintenancePlan,
+        request: MaintenanceRequest,
+        at: datetime,
+        *,
+        kept_start: datetime | None = None,
+    ) -> None:
+        if isinstance(plan, MaintenanceWindow) and plan.ends_at <= at:
+            raise InvalidMaintenanceError("ends_at", "is in the past")
+        if request.starts_at == kept_start:
+            return  # a window under way can still be changed, e.g. made longer
+        if first_start(request, self._calendar.zones) < at - START_GRACE:
+            raise InvalidMaintenanceError("starts_at", "must be no earlier than a day ago")
+
     def _require_ready(self) -> None:
         if not self._ready:
             raise NotReadyError("the maintenance plans published earlier are not read back yet")
 
 
-def _refuse_past(plan: MaintenancePlan, at: datetime) -> None:
-    if isinstance(plan, MaintenanceWindow) and plan.ends_at <= at:
-        raise InvalidMaintenanceError("ends_at", "is in the past")
-
-
 def _records_file_plan(record: MaintenancePlanned, known: KnownPlan) -> bool:
     """Whether the record says exactly what the config file says now."""
-    return record.active and record.origin == "file" and _request_of(record) == known.request
+    if not (record.active and record.origin == "file"):
+        return False
+    try:
+        return _request_of(record) == known.request
+    except ValueError:
+        return False
 
 
 def _request_of(record: MaintenancePlanned) -> MaintenanceRequest:

@@ -47,7 +47,7 @@ class Monitor:
     """Probes regions and the parent, lets time pass over the calendar, and publishes what
     subscribers are owed once the log of earlier publications has been read back.
 
-    `running.run_monitor` decides when each of these happens.
+    `running.supervise_monitor` decides when each of these happens.
     """
 
     def __init__(
@@ -155,7 +155,7 @@ class Monitor:
 
     def restore(self, state: PublishedState) -> None:
         """Continue from what earlier runs published; publishing may start once this is done."""
-        self.watched.board.restore(state.statuses, epoch=epoch_for(state.statuses, self.clock()))
+        self.watched.restore(state.statuses, epoch=epoch_for(state.statuses, self.clock()))
         if self.watched.parent is not None:
             self.watched.parent.restore(state.central.get(self.watched.parent.name))
 

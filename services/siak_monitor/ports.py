@@ -65,6 +65,9 @@ class MonitorMetrics(Protocol):
 
     def event_failed(self, event: OutgoingEvent) -> None: ...
 
+    def maintenance_plan_ignored(self) -> None:
+        """A plan read back from the plans topic cannot be a plan any more."""
+
 
 class NoMetrics:
     """For a monitor nobody scrapes."""
@@ -76,4 +79,7 @@ class NoMetrics:
         pass
 
     def event_failed(self, event: OutgoingEvent) -> None:
+        pass
+
+    def maintenance_plan_ignored(self) -> None:
         pass

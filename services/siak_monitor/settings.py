@@ -33,6 +33,7 @@ from services.siak_monitor.maintenance_requests import (
 from services.siak_monitor.monitoring import Schedule
 from shared.events.central_status import TARGET_NAME_PATTERN
 from shared.events.status import REGION_CODE_PATTERN
+from shared.http_limits import DEFAULT_MAX_BODY_BYTES
 from shared.regions import Region, RegionSpecError, UnknownRegionError, select_regions
 from shared.settings import KafkaSettings
 
@@ -110,6 +111,16 @@ class MonitorSettings(BaseSettings):
     publish_request_timeout_ms: int = Field(default=10_000, ge=100)
     publish_retry_max_s: float = Field(
         default=5.0, gt=0, description="longest wait between attempts while Kafka is away"
+    )
+    task_unhealthy_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="`/readyz` answers 503 once a background task has failed for this long",
+    )
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="larger request bodies are refused with 413 before they are parsed",
     )
     admin_token: SecretStr = SecretStr("")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)

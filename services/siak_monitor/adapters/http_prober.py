@@ -25,32 +25,43 @@ class HttpProber:
         checked_at = self.clock()
         started = time.perf_counter()
         try:
-            response = await self.client.get(target.url, timeout=target.timeout_s)
+            async with self.client.stream("GET", target.url, timeout=target.timeout_s) as answer:
+                latency_ms = _since(started)
+                # Only the start is read: a health endpoint answering megabytes costs nothing.
+                start = await _start_of(answer) if target.body_contains is not None else b""
         except httpx.TimeoutException:
             return ProbeResult(checked_at, ok=False, latency_ms=_since(started), error="timeout")
         except httpx.ConnectError:
             return ProbeResult(checked_at, ok=False, error="connection_refused")
         except httpx.HTTPError as error:
             return ProbeResult(checked_at, ok=False, error=type(error).__name__.lower())
-        latency_ms = _since(started)
-        unexpected = _unexpected(response, target)
+        unexpected = _unexpected(answer.status_code, start, target)
         return ProbeResult(
             checked_at,
             ok=unexpected is None,
             latency_ms=latency_ms,
-            http_status=response.status_code,
+            http_status=answer.status_code,
             error=unexpected,
         )
 
 
-def _unexpected(response: httpx.Response, target: ProbeTarget) -> str | None:
+async def _start_of(answer: httpx.Response) -> bytes:
+    start = b""
+    async for chunk in answer.aiter_bytes():
+        start += chunk
+        if len(start) >= BODY_CHECK_LIMIT:
+            break
+    return start[:BODY_CHECK_LIMIT]
+
+
+def _unexpected(status_code: int, start: bytes, target: ProbeTarget) -> str | None:
     """What was wrong with the answer, as a short kind; never any of the body itself."""
-    if response.status_code != target.expected_status:
-        return f"http_{response.status_code}"
-    if target.body_contains is not None:
-        start = response.content[:BODY_CHECK_LIMIT].decode(errors="replace")
-        if target.body_contains not in start:
-            return "unexpected_body"
+    if status_code != target.expected_status:
+        return f"http_{status_code}"
+    if target.body_contains is not None and target.body_contains not in start.decode(
+        errors="replace"
+    ):
+        return "unexpected_body"
     return None
 
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
+
+EARLIEST_MAINTENANCE = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_MAINTENANCE = datetime(9000, 1, 1, tzinfo=UTC)
+LONGEST_MAINTENANCE = timedelta(days=366)
+"""No plan lies outside these, whatever its source (API, config file, a record read back):
+far enough from `datetime`'s own limits that no arithmetic over a plan (a week on, a
+window's length back, a time zone's offset) can overflow."""
 
 
 def resolve_local_time(moment: datetime, zone: tzinfo) -> datetime:
@@ -67,6 +74,10 @@ class MaintenanceWindow:
                 raise ValueError("maintenance times must be timezone-aware")
         if self.ends_at <= self.starts_at:
             raise ValueError("a maintenance window must end after it starts")
+        if self.duration > LONGEST_MAINTENANCE:
+            raise ValueError("a maintenance window lasts at most a year (366 days)")
+        require_within_range(self.starts_at)
+        require_within_range(self.ends_at)
 
     @property
     def duration(self) -> timedelta:
@@ -112,6 +123,14 @@ class MaintenancePlan(Protocol):
     ) -> list[MaintenanceWindow]: ...
 
     def next_after(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None: ...
+
+
+def require_within_range(moment: datetime) -> None:
+    if not EARLIEST_MAINTENANCE <= moment <= LATEST_MAINTENANCE:
+        raise ValueError(
+            f"maintenance times lie between {EARLIEST_MAINTENANCE.year} and "
+            f"{LATEST_MAINTENANCE.year}"
+        )
 
 
 def require_plan_id(plan_id: str) -> None:

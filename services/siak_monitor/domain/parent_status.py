@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from services.siak_monitor.domain.health import RegionHealth, Transition
@@ -52,6 +53,11 @@ class ParentStatus:
         known = self._published
         if published is not None and (known is None or published.seq > known.seq):
             self._published = published
+        # Still the status published, so still since the time published with it.
+        if published is not None and published.since is not None:
+            resumed = self._status.resume(published.status, published.since)
+            if resumed and self._last_transition is not None:
+                self._last_transition = replace(self._last_transition, since=published.since)
 
     def pending(self) -> CentralStatusChanged | None:
         current = self._last_transition
@@ -82,5 +88,5 @@ class ParentStatus:
 
     def mark_published(self, event: CentralStatusChanged) -> None:
         self._published = PublishedStatus(
-            event.status, event.seq, event.reason, event.expected_return_at
+            event.status, event.seq, event.reason, event.expected_return_at, since=event.since
         )

@@ -53,6 +53,7 @@ class RegionStatus:
         self.region_code = health.region_code
         self.current = ResolvedStatus(SiakStatus.UNKNOWN)
         self.since: datetime | None = None
+        self._told: tuple[SiakStatus, datetime] | None = None
         self._window: MaintenanceWindow | None = None
         self._overrun_from: datetime | None = None
 
@@ -77,6 +78,19 @@ class RegionStatus:
         when = probe.checked_at if at is None else at
         return self.tick(when, maintenance=maintenance, parent=parent)
 
+    def resume(self, status: SiakStatus, since: datetime) -> bool:
+        """Subscribers were told, before this process started, that the region is `status`
+        since `since`. While it still is (or, before its first status of this run, once it
+        is), it has been so since then: saying otherwise would contradict the published
+        record, which is not published again for the same status. Whether `since` moved."""
+        if self.since is None:
+            self._told = (status, since)
+            return False
+        if self.current.status != status:
+            return False
+        self.since = since
+        return True
+
     def tick(
         self,
         at: datetime,
@@ -89,11 +103,16 @@ class RegionStatus:
         if resolved == self.current:
             return None
         same_status = resolved.status == self.current.status
+        since = self.since if same_status and self.since is not None else at
+        if self._told is not None:
+            told_status, told_since = self._told
+            since = told_since if resolved.status == told_status else since
+            self._told = None
         transition = Transition(
             region_code=self.region_code,
             status=resolved.status,
             previous_status=self.current.status,
-            since=self.since if same_status and self.since is not None else at,
+            since=since,
             reason=resolved.reason,
             evidence=self.health.last_probe,
             expected_return_at=resolved.expected_return_at,

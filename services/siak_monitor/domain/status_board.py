@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from services.siak_monitor.domain.health import Transition
@@ -18,6 +18,7 @@ class PublishedStatus:
     reason: str | None = None
     expected_return_at: datetime | None = None
     epoch: int = 0
+    since: datetime | None = None
 
     @property
     def order(self) -> tuple[int, int]:
@@ -74,6 +75,11 @@ class StatusBoard:
             if known is None or status.order > known.order:
                 self._published[code] = status
 
+    def resume(self, region_code: str, since: datetime) -> None:
+        """The region's current status began at `since`, in an earlier run (see
+        `RegionStatus.resume`)."""
+        self._current[region_code] = replace(self._current[region_code], since=since)
+
     def record(self, transition: Transition) -> None:
         self._current[transition.region_code] = CurrentStatus(
             status=transition.status,
@@ -101,7 +107,12 @@ class StatusBoard:
 
     def mark_published(self, event: StatusChanged) -> None:
         self._published[event.region_code] = PublishedStatus(
-            event.status, event.seq, event.reason, event.expected_return_at, event.epoch
+            event.status,
+            event.seq,
+            event.reason,
+            event.expected_return_at,
+            epoch=event.epoch,
+            since=event.since,
         )
 
     def snapshot(self) -> list[RegionSnapshot]:

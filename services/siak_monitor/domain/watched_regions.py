@@ -13,7 +13,7 @@ from services.siak_monitor.domain.maintenance_events import MaintenanceEvent
 from services.siak_monitor.domain.parent_status import ParentStatus
 from services.siak_monitor.domain.probe import ProbeResult
 from services.siak_monitor.domain.region_status import RegionStatus, ResolvedStatus
-from services.siak_monitor.domain.status_board import StatusBoard
+from services.siak_monitor.domain.status_board import PublishedStatus, StatusBoard
 from shared.regions import UnknownRegionError
 
 
@@ -57,6 +57,17 @@ class WatchedRegions:
         """The region's recent transitions, newest first."""
         self.region(code)
         return list(reversed(self._history[code]))
+
+    def restore(self, published: dict[str, PublishedStatus], *, epoch: int) -> None:
+        """What earlier runs published: the board continues from it in `epoch`, and a region
+        still in the status published keeps the `since` published with it."""
+        self.board.restore(published, epoch=epoch)
+        for code, told in published.items():
+            region = self._regions.get(code)
+            if region is None or told.since is None:
+                continue
+            if region.resume(told.status, told.since):
+                self.board.resume(code, told.since)
 
     def observe(self, code: str, probe: ProbeResult, at: datetime) -> Transition | None:
         """A probe of `code` answered at `at`."""

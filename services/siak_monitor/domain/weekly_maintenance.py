@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from services.siak_monitor.domain.maintenance import (
     MaintenanceMessage,
     MaintenanceWindow,
     RegionScope,
     require_plan_id,
+    require_within_range,
 )
 
 WEEK = timedelta(days=7)
@@ -38,6 +39,8 @@ class WeeklyMaintenance:
             raise ValueError("local_start is a wall-clock time, without a time zone")
         if not timedelta(0) < self.duration < WEEK:
             raise ValueError("a weekly window lasts more than nothing and less than a week")
+        if self.starting_on is not None:
+            require_within_range(datetime.combine(self.starting_on, self.local_start, UTC))
 
     def occurrence_at(self, zone: tzinfo, at: datetime) -> MaintenanceWindow | None:
         start = self._latest_start(zone, at)

@@ -6,9 +6,13 @@ import secrets
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
+from shared.supervision import Supervisor
 
 
 async def _monitor(request: Request) -> Monitor:
@@ -21,24 +25,50 @@ async def _maintenance(request: Request) -> MaintenanceService:
     return maintenance
 
 
-async def _require_admin(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    expected: str = request.app.state.admin_token
+async def _supervisor(request: Request) -> Supervisor:
+    supervisor: Supervisor = request.app.state.supervisor
+    return supervisor
+
+
+NEEDS_NO_ADMIN = frozenset({"GET", "HEAD", "OPTIONS"})
+"""Every other method changes something, and in the monitor only the admin changes anything."""
+UNAUTHORIZED = "a valid admin bearer token is required"
+
+
+def is_admin(expected: str, authorization: str | None) -> bool:
     scheme, _, token = (authorization or "").partition(" ")
     # Without a configured token the admin API stays shut rather than open to anyone.
-    if not (
+    return bool(
         expected
         and scheme.lower() == "bearer"
         and secrets.compare_digest(token.encode(), expected.encode())
-    ):
+    )
+
+
+def admin_before_body(scope: Scope) -> Response | None:
+    """For `shared.http_limits.BodyLimit`: a request that may change something is refused
+    before its body is read unless it carries the admin token."""
+    if scope["method"] in NEEDS_NO_ADMIN:
+        return None
+    if is_admin(scope["app"].state.admin_token, Headers(scope=scope).get("authorization")):
+        return None
+    return JSONResponse(
+        {"detail": UNAUTHORIZED}, status.HTTP_401_UNAUTHORIZED, {"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def _require_admin(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    if not is_admin(request.app.state.admin_token, authorization):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            detail="a valid admin bearer token is required",
+            detail=UNAUTHORIZED,
             headers={"WWW-Authenticate": "Bearer"},
         )
 
 
 MonitorDep = Annotated[Monitor, Depends(_monitor)]
 MaintenanceDep = Annotated[MaintenanceService, Depends(_maintenance)]
+SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
 AdminOnly = Depends(_require_admin)

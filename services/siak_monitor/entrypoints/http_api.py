@@ -11,7 +11,12 @@ from pydantic import BaseModel
 from services.siak_monitor.domain.health import Transition
 from services.siak_monitor.domain.maintenance import MaintenanceWindow
 from services.siak_monitor.domain.status_board import evidence_from_probe
-from services.siak_monitor.entrypoints.dependencies import MaintenanceDep, MonitorDep
+from services.siak_monitor.entrypoints.dependencies import (
+    MaintenanceDep,
+    MonitorDep,
+    SupervisorDep,
+)
+from services.siak_monitor.entrypoints.readiness import readiness
 from services.siak_monitor.monitoring import Monitor
 from shared.events import MaintenanceText, ProbeEvidence, SiakStatus
 from shared.regions import UnknownRegionError, load_registry
@@ -105,13 +110,12 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def readyz(monitor: MonitorDep, maintenance: MaintenanceDep) -> JSONResponse:
-    """Ready once what earlier runs published has been read back, so `seq` can continue."""
-    ready = monitor.restored.is_set() and maintenance.ready
-    body = {
-        "status": "ready" if ready else "reading back published statuses",
-        "pending_events": monitor.pending_count(),
-    }
+async def readyz(
+    monitor: MonitorDep, maintenance: MaintenanceDep, supervisor: SupervisorDep
+) -> JSONResponse:
+    """503 until what earlier runs published has been read back, so `seq` can continue, and
+    while a background task has been failing for too long (`failing` names it)."""
+    ready, body = readiness(monitor, maintenance, supervisor)
     return JSONResponse(body, status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, FastAPI, HTTPException, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +17,10 @@ from shared.events import MaintenanceRecurrence, MaintenanceText
 
 RETRY_AFTER_S = 5
 T = TypeVar("T")
+ADMIN_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No valid admin bearer token; checked before the body is read."},
+    413: {"description": "A body over `max_body_bytes` (64 KiB), refused before parsing."},
+}
 
 
 class MaintenanceView(BaseModel):
@@ -35,7 +39,9 @@ class MaintenanceView(BaseModel):
 router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminOnly])
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[AdminOnly], responses=ADMIN_ANSWERS
+)
 async def schedule_maintenance(
     request: MaintenanceRequest, maintenance: MaintenanceDep
 ) -> MaintenanceView:
@@ -53,7 +59,7 @@ async def get_maintenance(plan_id: str, maintenance: MaintenanceDep) -> Maintena
     return _view(_found(maintenance.get(plan_id), plan_id))
 
 
-@router.put("/{plan_id}", dependencies=[AdminOnly])
+@router.put("/{plan_id}", dependencies=[AdminOnly], responses=ADMIN_ANSWERS)
 async def change_maintenance(
     plan_id: str, request: MaintenanceRequest, maintenance: MaintenanceDep
 ) -> MaintenanceView:
@@ -61,7 +67,12 @@ async def change_maintenance(
     return _view(_found(changed, plan_id))
 
 
-@router.delete("/{plan_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[AdminOnly])
+@router.delete(
+    "/{plan_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminOnly],
+    responses=ADMIN_ANSWERS,
+)
 async def cancel_maintenance(plan_id: str, maintenance: MaintenanceDep) -> Response:
     if not _attempt(lambda: maintenance.cancel(plan_id)):
         _found(None, plan_id)

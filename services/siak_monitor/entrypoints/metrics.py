@@ -56,6 +56,19 @@ class PrometheusMetrics:
             registry=registry,
         )
 
+        self.plans_ignored = Counter(
+            "siak_monitor_maintenance_plans_ignored",
+            "Plans read back from the plans topic that cannot be plans (e.g. out of range).",
+            registry=registry,
+        )
+
+        self.task_restarts = Counter(
+            "siak_monitor_task_restarts",
+            "Background tasks restarted after failing, by task (every region's probe: probes).",
+            ["task"],
+            registry=registry,
+        )
+
     def watch(self, monitor: Monitor) -> None:
         self.registry.register(_MonitorState(monitor))
 
@@ -72,6 +85,12 @@ class PrometheusMetrics:
 
     def event_failed(self, event: OutgoingEvent) -> None:
         self.publish_failures.labels(TOPIC_OF_EVENT[type(event)]).inc()
+
+    def maintenance_plan_ignored(self) -> None:
+        self.plans_ignored.inc()
+
+    def task_restarted(self, task: str) -> None:
+        self.task_restarts.labels(task).inc()
 
 
 class _MonitorState(Collector):

@@ -165,7 +165,9 @@ async def test_readiness_and_metrics_report_the_backlog(
         await eventually(lambda: monitor.region_shows("12.10", "UP"), what="12.10 UP")
         ready = (await monitor.http.get(f"{monitor.url}/readyz")).json()
         metrics = (await monitor.http.get(f"{monitor.url}/metrics")).text
-    assert ready == {"status": "ready", "pending_events": 0}
+    assert (ready["status"], ready["pending_events"], ready["failing"]) == ("ready", 0, [])
+    assert ready["probes"] == {"running": 1, "restarts": 0, "failing": []}
+    assert set(ready["tasks"]) == {"tick", "publisher", "heartbeat", "restore"}
     assert "siak_monitor_pending_events 0.0" in metrics
     assert 'siak_monitor_events_published_total{topic="siak.status.v1"}' in metrics
     assert "siak_monitor_probe_duration_seconds_bucket" in metrics

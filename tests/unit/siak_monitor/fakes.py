@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from services.siak_monitor.bootstrap import build_monitor
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from services.siak_monitor.bootstrap import (
+    build_monitor,
+    expose,
+    install_routes,
+    supervisor_for,
+)
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
+from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import Delivery, OutgoingEvent, PublishedState
+from services.siak_monitor.running import supervise_monitor
 from services.siak_monitor.settings import MonitorSettings
 from shared.events import StatusChanged
+from shared.supervision import Backoff, Supervisor
 from tests.unit.siak_monitor.builders import START
 
 
@@ -114,6 +127,24 @@ def fake_monitor(
     return monitor, prober, publisher
 
 
+@contextlib.asynccontextmanager
+async def supervised(
+    monitor: Monitor, supervisor: Supervisor, restore: Callable[[], Awaitable[None]] | None = None
+) -> AsyncIterator[Supervisor]:
+    """The monitor's loops running under `supervisor` until the block ends; `restore` stands
+    for the read-back (by default, an empty published log)."""
+
+    async def read_back_nothing() -> None:
+        monitor.restore(PublishedState())
+        monitor.mark_restored()
+
+    supervise_monitor(monitor, supervisor, restore or read_back_nothing)
+    try:
+        yield supervisor
+    finally:
+        await supervisor.stop()
+
+
 async def probe_all(monitor: Monitor, clock: FakeClock, rounds: int = 1) -> None:
     """Probe every region (and the parent) `rounds` times, a second apart."""
     for _ in range(rounds):
@@ -122,3 +153,29 @@ async def probe_all(monitor: Monitor, clock: FakeClock, rounds: int = 1) -> None
             await monitor.probe_parent()
         for code in monitor.region_codes:
             await monitor.probe_region(code)
+
+
+FAST_BACKOFF = Backoff(initial_s=0.01, max_s=0.05)
+
+
+def ready_app(config: MonitorSettings, clock: FakeClock, *, restored: bool = True) -> FastAPI:
+    """The monitor's routes over a fake monitor whose published log has been read back
+    (unless not `restored`: then the test restores it). `app.state` holds the monitor, its
+    maintenance service, metrics and supervisor (restarting within tens of milliseconds); no
+    task runs until the test starts them (`supervised`)."""
+    metrics = PrometheusMetrics(CollectorRegistry())
+    monitor = build_monitor(
+        config, prober=FakeProber(clock), publisher=FakePublisher(), metrics=metrics, clock=clock
+    )
+    maintenance = MaintenanceService(monitor)
+    supervisor = supervisor_for(config, metrics, backoff=FAST_BACKOFF)
+    app = FastAPI()
+    install_routes(app, max_body_bytes=config.max_body_bytes)
+    expose(
+        app, monitor, maintenance, metrics, admin_token=config.admin_token, supervisor=supervisor
+    )
+    if restored:
+        monitor.restore(PublishedState())
+        maintenance.restore({})
+        monitor.mark_restored()
+    return app

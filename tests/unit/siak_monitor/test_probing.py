@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from services.siak_monitor.ports import PublishedState
-from services.siak_monitor.running import run_monitor
 from shared.events import SiakStatus
+from shared.supervision import Supervisor
 from tests.support.polling import eventually
-from tests.unit.siak_monitor.fakes import FakeClock, fake_monitor, settings
+from tests.unit.siak_monitor.fakes import FakeClock, fake_monitor, settings, supervised
 
 
 async def test_a_hanging_probe_fails_as_a_timeout_at_its_deadline() -> None:
@@ -28,16 +27,12 @@ async def test_a_hanging_region_never_delays_the_others() -> None:
     monitor, prober, _ = fake_monitor(config, clock)
     prober.hanging.add("73.71")
     others = [code for code in monitor.region_codes if code != "73.71"]
-    monitor.restore(PublishedState())
-    running = asyncio.create_task(run_monitor(monitor))
-    try:
 
-        async def others_up() -> bool:
-            return all(monitor.watched.region(c).status == SiakStatus.UP for c in others)
+    async def others_up() -> bool:
+        return all(monitor.watched.region(c).status == SiakStatus.UP for c in others)
 
+    async with supervised(monitor, Supervisor()):
         await eventually(others_up, within=5, what="every other region UP")
-    finally:
-        running.cancel()
     assert monitor.watched.region("73.71").status == SiakStatus.UNKNOWN
 
 
