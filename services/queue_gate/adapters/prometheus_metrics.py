@@ -37,6 +37,11 @@ ACTIVE_DISPATCHERS = Gauge(
     "queue_gate_active_dispatchers",
     "Regions this replica is delivering for (holding their dispatch lease)",
 )
+TASK_RESTARTS = Counter(
+    "queue_gate_task_restarts_total",
+    "Background tasks that failed (raised or returned) and were started again, by task",
+    ["task"],
+)
 
 
 class InstrumentedSiakClient:
