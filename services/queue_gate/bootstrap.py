@@ -256,7 +256,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             return bool(await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2.0))
 
         yield GateAdapters(
-            submissions=PostgresSubmissionStore(pool),
+            submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
             statuses=PostgresRegionStatusStore(pool),
             controls=PostgresRegionControlStore(pool),
             sealer=PayloadSealer.from_base64(settings.data_key.get_secret_value()),

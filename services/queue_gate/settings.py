@@ -55,6 +55,9 @@ class GateSettings(BaseSettings):
     task_backoff_max_s: float = Field(
         default=30.0, gt=0, description="longest wait before a failed task is started again"
     )
+    intake_queue_max: int = Field(
+        default=2048, ge=1, description="submissions waiting for a commit; past it, 503"
+    )
     db_connect_timeout_s: float = Field(default=5.0, gt=0)
     db_command_timeout_s: float = Field(default=15.0, gt=0)
     db_acquire_timeout_s: float = Field(

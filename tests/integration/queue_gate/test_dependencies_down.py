@@ -8,6 +8,7 @@ import pytest
 from services.queue_gate.bootstrap import create_app
 from tests.conftest import Infrastructure, free_port
 from tests.integration.queue_gate.conftest import API_KEY, gate_settings, nik, submission_body
+from tests.support.own_postgres import kill_hard, own_postgres
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
@@ -36,3 +37,22 @@ async def test_with_kafka_down_the_gate_starts_takes_submissions_and_says_kafka_
     assert ready.json()["postgresql"] == "reachable"
     assert ready.json()["status"] == "degraded"
     assert accepted.status_code == 202, accepted.text
+
+
+async def test_while_postgresql_is_down_intake_answers_503_with_retry_after(
+    infrastructure: Infrastructure, siak_url: str
+) -> None:
+    async with own_postgres() as server:
+        settings = gate_settings(infrastructure, server.url, siak_url, db_connect_timeout_s=2)
+        async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
+            kill_hard(server)
+            response = await http.post(
+                f"{url}/v1/submissions",
+                json=submission_body("35.78", nik(902)),
+                headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "no-db-1"},
+            )
+            ready = await http.get(f"{url}/readyz")
+
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert ready.json()["postgresql"] == "unavailable"
