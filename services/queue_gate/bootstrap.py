@@ -35,7 +35,9 @@ from services.queue_gate.adapters.sealing import PayloadSealer
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.submission import MAX_SUBMISSION_BYTES
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
+from services.queue_gate.entrypoints.body_limits import BodyRule, BoundedBodies
 from services.queue_gate.entrypoints.errors import install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
@@ -124,6 +126,16 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BoundedBodies,
+        rules=[
+            BodyRule("/v1/admin/", 8 * 1024, bearer=settings.admin_token.get_secret_value),
+            BodyRule(
+                "/v1/submissions", MAX_SUBMISSION_BYTES, bearer=settings.api_key.get_secret_value
+            ),
+        ],
+        default_max_bytes=64 * 1024,
+    )
     for module in (intake_api, http_api, admin_api, status_page):
         app.include_router(module.router)
     return app
