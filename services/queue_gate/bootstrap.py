@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
@@ -33,6 +34,7 @@ from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeup
 from services.queue_gate.adapters.prometheus_metrics import TASK_RESTARTS, InstrumentedSiakClient
 from services.queue_gate.adapters.sealing import PayloadSealer
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
+from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.domain.submission import MAX_SUBMISSION_BYTES
@@ -88,6 +90,7 @@ class GateAdapters:
     kafka: KafkaLink
     relay: Relay
     wakeups: Wakeups
+    backlog_counts: BacklogCounts
     database_reachable: Callable[[], Awaitable[bool]]
 
 
@@ -209,6 +212,11 @@ def build_gate(
             "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
             "gate board": board.run,
             "dispatch supervisor": dispatcher.run,
+            "backlog reconciliation": functools.partial(
+                reconcile_periodically,
+                adapters.backlog_counts,
+                every=timedelta(seconds=settings.backlog_reconcile_interval_s),
+            ),
             "retention": functools.partial(
                 purge_periodically,
                 adapters.submissions,
@@ -281,6 +289,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             kafka=kafka,
             relay=OutboxRelay(postgres.connect, kafka.publish),
             wakeups=PostgresWakeups(postgres.connect),
+            backlog_counts=PostgresBacklogCounts(pool),
             database_reachable=database_reachable,
         )
 

@@ -45,6 +45,9 @@ class GateSettings(BaseSettings):
     retention_days: float = Field(
         default=30.0, gt=0, description="personal data kept after delivery or cancellation"
     )
+    backlog_reconcile_interval_s: float = Field(
+        default=300.0, gt=0, description="how often backlog counts are checked against lines"
+    )
     migrate_on_start: bool = True
     kafka_start_grace_s: float = Field(
         default=10.0, ge=0, description="how long start-up waits for Kafka before going on"

@@ -42,6 +42,11 @@ TASK_RESTARTS = Counter(
     "Background tasks that failed (raised or returned) and were started again, by task",
     ["task"],
 )
+BACKLOG_DRIFT_REPAIRED = Counter(
+    "queue_gate_backlog_drift_repaired_total",
+    "Regions whose backlog count differed from their line and was corrected",
+    ["region"],
+)
 
 
 class InstrumentedSiakClient:

@@ -91,6 +91,21 @@ class FakeWakeups:
             self._on_wake(region_code, gate_changed)
 
 
+class FakeBacklogCounts:
+    """The fakes count nothing apart from the line: no drift unless a test sets some."""
+
+    def __init__(self) -> None:
+        self.drift: dict[str, int] = {}
+        self.checks = 0
+        self.progress = Progress()
+
+    async def repair_drift(self) -> dict[str, int]:
+        self.checks += 1
+        self.progress.mark()
+        repaired, self.drift = self.drift, {}
+        return repaired
+
+
 class FakeDatabase:
     def __init__(self) -> None:
         self.up = True
@@ -111,6 +126,7 @@ class FakeGate:
     broker: KafkaBroker
     relay: FakeRelay
     wakeups: FakeWakeups
+    backlog_counts: FakeBacklogCounts
     database: FakeDatabase
 
     async def readyz(self) -> httpx.Response:
@@ -128,6 +144,7 @@ async def running_gate(
     ports = ports or FakePorts()
     broker = KafkaBroker("127.0.0.1:9")
     relay, wakeups, database = FakeRelay(), FakeWakeups(), FakeDatabase()
+    backlog_counts = FakeBacklogCounts()
 
     @contextlib.asynccontextmanager
     async def fakes(_settings: GateSettings) -> AsyncIterator[GateAdapters]:
@@ -141,6 +158,7 @@ async def running_gate(
             kafka=KafkaLink(broker, prepare=prepare_kafka),
             relay=relay,
             wakeups=wakeups,
+            backlog_counts=backlog_counts,
             database_reachable=database.reachable,
         )
 
@@ -150,4 +168,6 @@ async def running_gate(
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,
     ):
-        yield FakeGate(http, app.state.runtime, ports, broker, relay, wakeups, database)
+        yield FakeGate(
+            http, app.state.runtime, ports, broker, relay, wakeups, backlog_counts, database
+        )

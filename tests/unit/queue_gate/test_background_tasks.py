@@ -13,7 +13,15 @@ from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import FakeGate, running_gate, tamper_with_task
 from tests.unit.queue_gate.fakes import status_change
 
-GATE_TASKS = ["kafka", "outbox relay", "wakeups", "gate board", "dispatch supervisor", "retention"]
+GATE_TASKS = [
+    "kafka",
+    "outbox relay",
+    "wakeups",
+    "gate board",
+    "dispatch supervisor",
+    "backlog reconciliation",
+    "retention",
+]
 
 
 class UnexpectedError(Exception):
@@ -87,6 +95,8 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
             return board.reloads > seen
 
         await eventually(reloaded, within=5, what="the board reading the gates again")
+    elif task == "backlog reconciliation":
+        assert gate.backlog_counts.checks == 1  # the first run died before it checked
     elif task == "dispatch supervisor":
         await _open_region_with_one_waiting(gate)
         await ports.siak.until_sent(1, within=10)  # the sweep found the line
