@@ -67,7 +67,6 @@ class OutboxRelay:
         self.publish = publish
         self.batch = batch
         self.idle_interval_s = idle_interval_s
-        self.published = 0
 
     async def run(self) -> None:
         while True:
@@ -104,5 +103,4 @@ class OutboxRelay:
             await connection.execute(
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
             )
-            self.published += len(rows)
         return len(rows)
