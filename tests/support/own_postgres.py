@@ -28,6 +28,8 @@ async def own_postgres(*, database: str = "siak_gate") -> AsyncIterator[Postgres
     finally:
         await asyncio.to_thread(server.stop)
         shutil.rmtree(state_dir, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the run's own directory, unless others use it
+            TEST_STATE_DIR.rmdir()
 
 
 def kill_hard(server: PostgresServer) -> None:
