@@ -75,6 +75,7 @@ class PostgresServer(Component):
             raise processes.StartError(f"initdb failed:\n{result.stdout}{result.stderr}")
 
     def spawn(self) -> None:
+        self._wait_for_old_server_to_go()
         log_file = self.log_file
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.touch()
@@ -100,6 +101,18 @@ class PostgresServer(Component):
 
     def is_ready(self) -> bool:
         return asyncio.run(_answers(self.admin_url))
+
+    def _wait_for_old_server_to_go(self, timeout: float = 30.0) -> None:
+        """A server killed -9 leaves its backends running for a moment (and its own pid,
+        until reaped, alive to `kill -0`): PostgreSQL refuses to start while they are.
+        Every process of a server runs in its data directory; once none does, its
+        `postmaster.pid` is stale and removed."""
+        processes.wait_until(
+            lambda: not _running_in(self.data_dir),
+            what="the previous PostgreSQL server's processes to exit",
+            timeout=timeout,
+        )
+        (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
     def after_ready(self) -> None:
         asyncio.run(_create_database(self.admin_url, self.database))
@@ -128,6 +141,20 @@ def _service_user() -> str | None:
             capture_output=True,
         )
     return SERVICE_USER
+
+
+def _running_in(directory: Path) -> bool:
+    """Whether any process has `directory` as its working directory."""
+    target = directory.resolve()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(proc / "cwd")) == target:
+                return True
+        except OSError:  # gone meanwhile, a zombie, or not ours to see
+            continue
+    return False
 
 
 async def _answers(url: str) -> bool:

@@ -1,34 +1,46 @@
-"""The gate's composition root: settings in, a running FastAPI app out."""
+"""The gate's composition root: adapters in, a running gate (and its FastAPI app) out.
+
+`create_app` connects the real adapters (`connected_adapters`) in its lifespan; unit tests
+hand it fakes instead, so the routes, the Kafka subscribers and the supervision of every
+background task are exercised without PostgreSQL or Kafka.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-import aiohttp
 import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
+from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
-from services.queue_gate.adapters.postgres.outbox import OutboxRelay, Publish
+from services.queue_gate.adapters.postgres.outbox import OutboxRelay
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import (
     PostgresGateAnnouncer,
     PostgresRegionStatusStore,
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
-from services.queue_gate.adapters.postgres.wakeups import listening
-from services.queue_gate.adapters.prometheus_metrics import InstrumentedSiakClient
+from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
+from services.queue_gate.adapters.prometheus_metrics import TASK_RESTARTS, InstrumentedSiakClient
 from services.queue_gate.adapters.sealing import PayloadSealer
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
+from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.submission import MAX_SUBMISSION_BYTES
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
+from services.queue_gate.entrypoints.body_limits import BodyRule, BoundedBodies
 from services.queue_gate.entrypoints.errors import install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
@@ -38,70 +50,81 @@ from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.ports import (
+    DispatchLeases,
+    GateAnnouncer,
+    RegionControlStore,
+    RegionStatusStore,
+    Sealer,
+    SiakClient,
+    SubmissionStore,
+)
 from services.queue_gate.retention import purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.kafka_admin import ensure_topics
+from shared.supervision import Backoff, Supervisor
 from shared.topics import GATE_TOPICS
 
 
-def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_now) -> FastAPI:
+class Relay(Protocol):
+    async def run(self) -> None:
+        """Publish the outbox until cancelled; raise on any failure (it is run again)."""
+
+
+class Wakeups(Protocol):
+    async def listen(self, on_wake: OnWake, on_connected: Callable[[], Awaitable[None]]) -> None:
+        """Deliver every replica's wake-ups; raise once they can no longer be heard."""
+
+
+@dataclass(frozen=True)
+class GateAdapters:
+    """Everything outside the gate's own code that it talks to."""
+
+    submissions: SubmissionStore
+    statuses: RegionStatusStore
+    controls: RegionControlStore
+    announcer: GateAnnouncer
+    sealer: Sealer
+    siak: SiakClient
+    leases: DispatchLeases
+    kafka: KafkaLink
+    relay: Relay
+    wakeups: Wakeups
+    backlog_counts: BacklogCounts
+    database_reachable: Callable[[], Awaitable[bool]]
+
+
+ConnectAdapters = Callable[[GateSettings], contextlib.AbstractAsyncContextManager[GateAdapters]]
+
+
+def create_app(
+    settings: GateSettings,
+    *,
+    adapters: ConnectAdapters | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> FastAPI:
+    connect = adapters or connected_adapters
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database_url = settings.database.url
-        async with (
-            asyncpg.create_pool(
-                database_url, min_size=2, max_size=20, reset=_nothing_to_reset
-            ) as pool,
-            # One request in flight per region dispatched: a kept-alive connection each.
-            siak_session(connections=settings.max_active_regions) as siak,
-        ):
-            if settings.migrate_on_start:
-                async with pool.acquire() as connection:
-                    await migrate(connection)
-            board = GateBoard(
-                PostgresRegionStatusStore(pool),
-                PostgresRegionControlStore(pool),
-                _policy(settings),
-                announcer=PostgresGateAnnouncer(pool),
-                clock=clock,
-            )
-            runtime = _assemble(settings, pool, siak, clock, board)
+        async with connect(settings) as connected:
+            runtime = build_gate(settings, adapters=connected, clock=clock)
             app.state.runtime = runtime
-            broker = await _start_consumers(settings, runtime)
-            relay = OutboxRelay(database_url, _publisher(broker))
-            supervisor = runtime.supervisor
-
-            def on_wake(region_code: str, gate_changed: bool) -> None:
-                board.on_wake(region_code, gate_changed)
-                supervisor.wake(region_code, gate_changed)
-
-            async with listening(database_url, on_wake):
-                await board.reload()
-                background = [
-                    asyncio.create_task(board.run(), name="gate board"),
-                    asyncio.create_task(supervisor.run(), name="dispatch supervisor"),
-                    asyncio.create_task(relay.run(), name="outbox relay"),
-                    asyncio.create_task(
-                        purge_periodically(
-                            runtime.intake.submissions,
-                            retention=timedelta(days=settings.retention_days),
-                            clock=clock,
-                        ),
-                        name="retention",
-                    ),
-                ]
-                runtime.ready = True
-                try:
-                    yield
-                finally:
-                    runtime.ready = False
-                    for task in background:
-                        task.cancel()
-                    await asyncio.gather(*background, return_exceptions=True)
-                    await broker.stop()
+            await runtime.gates.reload()
+            runtime.start_background()
+            # A healthy stack starts as before, its consumers subscribed before traffic
+            # comes; with Kafka down the gate starts anyway after this grace.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(connected.kafka.wait_started(), settings.kafka_start_grace_s)
+            runtime.ready = True
+            try:
+                yield
+            finally:
+                runtime.ready = False
+                await runtime.tasks.stop()
 
     app = FastAPI(
         title="queue_gate",
@@ -109,55 +132,184 @@ def create_app(settings: GateSettings, *, clock: Callable[[], datetime] = utc_no
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BoundedBodies,
+        rules=[
+            BodyRule("/v1/admin/", 8 * 1024, bearer=settings.admin_token.get_secret_value),
+            BodyRule(
+                "/v1/submissions", MAX_SUBMISSION_BYTES, bearer=settings.api_key.get_secret_value
+            ),
+        ],
+        default_max_bytes=64 * 1024,
+    )
     for module in (intake_api, http_api, admin_api, status_page):
         app.include_router(module.router)
     return app
 
 
-def _assemble(
+def build_gate(
     settings: GateSettings,
-    pool: asyncpg.Pool,
-    siak: aiohttp.ClientSession,
-    clock: Callable[[], datetime],
-    board: GateBoard,
+    *,
+    adapters: GateAdapters,
+    clock: Callable[[], datetime] = utc_now,
 ) -> GateRuntime:
-    statuses = board.statuses
-    controls = board.controls
-    submissions = PostgresSubmissionStore(pool)
-    sealer = PayloadSealer.from_base64(settings.data_key.get_secret_value())
-    policy = board.policy
+    """The gate wired to `adapters`: its handlers, Kafka subscribers and background tasks
+    (started by `GateRuntime.start_background`)."""
+    policy = GatePolicy(
+        stale_after=settings.stale_after,
+        degraded_is_open=settings.degraded_is_open,
+        default_intake_mode=settings.default_intake_mode,
+    )
+    board = GateBoard(
+        adapters.statuses, adapters.controls, policy, announcer=adapters.announcer, clock=clock
+    )
     intake = IntakeDeps(
-        submissions=submissions,
-        statuses=statuses,
-        controls=controls,
+        submissions=adapters.submissions,
+        statuses=adapters.statuses,
+        controls=adapters.controls,
         gates=board,
-        sealer=sealer,
+        sealer=adapters.sealer,
         applicant_secret=settings.applicant_key_secret.get_secret_value().encode(),
         policy=policy,
         backlog_cap=settings.backlog_cap,
         reject_retry_after=settings.reject_retry_after,
     )
     dispatch = DispatchDeps(
-        submissions=submissions,
-        statuses=statuses,
-        controls=controls,
-        siak=InstrumentedSiakClient(
-            HttpSiakClient(siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s)
-        ),
-        sealer=sealer,
+        submissions=adapters.submissions,
+        statuses=adapters.statuses,
+        controls=adapters.controls,
+        siak=adapters.siak,
+        sealer=adapters.sealer,
         policy=policy,
         pacing=settings.pacing,
         clock=clock,
         announcer=board.announcer,
     )
-    supervisor = DispatchSupervisor(
+    dispatcher = DispatchSupervisor(
         dispatch,
-        AdvisoryDispatchLeases(settings.database.url),
+        adapters.leases,
         max_active_regions=settings.max_active_regions,
+        sweep_interval=timedelta(seconds=settings.sweep_interval_s),
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
+    _subscribe(settings, adapters.kafka.broker, intake, clock)
+
+    def on_wake(region_code: str, gate_changed: bool) -> None:
+        board.on_wake(region_code, gate_changed)
+        dispatcher.wake(region_code, gate_changed)
+
+    async def catch_up() -> None:
+        # Wake-ups sent while nobody listened are lost: read every gate, nudge every line.
+        await board.reload()
+        await dispatcher.catch_up()
+
+    async def kafka_reachable() -> bool:
+        return await adapters.kafka.reachable(timeout_s=1.0)
+
     return GateRuntime(
-        settings=settings, intake=intake, dispatch=dispatch, supervisor=supervisor, clock=clock
+        settings=settings,
+        intake=intake,
+        dispatch=dispatch,
+        supervisor=dispatcher,
+        clock=clock,
+        background={
+            "kafka": adapters.kafka.run,
+            "outbox relay": adapters.relay.run,
+            "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
+            "gate board": board.run,
+            "dispatch supervisor": dispatcher.run,
+            "backlog reconciliation": functools.partial(
+                reconcile_periodically,
+                adapters.backlog_counts,
+                every=timedelta(seconds=settings.backlog_reconcile_interval_s),
+            ),
+            "retention": functools.partial(
+                purge_periodically,
+                adapters.submissions,
+                retention=timedelta(days=settings.retention_days),
+                clock=clock,
+            ),
+        },
+        tasks=Supervisor(
+            backoff=Backoff(max_s=settings.task_backoff_max_s),
+            unhealthy_after_s=settings.task_unhealthy_after_s,
+            on_failure=lambda name: TASK_RESTARTS.labels(name).inc(),
+        ),
+        database_reachable=adapters.database_reachable,
+        kafka_reachable=kafka_reachable,
+    )
+
+
+def _subscribe(
+    settings: GateSettings, broker: KafkaBroker, intake: IntakeDeps, clock: Callable[[], datetime]
+) -> None:
+    async def apply_change(change: StatusChanged) -> bool:
+        return await record_status_change(
+            change,
+            store=intake.statuses,
+            controls=intake.controls,
+            policy=intake.policy,
+            now=clock(),
+        )
+
+    subscribe_to_status(broker, group_id=settings.consumer_group, apply_change=apply_change)
+    # A group of its own, so joining one subscriber does not rebalance the other.
+    subscribe_to_heartbeats(
+        broker, group_id=f"{settings.consumer_group}.heartbeats", store=intake.statuses
+    )
+
+
+@contextlib.asynccontextmanager
+async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapters]:
+    """The real adapters: PostgreSQL (migrated first, if so set), SIAK over HTTP, Kafka."""
+    postgres = _postgres_client(settings)
+    bootstrap_servers = settings.kafka.bootstrap_servers
+    async with (
+        postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
+        # One request in flight per region dispatched: a kept-alive connection each.
+        siak_session(connections=settings.max_active_regions) as siak,
+    ):
+        if settings.migrate_on_start:
+            async with pool.acquire() as connection:
+                await migrate(connection)
+        kafka = KafkaLink(
+            KafkaBroker(bootstrap_servers, enable_idempotence=True),
+            # One attempt: the supervisor retries, with back-off, and reports the failure.
+            prepare=functools.partial(ensure_topics, bootstrap_servers, GATE_TOPICS, attempts=1),
+        )
+
+        async def database_reachable() -> bool:
+            return bool(await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2.0))
+
+        yield GateAdapters(
+            submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
+            statuses=PostgresRegionStatusStore(pool),
+            controls=PostgresRegionControlStore(pool),
+            announcer=PostgresGateAnnouncer(pool),
+            sealer=PayloadSealer.from_base64(settings.data_key.get_secret_value()),
+            siak=InstrumentedSiakClient(
+                HttpSiakClient(
+                    siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s
+                )
+            ),
+            leases=AdvisoryDispatchLeases(postgres.connect),
+            kafka=kafka,
+            relay=OutboxRelay(postgres.connect, kafka.publish),
+            wakeups=PostgresWakeups(postgres.connect),
+            backlog_counts=PostgresBacklogCounts(pool),
+            database_reachable=database_reachable,
+        )
+
+
+def _postgres_client(settings: GateSettings) -> PostgresClient:
+    return PostgresClient(
+        settings.database.url,
+        connect_timeout_s=settings.db_connect_timeout_s,
+        command_timeout_s=settings.db_command_timeout_s,
+        acquire_timeout_s=settings.db_acquire_timeout_s,
+        keepalives_idle_s=settings.db_keepalives_idle_s,
+        keepalives_interval_s=settings.db_keepalives_interval_s,
+        keepalives_count=settings.db_keepalives_count,
     )
 
 
@@ -166,49 +318,3 @@ async def _nothing_to_reset(_connection: asyncpg.Connection[Any]) -> None:
     use connections of their own; nothing runs SET): a connection going back to the pool
     needs no reset query, one round trip saved per use. asyncpg still rolls back a
     transaction left open."""
-
-
-def _policy(settings: GateSettings) -> GatePolicy:
-    return GatePolicy(
-        stale_after=settings.stale_after,
-        degraded_is_open=settings.degraded_is_open,
-        default_intake_mode=settings.default_intake_mode,
-    )
-
-
-def _publisher(broker: KafkaBroker) -> Publish:
-    async def publish(
-        topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
-    ) -> Awaitable[Any]:
-        return await broker.publish(
-            value,
-            topic=topic,
-            key=key,
-            headers={k: v.decode() for k, v in headers},
-            no_confirm=True,
-        )
-
-    return publish
-
-
-async def _start_consumers(settings: GateSettings, runtime: GateRuntime) -> KafkaBroker:
-    await ensure_topics(settings.kafka.bootstrap_servers, GATE_TOPICS)
-    broker = KafkaBroker(settings.kafka.bootstrap_servers, enable_idempotence=True)
-    statuses = runtime.intake.statuses
-
-    async def apply_change(change: StatusChanged) -> bool:
-        return await record_status_change(
-            change,
-            store=statuses,
-            controls=runtime.intake.controls,
-            policy=runtime.intake.policy,
-            now=runtime.clock(),
-        )
-
-    subscribe_to_status(broker, group_id=settings.consumer_group, apply_change=apply_change)
-    # A group of its own, so joining one subscriber does not rebalance the other.
-    subscribe_to_heartbeats(
-        broker, group_id=f"{settings.consumer_group}.heartbeats", store=statuses
-    )
-    await broker.start()
-    return broker

@@ -44,6 +44,9 @@ class DispatchSupervisor:
         """Regions woken while every slot was busy, oldest first."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._woken_while_starting: set[str] = set()
+        self._stopped = False
+        """Set once `run` ends, until it runs again: no dispatcher starts meanwhile, so none
+        outlives the supervisor (a finishing dispatcher starts the next pending one)."""
 
     def wake(self, region_code: str, gate_changed: bool = True) -> None:
         """Nudge or start the region's dispatcher. A new submission to a region whose
@@ -52,6 +55,8 @@ class DispatchSupervisor:
         dispatcher = self.active.get(region_code)
         if dispatcher is not None:
             dispatcher.wake(gate_changed)
+            return
+        if self._stopped:
             return
         if gate_changed:
             self._closed_until.pop(region_code, None)
@@ -69,10 +74,18 @@ class DispatchSupervisor:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def catch_up(self) -> None:
+        """After wake-ups may have been missed: nudge every dispatcher, start the lines."""
+        for region_code in list(self.active):
+            self.wake(region_code)
+        for region_code in await self.deps.submissions.regions_with_waiting():
+            self.wake(region_code, gate_changed=False)
+
     def _recently_closed(self, region_code: str) -> bool:
         return self._closed_until.get(region_code, 0.0) > time.monotonic()
 
     async def run(self) -> None:
+        self._stopped = False
         try:
             while True:
                 try:
@@ -82,6 +95,7 @@ class DispatchSupervisor:
                     log.exception("sweeping for waiting submissions failed")
                 await asyncio.sleep(self.sweep_interval.total_seconds())
         finally:
+            self._stopped = True
             self._pending.clear()
             for task in list(self._tasks):
                 task.cancel()

@@ -164,6 +164,8 @@ class RegionDispatcher:
         try:
             for item in stretch:
                 now = deps.clock()
+                if not self.lease.is_held():
+                    break  # another replica may hold the line now: send nothing more
                 if sent and (self.gate_news.is_set() or self.pacer.allowance(now) < 1):
                     break
                 self.pacer.take(now)

@@ -103,6 +103,10 @@ class BacklogFullError(Exception):
         self.cap = cap
 
 
+class StoreBusyError(Exception):
+    """The store cannot take more now (its queue for commits is full): try again shortly."""
+
+
 class Sealer(Protocol):
     """Encrypts personal data at rest, bound to its ticket."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
@@ -13,6 +14,20 @@ from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GateReader, RegionGate
 from services.queue_gate.handlers.tickets import Pace, assumed_pace
 from services.queue_gate.settings import GateSettings
+from shared.supervision import Supervisor, TaskFactory
+
+Reachable = Callable[[], Awaitable[bool]]
+
+KAFKA_TASKS = frozenset({"kafka", "outbox relay"})
+"""Tasks that only Kafka's absence can keep failing: they make the gate `degraded`, not
+unready, since intake (and replay to SIAK) need only PostgreSQL. Taking every replica out
+of the load balancer while Kafka is down would turn late events into refused submissions."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    ready: bool
+    detail: dict[str, object]
 
 
 @dataclass
@@ -22,11 +37,46 @@ class GateRuntime:
     dispatch: DispatchDeps
     supervisor: DispatchSupervisor
     clock: Callable[[], datetime]
+    background: dict[str, TaskFactory] = field(default_factory=dict)
+    """Every long-running task of the gate, by name, run under `tasks`."""
+    tasks: Supervisor = field(default_factory=Supervisor)
+    database_reachable: Reachable | None = None
+    kafka_reachable: Reachable | None = None
     ready: bool = False
 
     @property
     def gates(self) -> GateReader:
         return self.intake.gates
+
+    def start_background(self) -> None:
+        for name, run in self.background.items():
+            self.tasks.start(name, run)
+
+    async def readiness(self) -> Readiness:
+        """Ready while every task outside `KAFKA_TASKS` runs (or has failed only briefly)."""
+        database, kafka = await asyncio.gather(
+            _reachable(self.database_reachable), _reachable(self.kafka_reachable)
+        )
+        failing = self.tasks.failing()
+        blocking = [name for name in failing if name not in KAFKA_TASKS]
+        if not self.ready:
+            state = "starting"
+        elif blocking:
+            state = "failing"
+        elif failing or kafka != "reachable":
+            state = "degraded"
+        else:
+            state = "ready"
+        return Readiness(
+            ready=self.ready and not blocking,
+            detail={
+                "status": state,
+                "failing": failing,
+                "postgresql": database,
+                "kafka": kafka,
+                "tasks": self.tasks.report(),
+            },
+        )
 
     async def region_gate(self, region_code: str) -> RegionGate:
         return await self.gates.gate(region_code, self.clock())
@@ -38,3 +88,12 @@ class GateRuntime:
         pacer = dispatcher.pacer
         state = pacer.state if pacer.state is not GateState.CLOSED else GateState.RECOVERING
         return Pace(state, pacer.rate, pacer.canaries_remaining)
+
+
+async def _reachable(probe: Reachable | None) -> str:
+    if probe is None:
+        return "unknown"
+    try:
+        return "reachable" if await probe() else "unavailable"
+    except Exception:
+        return "unavailable"

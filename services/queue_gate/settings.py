@@ -34,6 +34,9 @@ class GateSettings(BaseSettings):
     initial_rate: float = Field(default=2.0, gt=0, description="submissions/s after canaries")
     max_rate: float = Field(default=20.0, gt=0, description="submissions/s per region")
     ramp_interval_s: float = Field(default=30.0, gt=0)
+    sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="how often every line is checked for work not woken"
+    )
     max_active_regions: int = Field(default=64, ge=1, description="regions dispatched at once")
     api_key: SecretStr = Field(min_length=1)
     admin_token: SecretStr = Field(min_length=1)
@@ -42,7 +45,30 @@ class GateSettings(BaseSettings):
     retention_days: float = Field(
         default=30.0, gt=0, description="personal data kept after delivery or cancellation"
     )
+    backlog_reconcile_interval_s: float = Field(
+        default=300.0, gt=0, description="how often backlog counts are checked against lines"
+    )
     migrate_on_start: bool = True
+    kafka_start_grace_s: float = Field(
+        default=10.0, ge=0, description="how long start-up waits for Kafka before going on"
+    )
+    task_unhealthy_after_s: float = Field(
+        default=30.0, gt=0, description="a background task failing this long fails /readyz"
+    )
+    task_backoff_max_s: float = Field(
+        default=30.0, gt=0, description="longest wait before a failed task is started again"
+    )
+    intake_queue_max: int = Field(
+        default=2048, ge=1, description="submissions waiting for a commit; past it, 503"
+    )
+    db_connect_timeout_s: float = Field(default=5.0, gt=0)
+    db_command_timeout_s: float = Field(default=15.0, gt=0)
+    db_acquire_timeout_s: float = Field(
+        default=5.0, gt=0, description="longest wait for a pooled connection"
+    )
+    db_keepalives_idle_s: int = Field(default=30, ge=1)
+    db_keepalives_interval_s: int = Field(default=10, ge=1)
+    db_keepalives_count: int = Field(default=3, ge=1)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 

@@ -56,6 +56,16 @@ DEAD_LETTERED = Counter(
     "Records set aside on their topic's .dlt: undecodable, unknown_region or unstorable",
     ["topic", "kind"],
 )
+TASK_RESTARTS = Counter(
+    "queue_gate_task_restarts_total",
+    "Background tasks that failed (raised or returned) and were started again, by task",
+    ["task"],
+)
+BACKLOG_DRIFT_REPAIRED = Counter(
+    "queue_gate_backlog_drift_repaired_total",
+    "Regions whose backlog count differed from their line and was corrected",
+    ["region"],
+)
 
 
 class InstrumentedSiakClient:

@@ -25,21 +25,23 @@ def estimate_delivery(
     expected_return_at: datetime | None,
     pacing: PacingConfig,
 ) -> DeliveryEstimate:
-    """Position 1 goes next. No position when held behind a parked submission; no time
-    when it cannot be known: a closed gate without a future expected return, or rate 0."""
+    """The position counts those waiting before it: 0 goes next. No position when held
+    behind a parked submission; no time when it cannot be known: a closed gate without a
+    future expected return, or rate 0."""
     if submissions_ahead is None:
         return DeliveryEstimate(queue_position=None, estimated_delivery_at=None)
-    position = submissions_ahead + 1
+    position = submissions_ahead
+    to_send = position + 1  # those before it, then itself
     if gate_state is GateState.CLOSED:
         if expected_return_at is None or expected_return_at <= now:
             return DeliveryEstimate(position, None)
         seconds = seconds_to_send(
-            position, rate=pacing.initial_rate, canaries=pacing.canary_count, pacing=pacing
+            to_send, rate=pacing.initial_rate, canaries=pacing.canary_count, pacing=pacing
         )
         return DeliveryEstimate(position, expected_return_at + timedelta(seconds=seconds))
     if rate <= 0:
         return DeliveryEstimate(position, None)
-    seconds = seconds_to_send(position, rate=rate, canaries=canaries_remaining, pacing=pacing)
+    seconds = seconds_to_send(to_send, rate=rate, canaries=canaries_remaining, pacing=pacing)
     return DeliveryEstimate(position, now + timedelta(seconds=seconds))
 
 

@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.queue_gate.ports import StoreBusyError
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_RETRY_AFTER_S = 5
+"""What a client is told to wait while PostgreSQL is unreachable or intake's queue is full:
+the gate's own waits are bounded to a few seconds, so a retry after this finds it back or
+is refused as fast."""
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # refused, reset, unreachable
+    TimeoutError,  # connecting, waiting for a pooled connection, a statement (all bounded)
+    asyncpg.PostgresConnectionError,  # the connection went away mid-request
+    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
+    asyncpg.exceptions.TooManyConnectionsError,
+    StoreBusyError,
+)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -40,6 +60,19 @@ def install_error_handlers(app: FastAPI) -> None:
             "the request has invalid fields",
             fields=fields,
         )
+
+    async def unavailable(_request: Request, error: Exception) -> JSONResponse:
+        # The type only: a driver's message may quote a statement's parameters.
+        log.warning("answering 503: the database is unavailable (%s)", type(error).__name__)
+        return error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the gate cannot take this request now; try again shortly",
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+        )
+
+    for error_type in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error_type, unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

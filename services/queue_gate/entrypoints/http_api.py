@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
@@ -78,11 +79,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", tags=["operations"])
-async def readyz(runtime: Runtime) -> dict[str, str]:
-    if not runtime.ready:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "starting")
-    return {"status": "ready"}
+@router.get("/readyz", tags=["operations"], responses={503: {}})
+async def readyz(runtime: Runtime) -> JSONResponse:
+    """`status`: ready, degraded (Kafka unavailable: intake goes on, events wait in the
+    outbox), failing (503, naming the background tasks failing for too long) or starting;
+    always with each task's detail and whether PostgreSQL and Kafka are reachable."""
+    readiness = await runtime.readiness()
+    code = status.HTTP_200_OK if readiness.ready else status.HTTP_503_SERVICE_UNAVAILABLE
+    return JSONResponse(readiness.detail, status_code=code)
 
 
 @router.get("/metrics", tags=["operations"])

@@ -21,11 +21,7 @@ from services.queue_gate.domain.idempotency import (
     InvalidIdempotencyKeyError,
     validate_idempotency_key,
 )
-from services.queue_gate.domain.submission import (
-    MAX_SUBMISSION_BYTES,
-    SubmissionRequest,
-    field_errors,
-)
+from services.queue_gate.domain.submission import SubmissionRequest, field_errors
 from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.dependencies import IntakeClient, Runtime
 from services.queue_gate.entrypoints.errors import error_response
@@ -89,7 +85,7 @@ async def _submit(
         return _invalid(
             [{"loc": ["header", "Idempotency-Key"], "type": "value_error", "msg": str(error)}]
         )
-    body = await _bounded_body(request)
+    body = await request.body()  # bounded, and the key checked, before (`body_limits`)
     try:
         submission = SubmissionRequest.model_validate_json(body)
     except ValidationError as error:
@@ -180,18 +176,6 @@ def _view(stored: StoredSubmission, estimate: DeliveryEstimate) -> TicketView:
         delivered_at=stored.delivered_at,
         parked_reason=stored.parked_reason,
     )
-
-
-async def _bounded_body(request: Request) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_SUBMISSION_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                f"a submission may be at most {MAX_SUBMISSION_BYTES} bytes",
-            )
-    return bytes(body)
 
 
 def _invalid(fields: list[dict[str, object]]) -> JSONResponse:

@@ -60,7 +60,7 @@ async def test_makassar_story_in_miniature(gate: Gate) -> None:
     assert gate.received_keys(down) == []
     tickets = [await gate.ticket(t) for t in expected[down][:3]]
     assert [t["state"] for t in tickets] == ["deferred"] * 3
-    assert [t["queue_position"] for t in tickets] == [1, 2, 3]
+    assert [t["queue_position"] for t in tickets] == [0, 1, 2]
 
     gate.siak.set_condition(down, RegionState.UP)
     await gate.status.set(down, SiakStatus.UP)

@@ -205,3 +205,18 @@ async def test_news_of_a_gate_with_nothing_waiting_takes_no_slot_and_no_lease() 
 
     assert ports.siak.sent == [ticket]
     assert ports.leases.attempts == [MAKASSAR]
+
+
+async def test_no_dispatcher_starts_once_the_supervisor_is_cancelled() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.waiting(MAKASSAR, "ani")
+    supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
+    async with supervising(supervisor):
+        await ports.siak.until_sent(1)
+    await ports.waiting(MAKASSAR, "budi")
+
+    supervisor.wake(MAKASSAR, gate_changed=True)  # a late wake-up, e.g. from LISTEN
+
+    assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("dispatch ")]
+    assert supervisor.active == {}

@@ -292,3 +292,24 @@ async def test_an_idle_dispatcher_stops_when_cancelled_even_as_a_wake_up_arrives
         return dispatcher.run(), lambda: dispatcher.wake(gate_changed=False)
 
     await assert_stops_when_cancelled_as_woken(start)
+
+
+async def test_a_lease_lost_mid_stretch_ends_it_before_the_next_send() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, f"applicant-{n}") for n in range(5)]
+    lease = FakeLease(MAKASSAR)
+    brisk = PacingConfig(canary_count=0, initial_rate=50.0, max_rate=50.0, burst=10)
+    dispatcher = RegionDispatcher(
+        MAKASSAR, ports.dispatch_deps(POLICY, brisk, idle_timeout=timedelta(minutes=5)), lease
+    )
+    ports.siak.hold_answers()
+    stepping = asyncio.create_task(dispatcher.step())
+    await ports.siak.until_sent(1)
+
+    await lease.release()  # lost: another replica may take the line from here
+    ports.siak.release_answers()
+    await stepping
+
+    assert ports.siak.sent == tickets[:1]
+    assert all(ports.submissions.stored(t).state is not _S.DISPATCHING for t in tickets[1:])

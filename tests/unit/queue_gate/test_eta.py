@@ -42,17 +42,17 @@ def test_an_open_gate_delivers_the_line_ahead_at_the_current_rate() -> None:
     result = estimate(79, GateState.OPEN, rate=8.0)
 
     assert result == DeliveryEstimate(
-        queue_position=80, estimated_delivery_at=NOW + timedelta(seconds=10)
+        queue_position=79, estimated_delivery_at=NOW + timedelta(seconds=10)
     )
 
 
 def test_a_closed_gate_without_an_expected_return_gives_a_position_but_no_time() -> None:
-    assert estimate(4, GateState.CLOSED) == DeliveryEstimate(5, None)
+    assert estimate(4, GateState.CLOSED) == DeliveryEstimate(4, None)
 
 
 def test_a_closed_gate_whose_expected_return_has_passed_gives_no_time() -> None:
     assert estimate(4, GateState.CLOSED, expected_return_at=NOW - timedelta(minutes=1)) == (
-        DeliveryEstimate(5, None)
+        DeliveryEstimate(4, None)
     )
 
 
@@ -60,7 +60,7 @@ def test_a_closed_gate_counts_from_the_expected_return_through_canaries_and_ramp
     result = estimate(3 + 20 + 40 + 7, GateState.CLOSED, expected_return_at=EXPECTED_RETURN)
 
     # 3 canaries at 2/s, 20 at 2/s, 40 at 4/s, then 8 at the maximum of 8/s.
-    assert result.queue_position == 71
+    assert result.queue_position == 70
     assert result.estimated_delivery_at == EXPECTED_RETURN + timedelta(seconds=1.5 + 10 + 10 + 1)
 
 
@@ -69,7 +69,7 @@ def test_held_behind_a_parked_submission_there_is_neither_position_nor_time() ->
 
 
 def test_paused_replay_gives_no_time() -> None:
-    assert estimate(0, GateState.RECOVERING, rate=0.0) == DeliveryEstimate(1, None)
+    assert estimate(0, GateState.RECOVERING, rate=0.0) == DeliveryEstimate(0, None)
 
 
 def test_recovering_counts_the_remaining_canaries_then_the_ramp_from_the_current_rate() -> None:

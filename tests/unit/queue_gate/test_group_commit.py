@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from services.queue_gate.adapters.postgres.group_commit import GroupCommit
+from services.queue_gate.ports import StoreBusyError
 
 
 class Writer:
@@ -112,3 +113,20 @@ async def test_a_caller_that_gives_up_does_not_take_its_item_out_of_the_batch() 
 
     assert writer.batches == [[2], [4]]
     assert commit.items == 2
+
+
+async def test_past_the_waiting_limit_an_item_is_refused_at_once_and_the_rest_are_written() -> None:
+    writer = Writer()
+    writer.proceed.clear()
+    commit = GroupCommit[int, str](writer.write, max_in_flight=1, max_waiting=2)
+    in_flight = asyncio.create_task(commit.submit(0))
+    await until(lambda: len(writer.batches) == 1, what="a batch in flight")
+    waiting = [asyncio.create_task(commit.submit(n)) for n in (2, 4)]
+    await until(lambda: commit.waiting == 2, what="two waiting")
+
+    with pytest.raises(StoreBusyError):
+        await commit.submit(6)
+    writer.proceed.set()
+
+    assert await asyncio.gather(in_flight, *waiting) == ["stored 0", "stored 2", "stored 4"]
+    assert writer.batches == [[0], [2, 4]]

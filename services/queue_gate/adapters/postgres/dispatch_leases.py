@@ -7,6 +7,8 @@ import contextlib
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.connecting import Connect
+
 
 class AdvisoryLease:
     def __init__(self, connection: asyncpg.Connection) -> None:
@@ -22,11 +24,11 @@ class AdvisoryLease:
 
 
 class AdvisoryDispatchLeases:
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
+    def __init__(self, connect: Connect) -> None:
+        self.connect = connect
 
     async def try_hold(self, region_code: str) -> AdvisoryLease | None:
-        connection = await asyncpg.connect(self.database_url)
+        connection = await self.connect()
         try:
             held = await connection.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext('dispatch:' || $1))", region_code

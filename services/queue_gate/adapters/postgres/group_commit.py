@@ -3,7 +3,8 @@
 A lone request is written at once, in a batch of one. Under load, everything that queued up
 behind the batches in flight goes into the next, up to `max_batch`: one transaction, one
 commit (and one WAL flush) for many requests, each still answered only once its own batch
-has committed.
+has committed. At most `max_waiting` wait behind the batches in flight: past that a request
+is refused at once (`StoreBusyError`), rather than held while the database is slow or away.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from services.queue_gate.ports import StoreBusyError
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
@@ -26,18 +29,27 @@ class GroupCommit(Generic[Item, Outcome]):
         *,
         max_batch: int = 256,
         max_in_flight: int = 2,
+        max_waiting: int = 2048,
     ) -> None:
         self._write = write
         self.max_batch = max_batch
         self.max_in_flight = max_in_flight
+        self.max_waiting = max_waiting
         self._waiting: list[tuple[Item, asyncio.Future[Outcome]]] = []
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self.batches = 0
         self.items = 0
 
+    @property
+    def waiting(self) -> int:
+        """Items waiting behind the batches in flight."""
+        return len(self._waiting)
+
     async def submit(self, item: Item) -> Outcome:
         """Write `item` with whatever else is waiting; its outcome once its batch committed."""
+        if self.waiting >= self.max_waiting:
+            raise StoreBusyError(f"{self.waiting} writes already wait for a commit")
         answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, answer))
         self._start_batches()

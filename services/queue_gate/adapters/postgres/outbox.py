@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.connecting import Connect
 from shared import topics
 from shared.events import CloudEvent, KafkaRecord, encode_event, new_event
 from shared.events.envelope import EventData
 
 EVENT_SOURCE = "/siak-gate/queue-gate"
 _RELAY_LOCK = 0x5141_4F42
-log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, bytes, list[tuple[str, bytes]]], Awaitable[Awaitable[Any]]]
 """Hands a record (topic, key, value, headers) to the producer, which sends records in the
@@ -46,35 +46,34 @@ async def write_events(
 
 
 class OutboxRelay:
-    """Publishes stored events oldest first; only one replica relays at a time."""
+    """Publishes stored events oldest first; only one replica relays at a time.
+
+    Any error ends `run()` (a lost connection, a broker that does not acknowledge): its
+    supervisor starts it again on a new connection, and nothing is lost, since a row leaves
+    the outbox only once the broker has acknowledged it.
+    """
 
     def __init__(
-        self, database_url: str, publish: Publish, *, batch: int = 500, idle_interval_s: float = 0.5
+        self, connect: Connect, publish: Publish, *, batch: int = 500, idle_interval_s: float = 0.5
     ) -> None:
-        self.database_url = database_url
+        self.connect = connect
         self.publish = publish
         self.batch = batch
         self.idle_interval_s = idle_interval_s
-        self.published = 0
 
     async def run(self) -> None:
         while True:
+            connection = await self.connect()
             try:
-                await self._relay_while_leader()
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("outbox relay interrupted: %s", error)
+                if await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    while True:
+                        if await self.relay_batch(connection) == 0:
+                            await asyncio.sleep(self.idle_interval_s)
+            finally:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), timeout=5)
+            # Another replica relays; try again in a while, in case it is gone.
             await asyncio.sleep(self.idle_interval_s * 4)
-
-    async def _relay_while_leader(self) -> None:
-        connection = await asyncpg.connect(self.database_url)
-        try:
-            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
-                return
-            while True:
-                if await self.relay_batch(connection) == 0:
-                    await asyncio.sleep(self.idle_interval_s)
-        finally:
-            await connection.close()
 
     async def relay_batch(self, connection: asyncpg.Connection[Any] | Any) -> int:
         rows = await connection.fetch(
@@ -97,5 +96,4 @@ class OutboxRelay:
             await connection.execute(
                 "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
             )
-            self.published += len(rows)
         return len(rows)

@@ -134,9 +134,13 @@ class _Lines:
 
 
 class PostgresSubmissionStore:
-    def __init__(self, pool: asyncpg.Pool, *, max_batch: int = 256) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, max_batch: int = 256, max_waiting: int = 2048
+    ) -> None:
         self.pool = pool
-        self._intake = GroupCommit[_Admission, Admitted](self._admit_batch, max_batch=max_batch)
+        self._intake = GroupCommit[_Admission, Admitted](
+            self._admit_batch, max_batch=max_batch, max_waiting=max_waiting
+        )
 
     @property
     def intake_transactions(self) -> int:

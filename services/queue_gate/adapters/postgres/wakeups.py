@@ -9,32 +9,56 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
+from services.queue_gate.adapters.postgres.connecting import Connect
 
 WAKE_CHANNEL = "queue_gate_wake"
-log = logging.getLogger(__name__)
 
 
-@contextlib.asynccontextmanager
-async def listening(database_url: str, on_wake: Callable[[str, bool], None]) -> AsyncIterator[None]:
-    """Call `on_wake(region_code, gate_changed)` for every wake-up any replica sends, while
-    the block runs."""
+OnWake = Callable[[str, bool], None]
 
-    def deliver(_connection: object, _pid: int, _channel: str, payload: object) -> None:
-        region_code, _, cause = str(payload).partition(":")
-        on_wake(region_code, cause != "line")
 
-    connection = await asyncpg.connect(database_url)
-    await connection.add_listener(WAKE_CHANNEL, deliver)
-    try:
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(connection.close(), timeout=5)
+class ListenConnectionLostError(ConnectionError):
+    """The LISTEN connection is gone; wake-ups sent meanwhile were not heard."""
+
+
+class PostgresWakeups:
+    """Hears every wake-up any replica sends, on a connection of its own."""
+
+    def __init__(self, connect: Connect, *, check_interval_s: float = 5.0) -> None:
+        self.connect = connect
+        self.check_interval_s = check_interval_s
+        """How often an idle connection is asked whether it still answers: a server that
+        vanished without closing the socket is noticed within this (plus the command
+        timeout)."""
+
+    async def listen(self, on_wake: OnWake, on_connected: Callable[[], Awaitable[None]]) -> None:
+        """Call `on_wake(region_code, gate_changed)` for each wake-up until the connection is
+        lost, then raise (the supervisor listens again). `on_connected` runs once each new
+        connection listens: what was sent while nobody listened is made up for there."""
+
+        def deliver(_connection: object, _pid: int, _channel: str, payload: object) -> None:
+            region_code, _, cause = str(payload).partition(":")
+            on_wake(region_code, cause != "line")
+
+        lost = asyncio.Event()
+        connection = await self.connect()
+        connection.add_termination_listener(lambda _connection: lost.set())
+        try:
+            await connection.add_listener(WAKE_CHANNEL, deliver)
+            await on_connected()
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.check_interval_s):
+                        await lost.wait()
+                if not lost.is_set():
+                    await connection.fetchval("SELECT 1")
+            raise ListenConnectionLostError("the LISTEN connection was closed")
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), timeout=5)
 
 
 async def send_wake(connection: Any, region_code: str, *, gate_changed: bool) -> None:

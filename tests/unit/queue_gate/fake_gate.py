@@ -1,0 +1,174 @@
+"""The whole gate app on fakes: its routes, Kafka subscribers and background tasks, no I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+
+from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.postgres.wakeups import OnWake
+from services.queue_gate.bootstrap import GateAdapters, create_app
+from services.queue_gate.runtime import GateRuntime
+from services.queue_gate.settings import GateSettings
+from shared.supervision import TaskFactory
+from tests.unit.queue_gate.fakes import FakePorts, Progress
+
+API_KEY = "unit-intake-key"
+ADMIN_TOKEN = "unit-admin-token"
+
+
+def gate_settings(**overrides: Any) -> GateSettings:
+    values: dict[str, Any] = {
+        "api_key": API_KEY,
+        "admin_token": ADMIN_TOKEN,
+        "data_key": "A" * 43,
+        "applicant_key_secret": "s" * 32,
+        "kafka_start_grace_s": 1.0,
+        "sweep_interval_s": 0.05,
+        **overrides,
+    }
+    return GateSettings.model_validate(values)
+
+
+def tamper_with_task(
+    monkeypatch: pytest.MonkeyPatch, task: str, wrap: Callable[[TaskFactory], TaskFactory]
+) -> None:
+    """Gates started from now on run `wrap(task)` in place of `task`."""
+    start_background = GateRuntime.start_background
+
+    def start_tampered(runtime: GateRuntime) -> None:
+        runtime.background[task] = wrap(runtime.background[task])
+        start_background(runtime)
+
+    monkeypatch.setattr(GateRuntime, "start_background", start_tampered)
+
+
+class FakeRelay:
+    """Stands for the outbox relay: runs until cancelled, counting its runs."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self.progress = Progress()
+
+    async def run(self) -> None:
+        self.runs += 1
+        self.progress.mark()
+        await asyncio.Event().wait()
+
+
+class FakeWakeups:
+    """Stands for LISTEN: `send` delivers a wake-up; `lose_connection` ends the listening."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.progress = Progress()
+        self._on_wake: OnWake | None = None
+        self._lost = asyncio.Event()
+
+    async def listen(self, on_wake: OnWake, on_connected: Callable[[], Awaitable[None]]) -> None:
+        self._lost.clear()
+        self._on_wake = on_wake
+        await on_connected()
+        self.connections += 1
+        self.progress.mark()
+        await self._lost.wait()
+        self._on_wake = None
+        raise ConnectionError("the LISTEN connection was closed")
+
+    def lose_connection(self) -> None:
+        self._lost.set()
+
+    def send(self, region_code: str, *, gate_changed: bool) -> None:
+        """A wake-up from some replica: heard only while listening."""
+        if self._on_wake is not None:
+            self._on_wake(region_code, gate_changed)
+
+
+class FakeBacklogCounts:
+    """The fakes count nothing apart from the line: no drift unless a test sets some."""
+
+    def __init__(self) -> None:
+        self.drift: dict[str, int] = {}
+        self.checks = 0
+        self.progress = Progress()
+
+    async def repair_drift(self) -> dict[str, int]:
+        self.checks += 1
+        self.progress.mark()
+        repaired, self.drift = self.drift, {}
+        return repaired
+
+
+class FakeDatabase:
+    def __init__(self) -> None:
+        self.up = True
+
+    async def reachable(self) -> bool:
+        return self.up
+
+
+async def _topics_exist() -> None:
+    return None
+
+
+@dataclass
+class FakeGate:
+    http: httpx.AsyncClient
+    runtime: GateRuntime
+    ports: FakePorts
+    broker: KafkaBroker
+    relay: FakeRelay
+    wakeups: FakeWakeups
+    backlog_counts: FakeBacklogCounts
+    database: FakeDatabase
+
+    async def readyz(self) -> httpx.Response:
+        return await self.http.get("/readyz")
+
+
+@contextlib.asynccontextmanager
+async def running_gate(
+    settings: GateSettings | None = None,
+    *,
+    ports: FakePorts | None = None,
+    prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
+) -> AsyncIterator[FakeGate]:
+    """The gate app, its lifespan run, on `ports` and an in-memory Kafka broker."""
+    ports = ports or FakePorts()
+    broker = KafkaBroker("127.0.0.1:9")
+    relay, wakeups, database = FakeRelay(), FakeWakeups(), FakeDatabase()
+    backlog_counts = FakeBacklogCounts()
+
+    @contextlib.asynccontextmanager
+    async def fakes(_settings: GateSettings) -> AsyncIterator[GateAdapters]:
+        yield GateAdapters(
+            submissions=ports.submissions,
+            statuses=ports.statuses,
+            controls=ports.controls,
+            announcer=ports.announcer,
+            sealer=ports.sealer,
+            siak=ports.siak,
+            leases=ports.leases,
+            kafka=KafkaLink(broker, prepare=prepare_kafka),
+            relay=relay,
+            wakeups=wakeups,
+            backlog_counts=backlog_counts,
+            database_reachable=database.reachable,
+        )
+
+    app = create_app(settings or gate_settings(), adapters=fakes, clock=ports.clock)
+    async with (
+        TestKafkaBroker(broker),
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,
+    ):
+        yield FakeGate(
+            http, app.state.runtime, ports, broker, relay, wakeups, backlog_counts, database
+        )

@@ -1,0 +1,52 @@
+"""Intake while PostgreSQL cannot be reached or its commit queue is full: 503, never 500."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from services.queue_gate.ports import NewSubmission, StoreBusyError
+from shared.events import SiakStatus
+from tests.unit.queue_gate.fake_gate import API_KEY, running_gate
+from tests.unit.queue_gate.fakes import FakePorts
+
+SUBMISSION = {
+    "region_code": "35.78",
+    "service_type": "akta_kelahiran",
+    "applicant": {"nik": "3578011205900001", "name": "Warga Uji"},
+    "details": {"child_name": "Bayi", "birth_place": "Surabaya"},
+}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ConnectionRefusedError(111, "Connect call failed"),
+        TimeoutError(),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        StoreBusyError("2048 writes already wait for a commit"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+async def test_intake_answers_503_with_retry_after_when_the_store_cannot_take_it(
+    error: Exception,
+) -> None:
+    ports = FakePorts()
+    await ports.region_is("35.78", SiakStatus.UP)
+
+    async def unavailable(_submission: NewSubmission, *, backlog_cap: int) -> None:
+        raise error
+
+    ports.submissions.add = unavailable  # type: ignore[method-assign,assignment]
+    async with running_gate(ports=ports) as gate:
+        response = await gate.http.post(
+            "/v1/submissions",
+            json=SUBMISSION,
+            headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "down-1"},
+        )
+
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "3578011205900001" not in response.text

@@ -1,0 +1,114 @@
+"""`/readyz`: names the tasks failing too long, tells whether PostgreSQL and Kafka answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.events import SiakStatus
+from shared.supervision import TaskFactory
+from tests.support.polling import eventually
+from tests.unit.queue_gate.fake_gate import (
+    API_KEY,
+    gate_settings,
+    running_gate,
+    tamper_with_task,
+)
+from tests.unit.queue_gate.fakes import FakePorts
+
+FAILING_FAST = {"task_unhealthy_after_s": 0.3, "task_backoff_max_s": 0.1}
+
+
+def always_failing(_run: TaskFactory) -> TaskFactory:
+    async def fail() -> None:
+        raise RuntimeError("still broken")
+
+    return fail
+
+
+async def test_a_ready_gate_says_so_with_each_task_and_its_dependencies() -> None:
+    async with running_gate() as gate:
+        response = await gate.readyz()
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert body["failing"] == []
+    assert body["postgresql"] == "reachable"
+    assert body["kafka"] == "reachable"
+    assert set(body["tasks"]) >= {"outbox relay", "wakeups", "gate board", "dispatch supervisor"}
+    assert body["tasks"]["gate board"]["running"] is True
+
+
+async def test_a_task_failing_longer_than_the_threshold_makes_the_gate_unready(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tamper_with_task(monkeypatch, "gate board", always_failing)
+    async with running_gate(gate_settings(**FAILING_FAST)) as gate:
+        before = (await gate.readyz()).status_code
+
+        async def unready() -> bool:
+            return (await gate.readyz()).status_code == 503
+
+        await eventually(unready, within=5, what="/readyz answering 503")
+        body = (await gate.readyz()).json()
+
+    assert before == 200  # failing only briefly: a restart may yet cure it
+
+    assert body["status"] == "failing"
+    assert body["failing"] == ["gate board"]
+    assert body["tasks"]["gate board"]["last_error"] == "RuntimeError"
+
+
+async def test_with_kafka_down_the_gate_starts_takes_submissions_and_says_so() -> None:
+    async def kafka_down() -> None:
+        raise ConnectionError("no broker at that address")
+
+    ports = FakePorts()
+    await ports.region_is("35.78", SiakStatus.UP)
+    async with running_gate(
+        gate_settings(**FAILING_FAST), ports=ports, prepare_kafka=kafka_down
+    ) as gate:
+        accepted = await gate.http.post(
+            "/v1/submissions",
+            json={
+                "region_code": "35.78",
+                "service_type": "akta_kelahiran",
+                "applicant": {"nik": "3578011205900001", "name": "Warga Uji"},
+                "details": {"child_name": "Bayi", "birth_place": "Surabaya"},
+            },
+            headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "kafka-down-1"},
+        )
+
+        async def kafka_failing() -> bool:
+            return "kafka" in (await gate.readyz()).json()["failing"]
+
+        await eventually(kafka_failing, within=5, what="the Kafka task reported failing")
+        response = await gate.readyz()
+
+    assert accepted.status_code == 202, accepted.text
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["kafka"] == "unavailable"
+
+
+async def test_postgresql_unreachable_is_reported() -> None:
+    async with running_gate() as gate:
+        gate.database.up = False
+        body = (await gate.readyz()).json()
+
+    assert body["postgresql"] == "unavailable"
+
+
+async def test_after_the_listen_connection_is_lost_it_listens_again_and_catches_up() -> None:
+    ports = FakePorts()
+    await ports.region_is("35.78", SiakStatus.UP)
+    async with running_gate(gate_settings(sweep_interval_s=3600), ports=ports) as gate:
+        await gate.wakeups.progress.until(lambda: gate.wakeups.connections == 1, what="listening")
+        gate.wakeups.lose_connection()
+        await ports.waiting("35.78", "a")  # its wake-up is sent while nobody listens
+        gate.wakeups.send("35.78", gate_changed=False)
+
+        await gate.wakeups.progress.until(
+            lambda: gate.wakeups.connections == 2, what="listening again", within=5
+        )
+        await ports.siak.until_sent(1, within=5)
