@@ -291,8 +291,7 @@ class FakeSubmissionStore:
         return {region: len(self._line(region)) for region in regions}
 
     async def regions_with_waiting(self) -> list[str]:
-        waiting = (s for s in self._in_order() if s.state in WAITING_STATES)
-        return list(dict.fromkeys(s.region_code for s in waiting))
+        return sorted({s.region_code for s in self._rows.values() if s.state in WAITING_STATES})
 
     def _in_order(self) -> list[StoredSubmission]:
         return sorted(self._rows.values(), key=lambda s: s.seq)
