@@ -286,3 +286,46 @@ async def test_personal_data_of_finished_submissions_is_purged_and_the_rest_kept
         assert (gone.sealed_payload, gone.body_fingerprint) == (None, "purged")
     kept = await stored(store, waiting)
     assert kept.sealed_payload == b"sealed" and kept.body_fingerprint.startswith("body-")
+
+
+async def test_a_full_line_refuses_before_the_key_is_looked_at_as_the_fake_did_not(
+    stores: Stores,
+) -> None:
+    store = stores.submissions
+    (region,) = take_regions(1)
+    key = unique("key")
+    await store.add(new(region, "a", key=key), backlog_cap=CAP)
+
+    # Intake answers both alike (it looks the key up); the fake raised the other one.
+    with pytest.raises(BacklogFullError):
+        await store.add(new(region, "b", key=key), backlog_cap=1)
+
+
+async def test_a_release_dates_the_submission_anew_as_the_fake_did_not(stores: Stores) -> None:
+    store = stores.submissions
+    (region,) = take_regions(1)
+    (ticket,) = await accepted(store, region, "a")
+    await store.mark_dispatching([ticket])
+    sending = await stored(store, ticket)
+
+    await store.release([ticket])
+
+    assert (await stored(store, ticket)).updated_at > sending.updated_at
+
+
+async def test_only_a_parked_submission_of_the_same_region_holds_its_applicant(
+    stores: Stores,
+) -> None:
+    store = stores.submissions
+    region, other = take_regions(2)
+    (refused,) = await accepted(store, region, "x")
+    (elsewhere,) = await accepted(store, other, "x")
+    (cancelled,) = await accepted(store, other, "y")
+    (later,) = await accepted(store, other, "y")
+    await store.move(refused, to=_S.PARKED, parked_reason="http_422")
+    await store.move(cancelled, to=_S.PARKED, parked_reason="http_422")
+
+    await store.move(cancelled, to=_S.CANCELLED, expected=_S.PARKED)  # an operator gave up
+
+    assert ids(await store.line(other, limit=10)) == [elsewhere, later]
+    assert await store.waiting_ahead(await stored(store, later)) == 1

@@ -172,11 +172,11 @@ class FakeSubmissionStore:
         return self._rows[ticket_id]
 
     async def add(self, submission: NewSubmission, *, backlog_cap: int = 10**9) -> Admitted:
-        if submission.idempotency_key in self._tickets_by_key:
-            raise DuplicateIdempotencyKeyError()
         line = self._line(submission.region_code)
         if len(line) >= backlog_cap:
             raise BacklogFullError(submission.region_code, backlog_cap)
+        if submission.idempotency_key in self._tickets_by_key:
+            raise DuplicateIdempotencyKeyError()
         held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
         stored = StoredSubmission(
@@ -236,7 +236,10 @@ class FakeSubmissionStore:
             current = self._rows[ticket_id]
             if current.state is _S.DISPATCHING:
                 self._rows[ticket_id] = dataclasses.replace(
-                    current, state=_S.QUEUED, attempts=current.attempts - 1
+                    current,
+                    state=_S.QUEUED,
+                    attempts=current.attempts - 1,
+                    updated_at=self._clock(),
                 )
 
     async def move(
