@@ -87,3 +87,22 @@ async def test_an_applied_status_tells_its_gate_in_the_same_step_and_an_ignored_
     assert await announcer.announce([sighting(region, RECOVERING)]) == []  # told with it
     closed = await announcer.announce([sighting(region, CLOSED)])
     assert turns(closed) == [("recovering", "closed", "siak_status")]  # not told before
+
+
+async def test_turns_seen_in_one_announcement_are_told_in_order(stores: Stores) -> None:
+    (region,) = take_regions(1)
+
+    told = await stores.replica().announce(
+        [
+            sighting(region, RECOVERING),
+            sighting(region, OPEN, "replay_at_full_rate"),
+            sighting(region, OPEN, "replay_at_full_rate"),
+            sighting(region, RECOVERING),  # open already: a gate opens only after recovering
+        ]
+    )
+
+    assert turns(told) == [
+        ("closed", "recovering", "siak_status"),
+        ("recovering", "open", "replay_at_full_rate"),
+    ]
+    assert await stores.replica().announce([]) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -329,3 +330,21 @@ async def test_only_a_parked_submission_of_the_same_region_holds_its_applicant(
 
     assert ids(await store.line(other, limit=10)) == [elsewhere, later]
     assert await store.waiting_ahead(await stored(store, later)) == 1
+
+
+async def test_submissions_accepted_at_once_each_take_their_own_place_in_line(
+    stores: Stores,
+) -> None:
+    store = stores.submissions
+    (region,) = take_regions(1)
+    await accepted(store, region, "first")
+
+    admitted = await asyncio.gather(
+        *(store.add(new(region, f"a{n}"), backlog_cap=CAP) for n in range(20))
+    )
+
+    in_seq = sorted(admitted, key=lambda a: a.submission.seq)
+    assert [a.ahead for a in in_seq] == list(range(1, 21))
+    line = ids(await store.line(region, limit=100))
+    assert line[1:] == [a.submission.ticket_id for a in in_seq]
+    assert await store.backlog(region) == 21
