@@ -159,7 +159,8 @@ class FakeRegionControlStore:
 
 
 class FakeSubmissionStore:
-    """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries."""
+    """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries
+    (tests/contract runs the same cases on both)."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
