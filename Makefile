@@ -33,11 +33,11 @@ status: install ## which components of the background stack run
 test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQL) and end to end
 	$(PY) -m pytest
 
-test-unit: install ## the unit tests only (no broker, no database)
-	$(PY) -m pytest tests/unit
+test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
+	$(PY) -m pytest tests/unit tests/contract -m "not integration"
 
-test-integration: install ## integration and end-to-end tests
-	$(PY) -m pytest tests/integration tests/e2e
+test-integration: install ## integration and end-to-end tests, and tests/contract on PostgreSQL
+	$(PY) -m pytest tests/integration tests/e2e tests/contract
 
 lint: install ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .

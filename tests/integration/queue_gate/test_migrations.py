@@ -9,7 +9,7 @@ import pytest
 
 from services.queue_gate.adapters.postgres.migrator import available_migrations, migrate
 from tests.conftest import Infrastructure
-from tests.integration.conftest import with_database
+from tests.support.databases import with_database
 
 pytestmark = pytest.mark.integration
 

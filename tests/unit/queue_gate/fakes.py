@@ -159,7 +159,8 @@ class FakeRegionControlStore:
 
 
 class FakeSubmissionStore:
-    """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries."""
+    """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries
+    (tests/contract runs the same cases on both)."""
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
@@ -172,11 +173,11 @@ class FakeSubmissionStore:
         return self._rows[ticket_id]
 
     async def add(self, submission: NewSubmission, *, backlog_cap: int = 10**9) -> Admitted:
-        if submission.idempotency_key in self._tickets_by_key:
-            raise DuplicateIdempotencyKeyError()
         line = self._line(submission.region_code)
         if len(line) >= backlog_cap:
             raise BacklogFullError(submission.region_code, backlog_cap)
+        if submission.idempotency_key in self._tickets_by_key:
+            raise DuplicateIdempotencyKeyError()
         held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
         stored = StoredSubmission(
@@ -236,7 +237,10 @@ class FakeSubmissionStore:
             current = self._rows[ticket_id]
             if current.state is _S.DISPATCHING:
                 self._rows[ticket_id] = dataclasses.replace(
-                    current, state=_S.QUEUED, attempts=current.attempts - 1
+                    current,
+                    state=_S.QUEUED,
+                    attempts=current.attempts - 1,
+                    updated_at=self._clock(),
                 )
 
     async def move(
@@ -291,8 +295,7 @@ class FakeSubmissionStore:
         return {region: len(self._line(region)) for region in regions}
 
     async def regions_with_waiting(self) -> list[str]:
-        waiting = (s for s in self._in_order() if s.state in WAITING_STATES)
-        return list(dict.fromkeys(s.region_code for s in waiting))
+        return sorted({s.region_code for s in self._rows.values() if s.state in WAITING_STATES})
 
     def _in_order(self) -> list[StoredSubmission]:
         return sorted(self._rows.values(), key=lambda s: s.seq)

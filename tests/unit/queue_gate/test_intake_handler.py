@@ -148,16 +148,6 @@ async def test_the_same_key_and_body_answer_the_same_ticket_again() -> None:
     assert await ports.submissions.backlog(MAKASSAR) == 1
 
 
-async def test_the_same_key_with_another_body_is_a_conflict() -> None:
-    ports = FakePorts()
-    await accept(ports)
-
-    with pytest.raises(IdempotencyConflictError):
-        await accept(ports, request(child="Bayi Lain"))
-
-    assert await ports.submissions.backlog(MAKASSAR) == 1
-
-
 class LosesTheRace(FakeSubmissionStore):
     """Another request commits the same key just before this one's insert."""
 
@@ -220,19 +210,6 @@ async def test_personal_data_is_sealed_at_rest_and_bound_to_its_ticket() -> None
     assert NIK.encode() in opened
     with pytest.raises(InvalidTag):
         sealer.unseal(stored.sealed_payload, ticket_id="tkt_someone_else")
-
-
-async def test_a_retry_with_its_key_gets_its_ticket_even_once_the_line_is_full() -> None:
-    ports = FakePorts()
-    first = await accept(ports)
-    deps = deps_of(ports, backlog_cap=1)
-
-    again = await accept_submission(
-        request(), idempotency_key="key-1", deps=deps, now=ports.clock()
-    )
-
-    assert again.submission.ticket_id == first.submission.ticket_id
-    assert again.replayed is True
 
 
 async def test_a_new_ticket_knows_how_many_wait_before_it_unless_held_behind_a_parked_one() -> None:

@@ -1,0 +1,157 @@
+"""The region status store's contract: the (epoch, seq) guard and freshness per region."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.queue_gate.domain.region_status import RegionStatus
+from shared.events import MonitorHeartbeat, RegionSnapshot, SiakStatus, StatusChanged
+from tests.contract.conftest import Stores, take_regions, unique
+
+UP, DOWN = SiakStatus.UP, SiakStatus.DOWN
+
+
+def change(region: str, status: SiakStatus, *, seq: int, epoch: int = 0) -> StatusChanged:
+    return StatusChanged(
+        region_code=region,
+        status=status,
+        previous_status=None,
+        since=datetime(2021, 10, 19, 8, 0, tzinfo=UTC),
+        seq=seq,
+        epoch=epoch,
+        reason=f"{status.value} at {seq}",
+    )
+
+
+def heartbeat(monitor: str, *regions: str, emitted_at: datetime | None = None) -> MonitorHeartbeat:
+    return MonitorHeartbeat(
+        monitor_id=monitor,
+        emitted_at=emitted_at or datetime.now(UTC),
+        period_seconds=10,
+        regions=[RegionSnapshot(region_code=r, status=UP, seq=1) for r in regions],
+    )
+
+
+async def test_a_newer_seq_is_applied_and_a_duplicate_or_older_one_ignored(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+
+    outcomes = [
+        await store.apply(change(region, UP, seq=5)),
+        await store.apply(change(region, DOWN, seq=5)),
+        await store.apply(change(region, DOWN, seq=4)),
+        await store.apply(change(region, DOWN, seq=6)),
+    ]
+
+    assert outcomes == [True, False, False, True]
+    assert await store.get(region) == RegionStatus.from_event(change(region, DOWN, seq=6))
+
+
+async def test_a_new_epoch_replaces_the_sequence_and_the_old_epoch_is_ignored(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    await store.apply(change(region, UP, seq=500))
+
+    assert await store.apply(change(region, DOWN, seq=1, epoch=1_700_000_000_000))
+    assert not await store.apply(change(region, UP, seq=501))
+    assert await store.apply(change(region, UP, seq=2, epoch=1_700_000_000_000))
+
+    known = await store.get(region)
+    assert known is not None
+    assert (known.status, known.epoch, known.seq) == (UP, 1_700_000_000_000, 2)
+
+
+async def test_get_all_and_snapshot_read_the_same_statuses(stores: Stores) -> None:
+    store = stores.statuses
+    first, second, unheard = take_regions(3)
+    await store.apply(change(second, DOWN, seq=3))
+    await store.apply(change(first, UP, seq=1))
+
+    every = [s for s in await store.all() if s.region_code in (first, second)]
+    snapshot = await store.snapshot([first, unheard])
+
+    assert [s.region_code for s in every] == [first, second]
+    assert every == [await store.get(first), await store.get(second)]
+    assert await store.get(unheard) is None
+    assert snapshot.statuses == {first: every[0]}
+    assert set(snapshot.applied_at) == {first} and snapshot.heartbeat_at == {}
+    assert await store.last_heard_at(unheard) is None
+
+
+async def test_an_applied_change_is_news_of_the_region_and_an_ignored_one_is_not(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    await store.apply(change(region, UP, seq=2))
+    applied = await store.last_heard_at(region)
+
+    await store.apply(change(region, DOWN, seq=1))
+    ignored = await store.last_heard_at(region)
+    await store.apply(change(region, DOWN, seq=3))
+    newer = await store.last_heard_at(region)
+
+    assert applied is not None and newer is not None
+    assert ignored == applied
+    assert newer > applied
+
+
+async def test_a_heartbeat_refreshes_only_the_regions_it_lists(stores: Stores) -> None:
+    store = stores.statuses
+    listed, unlisted, never_applied = take_regions(3)
+    await store.apply(change(listed, UP, seq=1))
+    await store.apply(change(unlisted, UP, seq=1))
+    before = await store.snapshot([listed, unlisted])
+
+    await store.record_heartbeat(heartbeat(unique("monitor"), listed, never_applied))
+
+    after = await store.snapshot()
+    assert after.last_heard_at(listed) > before.last_heard_at(listed)  # type: ignore[operator]
+    assert after.last_heard_at(unlisted) == before.last_heard_at(unlisted)
+    assert after.heartbeat_at[never_applied] == after.heartbeat_at[listed]
+    assert never_applied not in after.statuses  # heard of, status still unknown
+    assert await store.last_heard_at(listed) == after.heartbeat_at[listed]
+    assert await store.last_heard_at(unlisted) == before.applied_at[unlisted]
+
+
+async def test_an_older_heartbeat_of_the_same_monitor_is_not_taken_in_but_anothers_is(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    monitor = unique("monitor")
+    now = datetime.now(UTC)
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now))
+    first = await store.last_heard_at(region)
+
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now - timedelta(seconds=1)))
+    after_older = await store.last_heard_at(region)
+    await store.record_heartbeat(
+        heartbeat(unique("monitor"), region, emitted_at=now - timedelta(seconds=1))
+    )
+    after_another = await store.last_heard_at(region)
+
+    assert first is not None and after_another is not None
+    assert after_older == first
+    assert after_another > first
+
+
+async def test_a_heartbeat_from_the_future_does_not_hold_off_those_after_it(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    monitor = unique("monitor")
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=datetime.now(UTC) + timedelta(hours=1))
+    )
+    first = await store.last_heard_at(region)
+
+    await store.record_heartbeat(heartbeat(monitor, region))
+
+    later = await store.last_heard_at(region)
+    assert first is not None and later is not None and later > first
