@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Request, status
 
 from services.queue_gate.runtime import GateRuntime
 
@@ -19,6 +19,9 @@ async def _runtime(request: Request) -> GateRuntime:
 
 
 Runtime = Annotated[GateRuntime, Depends(_runtime)]
+RegionCode = Annotated[
+    str, Path(description="a region code of the registry (kabupaten/kota)", examples=["73.71"])
+]
 
 
 def _bearer(authorization: str | None) -> str:
