@@ -439,8 +439,8 @@ class FakeGateAnnouncer:
 class FakePorts:
     """Every port of the gate faked on one clock, with a few ways to set the scene."""
 
-    def __init__(self) -> None:
-        self.clock = FakeClock()
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.clock = clock or FakeClock()
         self.announcer = FakeGateAnnouncer()
         self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
