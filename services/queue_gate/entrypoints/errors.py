@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -76,16 +77,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return error_response(
-            error.status_code,
-            _code(error.status_code),
-            str(error.detail),
-            headers=dict(error.headers) if error.headers else None,
-        )
+        return error_for_status(error.status_code, str(error.detail), headers=error.headers)
+
+
+def error_for_status(
+    status_code: int, message: str, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The answer for an error known only by its status code (the code names it)."""
+    return error_response(
+        status_code, _code(status_code), message, headers=dict(headers) if headers else None
+    )
 
 
 def _code(status_code: int) -> str:
     return {
+        400: "invalid_request",
         401: "unauthorized",
         404: "not_found",
         409: "conflict",

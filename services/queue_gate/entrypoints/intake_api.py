@@ -109,7 +109,9 @@ async def _submit(
         return _invalid(
             [{"loc": ["header", "Idempotency-Key"], "type": "value_error", "msg": str(error)}]
         )
-    body = await request.body()  # bounded, and the key checked, before (`body_limits`)
+    body = (
+        await request.body()
+    )  # bounded, and the key checked, before (`body_cap`, `credentials_before_body`)
     try:
         submission = SubmissionRequest.model_validate_json(body)
     except ValidationError as error:
