@@ -181,26 +181,6 @@ class FakeGate:
     ports: FakePorts
     edges: FakeEdges
 
-    @property
-    def broker(self) -> KafkaBroker:
-        return self.edges.broker
-
-    @property
-    def relay(self) -> FakeRelay:
-        return self.edges.relay
-
-    @property
-    def wakeups(self) -> FakeWakeups:
-        return self.edges.wakeups
-
-    @property
-    def backlog_counts(self) -> FakeBacklogCounts:
-        return self.edges.backlog_counts
-
-    @property
-    def database(self) -> FakeDatabase:
-        return self.edges.database
-
     async def readyz(self) -> httpx.Response:
         return await self.http.get("/readyz")
 
