@@ -158,12 +158,20 @@ def fake_adapters(
     return connect
 
 
-def gate_app(settings: GateSettings, ports: FakePorts) -> FastAPI:
+def gate_app(
+    settings: GateSettings,
+    ports: FakePorts,
+    *,
+    scene: Callable[[FakePorts], Awaitable[None]] | None = None,
+) -> FastAPI:
     """The gate app on `ports`, each run of its lifespan on fresh edges and an in-memory
-    broker of its own: for a client that runs the lifespan itself (schemathesis does)."""
+    broker of its own, after `scene` set on the ports: for a client that runs the lifespan
+    itself (schemathesis does)."""
 
     @contextlib.asynccontextmanager
     async def connect(settings: GateSettings) -> AsyncIterator[GateAdapters]:
+        if scene is not None:
+            await scene(ports)
         edges = FakeEdges()
         async with (
             TestKafkaBroker(edges.broker),

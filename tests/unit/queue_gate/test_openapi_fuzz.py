@@ -7,6 +7,7 @@ from typing import Any
 
 import schemathesis
 
+from shared.events import SiakStatus
 from tests.support.openapi_fuzz import assert_no_server_error, fuzzing, openapi_of
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, API_KEY, gate_app, gate_settings
 from tests.unit.queue_gate.fakes import FakeClock, FakePorts
@@ -20,7 +21,14 @@ class PassingClock(FakeClock):
         return self.now
 
 
-app = gate_app(gate_settings(), FakePorts(PassingClock()))
+async def regions_in_every_state(ports: FakePorts) -> None:
+    """Some regions heard of, one of them down, so the routes show and gate something."""
+    await ports.region_is("73.71", SiakStatus.UP)
+    await ports.region_is("73.09", SiakStatus.DOWN)
+    await ports.region_is("35.78", SiakStatus.DEGRADED)
+
+
+app = gate_app(gate_settings(), FakePorts(PassingClock()), scene=regions_in_every_state)
 schema = openapi_of(app)
 
 
