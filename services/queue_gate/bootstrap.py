@@ -38,10 +38,9 @@ from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
-from services.queue_gate.domain.submission import MAX_SUBMISSION_BYTES
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
-from services.queue_gate.entrypoints.body_limits import BodyRule, BoundedBodies
-from services.queue_gate.entrypoints.errors import install_error_handlers
+from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
+from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
     subscribe_to_status,
@@ -64,6 +63,7 @@ from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.clock import utc_now
 from shared.events import StatusChanged
+from shared.http_limits import BodyLimit
 from shared.kafka_admin import ensure_topics
 from shared.supervision import Backoff, Supervisor
 from shared.topics import GATE_TOPICS
@@ -133,14 +133,10 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(
-        BoundedBodies,
-        rules=[
-            BodyRule("/v1/admin/", 8 * 1024, bearer=settings.admin_token.get_secret_value),
-            BodyRule(
-                "/v1/submissions", MAX_SUBMISSION_BYTES, bearer=settings.api_key.get_secret_value
-            ),
-        ],
-        default_max_bytes=64 * 1024,
+        BodyLimit,
+        max_bytes=body_cap,
+        admit=credentials_before_body(settings),
+        refusal=error_for_status,
     )
     for module in (intake_api, http_api, admin_api, status_page):
         app.include_router(module.router)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from services.siak_monitor.domain.maintenance import MaintenancePlan, MaintenanceWindow
@@ -67,6 +68,8 @@ class MaintenanceService:
         self.new_id = new_id
         self._known: dict[str, KnownPlan] = {}
         self._ready = False
+        self._restored: set[str] = set()
+        """Plans `restore` has taken back or announced, should it have to run again."""
         at = monitor.clock()
         for entry in file_plans:
             request = MaintenanceRequest.model_validate(entry.model_dump(exclude={"id"}))
@@ -128,21 +131,33 @@ class MaintenanceService:
         return True
 
     def restore(self, told: Mapping[str, MaintenancePlanned]) -> None:
-        """Take back the API plans and announce what changed in the file since last time."""
+        """Take back the API plans and announce what changed in the file since last time.
+
+        Run again after failing part way (its task is restarted), it does not repeat what the
+        failed run did: each plan is taken back or announced once.
+        """
         at = self.monitor.clock()
         active = [record for record in told.values() if record.active]
         file_ids = [plan.id for plan in self._known.values() if plan.origin == "file"]
         for record in active:
             if record.origin == "api" and record.maintenance_id not in file_ids:
-                self._restore_api_plan(record, at)
+                self._once(record.maintenance_id, partial(self._restore_api_plan, record, at))
         for plan_id in file_ids:
-            self._announce_file_plan(self._known[plan_id], told.get(plan_id), at)
+            known, record_of_plan = self._known[plan_id], told.get(plan_id)
+            self._once(plan_id, partial(self._announce_file_plan, known, record_of_plan, at))
         for record in active:
             if record.origin == "file" and record.maintenance_id not in file_ids:
-                self._announce_removed_file_plan(record, at)
+                self._once(
+                    record.maintenance_id, partial(self._announce_removed_file_plan, record, at)
+                )
         self.monitor.watched.reevaluate(at)
         self.monitor.calendar_changed()
         self._ready = True
+
+    def _once(self, plan_id: str, step: Callable[[], None]) -> None:
+        if plan_id not in self._restored:
+            step()
+            self._restored.add(plan_id)
 
     def _restore_api_plan(self, record: MaintenancePlanned, at: datetime) -> None:
         told = self._told(record)

@@ -260,13 +260,13 @@ def _misanswer(fault: RegionState, region: str, body: dict[str, Any]) -> Respons
         return JSONResponse({"status": "ok"}, status.HTTP_200_OK)
     if fault is RegionState.INVALID:
         return JSONResponse(
-            {"detail": _validation_errors_echoing(body)}, status.HTTP_422_UNPROCESSABLE_CONTENT
+            {"detail": validation_errors_echoing(body)}, status.HTTP_422_UNPROCESSABLE_CONTENT
         )
     code, detail = _FAULT_ANSWERS[fault]
     return JSONResponse({"detail": detail}, code)
 
 
-def _validation_errors_echoing(body: dict[str, Any]) -> list[dict[str, Any]]:
+def validation_errors_echoing(body: dict[str, Any]) -> list[dict[str, Any]]:
     """What FastAPI says of a body its validators refuse: with the input, quoted and not."""
     applicant = body.get("applicant")
     applicant = applicant if isinstance(applicant, dict) else {}

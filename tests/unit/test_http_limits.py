@@ -91,3 +91,28 @@ async def test_a_content_length_that_is_no_length_is_refused() -> None:
     )
 
     assert answer.status == 400
+
+
+async def test_each_request_may_have_a_cap_of_its_own() -> None:
+    limit = BodyLimit(Echo(), max_bytes=lambda scope: 10 if scope["path"] == "/small" else LIMIT)
+
+    small = await call(limit, "POST", "/small", Upload.of(11), [("content-length", "11")])
+    large = await call(limit, "POST", "/large", Upload.of(11), [("content-length", "11")])
+
+    assert (small.status, large.status) == (413, 200)
+
+
+async def test_refusals_take_the_shape_the_app_gives_its_errors() -> None:
+    def refusal(status_code: int, message: str) -> Response:
+        return JSONResponse({"error": {"message": message}}, status_code=status_code)
+
+    answer = await call(
+        BodyLimit(Echo(), max_bytes=10, refusal=refusal),
+        "POST",
+        "/",
+        Upload.of(11),
+        [("content-length", "11")],
+    )
+
+    assert answer.status == 413
+    assert b'"error"' in answer.body and b"at most 10 bytes" in answer.body

@@ -7,11 +7,11 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
-from services.queue_gate.entrypoints.dependencies import Operator, Runtime
+from services.queue_gate.entrypoints.dependencies import Operator, RegionCode, Runtime
 from services.queue_gate.entrypoints.http_api import RegionGateView, region_view
 from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket
 from shared.regions import load_registry
@@ -31,6 +31,15 @@ class ControlChange(BaseModel):
     max_rate: float | None = Field(default=None, gt=0, le=10_000)
     reason: str = Field(min_length=1, max_length=300)
 
+    @field_validator("override", "replay_paused")
+    @classmethod
+    def _given_not_null(cls, value: object) -> object:
+        # Absent leaves a field as it is; null sets it back to the configured default, which
+        # only `intake_mode` and `max_rate` have.
+        if value is None:
+            raise ValueError("may be left out, but not null")
+        return value
+
 
 class ParkedAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -40,7 +49,7 @@ class ParkedAction(BaseModel):
 
 @router.patch("/regions/{code}")
 async def change_region(
-    code: str, change: ControlChange, runtime: Runtime, operator: Operator
+    code: RegionCode, change: ControlChange, runtime: Runtime, operator: Operator
 ) -> RegionGateView:
     """Force a region's gate open or closed (or back to auto), switch defer/reject, pause or
     resume replay, set its replay ceiling."""

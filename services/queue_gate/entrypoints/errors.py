@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.queue_gate.adapters.postgres.transient import TRANSIENT_TYPES, is_transient
 from services.queue_gate.ports import StoreBusyError
 
 log = logging.getLogger(__name__)
@@ -19,15 +20,6 @@ UNAVAILABLE_RETRY_AFTER_S = 5
 """What a client is told to wait while PostgreSQL is unreachable or intake's queue is full:
 the gate's own waits are bounded to a few seconds, so a retry after this finds it back or
 is refused as fast."""
-
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OSError,  # refused, reset, unreachable
-    TimeoutError,  # connecting, waiting for a pooled connection, a statement (all bounded)
-    asyncpg.PostgresConnectionError,  # the connection went away mid-request
-    asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
-    asyncpg.exceptions.TooManyConnectionsError,
-    StoreBusyError,
-)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -62,6 +54,8 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     async def unavailable(_request: Request, error: Exception) -> JSONResponse:
+        if not (isinstance(error, StoreBusyError) or is_transient(error)):
+            raise error  # the gate's own fault (a DataError): a 500, and in the log
         # The type only: a driver's message may quote a statement's parameters.
         log.warning("answering 503: the database is unavailable (%s)", type(error).__name__)
         return error_response(
@@ -71,21 +65,26 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
         )
 
-    for error_type in DATABASE_UNAVAILABLE:
+    for error_type in (*TRANSIENT_TYPES, StoreBusyError):
         app.add_exception_handler(error_type, unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return error_response(
-            error.status_code,
-            _code(error.status_code),
-            str(error.detail),
-            headers=dict(error.headers) if error.headers else None,
-        )
+        return error_for_status(error.status_code, str(error.detail), headers=error.headers)
+
+
+def error_for_status(
+    status_code: int, message: str, *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """The answer for an error known only by its status code (the code names it)."""
+    return error_response(
+        status_code, _code(status_code), message, headers=dict(headers) if headers else None
+    )
 
 
 def _code(status_code: int) -> str:
     return {
+        400: "invalid_request",
         401: "unauthorized",
         404: "not_found",
         409: "conflict",

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode, Override
-from services.queue_gate.entrypoints.dependencies import Runtime
+from services.queue_gate.entrypoints.dependencies import RegionCode, Runtime
 from shared.events import SiakStatus
 from shared.regions import load_registry
 
@@ -48,7 +48,7 @@ async def list_regions(runtime: Runtime) -> list[RegionGateView]:
 
 
 @router.get("/v1/regions/{code}", tags=["regions"])
-async def get_region(code: str, runtime: Runtime) -> RegionGateView:
+async def get_region(code: RegionCode, runtime: Runtime) -> RegionGateView:
     if code not in load_registry():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown region code {code}")
     return await region_view(runtime, code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from fastapi.responses import JSONResponse
@@ -37,6 +37,28 @@ from services.queue_gate.runtime import GateRuntime
 router = APIRouter(prefix="/v1/submissions", tags=["intake"])
 
 
+def _inlined(schema: Any, defs: dict[str, Any]) -> Any:
+    """`schema` with each `$ref` to its own `$defs` replaced by the definition: a reference
+    in an OpenAPI document points from the document's root, where those `$defs` are not."""
+    if isinstance(schema, list):
+        return [_inlined(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inlined(defs[schema["$ref"].removeprefix("#/$defs/")], defs)
+    return {key: _inlined(value, defs) for key, value in schema.items() if key != "$defs"}
+
+
+_schema = SubmissionRequest.model_json_schema()
+_SUBMISSION_SCHEMA = _inlined(_schema, _schema.get("$defs", {}))
+_SUBMISSION_EXAMPLE = {
+    "region_code": "73.71",
+    "service_type": "akta_kelahiran",
+    "applicant": {"nik": "7371011203150002", "name": "Andi Tenri Ajeng"},
+    "details": {"child_name": "Bayi", "birth_place": "Makassar"},
+}
+
+
 class TicketView(BaseModel):
     ticket_id: str
     region_code: str
@@ -58,7 +80,9 @@ class TicketView(BaseModel):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": SubmissionRequest.model_json_schema()}},
+            "content": {
+                "application/json": {"schema": _SUBMISSION_SCHEMA, "example": _SUBMISSION_EXAMPLE}
+            },
         }
     },
     responses={409: {}, 413: {}, 422: {}, 429: {}, 503: {}},
@@ -66,7 +90,7 @@ class TicketView(BaseModel):
 async def submit(
     request: Request,
     runtime: Runtime,
-    idempotency_key: Annotated[str, Header(alias="Idempotency-Key")],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", examples=["portal-7f3a9c"])],
 ) -> TicketView | JSONResponse:
     """Accept a submission; answered only once it is committed in PostgreSQL."""
     with INTAKE_SECONDS.time():
@@ -85,7 +109,9 @@ async def _submit(
         return _invalid(
             [{"loc": ["header", "Idempotency-Key"], "type": "value_error", "msg": str(error)}]
         )
-    body = await request.body()  # bounded, and the key checked, before (`body_limits`)
+    body = (
+        await request.body()
+    )  # bounded, and the key checked, before (`body_cap`, `credentials_before_body`)
     try:
         submission = SubmissionRequest.model_validate_json(body)
     except ValidationError as error:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.wakeups import OnWake
-from services.queue_gate.bootstrap import GateAdapters, create_app
+from services.queue_gate.bootstrap import ConnectAdapters, GateAdapters, create_app
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.supervision import TaskFactory
@@ -119,15 +120,74 @@ async def _topics_exist() -> None:
 
 
 @dataclass
+class FakeEdges:
+    """The fakes behind the gate's adapters other than its ports."""
+
+    broker: KafkaBroker = field(default_factory=lambda: KafkaBroker("127.0.0.1:9"))
+    relay: FakeRelay = field(default_factory=FakeRelay)
+    wakeups: FakeWakeups = field(default_factory=FakeWakeups)
+    backlog_counts: FakeBacklogCounts = field(default_factory=FakeBacklogCounts)
+    database: FakeDatabase = field(default_factory=FakeDatabase)
+
+
+def fake_adapters(
+    ports: FakePorts,
+    edges: FakeEdges,
+    *,
+    prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
+) -> ConnectAdapters:
+    """Connects the gate to `ports` and `edges` (the broker's test mode is the caller's)."""
+
+    @contextlib.asynccontextmanager
+    async def connect(_settings: GateSettings) -> AsyncIterator[GateAdapters]:
+        yield GateAdapters(
+            submissions=ports.submissions,
+            statuses=ports.statuses,
+            controls=ports.controls,
+            announcer=ports.announcer,
+            sealer=ports.sealer,
+            siak=ports.siak,
+            leases=ports.leases,
+            kafka=KafkaLink(edges.broker, prepare=prepare_kafka),
+            relay=edges.relay,
+            wakeups=edges.wakeups,
+            backlog_counts=edges.backlog_counts,
+            database_reachable=edges.database.reachable,
+        )
+
+    return connect
+
+
+def gate_app(
+    settings: GateSettings,
+    ports: FakePorts,
+    *,
+    scene: Callable[[FakePorts], Awaitable[None]] | None = None,
+) -> FastAPI:
+    """The gate app on `ports`, each run of its lifespan on fresh edges and an in-memory
+    broker of its own, after `scene` set on the ports: for a client that runs the lifespan
+    itself (schemathesis does)."""
+
+    @contextlib.asynccontextmanager
+    async def connect(settings: GateSettings) -> AsyncIterator[GateAdapters]:
+        if scene is not None:
+            await scene(ports)
+        edges = FakeEdges()
+        async with (
+            TestKafkaBroker(edges.broker),
+            fake_adapters(ports, edges)(settings) as adapters,
+        ):
+            yield adapters
+
+    return create_app(settings, adapters=connect, clock=ports.clock)
+
+
+@dataclass
 class FakeGate:
     http: httpx.AsyncClient
     runtime: GateRuntime
     ports: FakePorts
-    broker: KafkaBroker
-    relay: FakeRelay
-    wakeups: FakeWakeups
-    backlog_counts: FakeBacklogCounts
-    database: FakeDatabase
+    edges: FakeEdges
 
     async def readyz(self) -> httpx.Response:
         return await self.http.get("/readyz")
@@ -142,33 +202,12 @@ async def running_gate(
 ) -> AsyncIterator[FakeGate]:
     """The gate app, its lifespan run, on `ports` and an in-memory Kafka broker."""
     ports = ports or FakePorts()
-    broker = KafkaBroker("127.0.0.1:9")
-    relay, wakeups, database = FakeRelay(), FakeWakeups(), FakeDatabase()
-    backlog_counts = FakeBacklogCounts()
-
-    @contextlib.asynccontextmanager
-    async def fakes(_settings: GateSettings) -> AsyncIterator[GateAdapters]:
-        yield GateAdapters(
-            submissions=ports.submissions,
-            statuses=ports.statuses,
-            controls=ports.controls,
-            announcer=ports.announcer,
-            sealer=ports.sealer,
-            siak=ports.siak,
-            leases=ports.leases,
-            kafka=KafkaLink(broker, prepare=prepare_kafka),
-            relay=relay,
-            wakeups=wakeups,
-            backlog_counts=backlog_counts,
-            database_reachable=database.reachable,
-        )
-
-    app = create_app(settings or gate_settings(), adapters=fakes, clock=ports.clock)
+    edges = FakeEdges()
+    connect = fake_adapters(ports, edges, prepare_kafka=prepare_kafka)
+    app = create_app(settings or gate_settings(), adapters=connect, clock=ports.clock)
     async with (
-        TestKafkaBroker(broker),
+        TestKafkaBroker(edges.broker),
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,
     ):
-        yield FakeGate(
-            http, app.state.runtime, ports, broker, relay, wakeups, backlog_counts, database
-        )
+        yield FakeGate(http, app.state.runtime, ports, edges)

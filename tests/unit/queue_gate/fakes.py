@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_gate import RegionControl
@@ -442,8 +442,8 @@ class FakeGateAnnouncer:
 class FakePorts:
     """Every port of the gate faked on one clock, with a few ways to set the scene."""
 
-    def __init__(self) -> None:
-        self.clock = FakeClock()
+    def __init__(self, clock: FakeClock | None = None) -> None:
+        self.clock = clock or FakeClock()
         self.announcer = FakeGateAnnouncer()
         self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
@@ -498,3 +498,13 @@ class FakePorts:
 
 def payload_for(ticket_id: str) -> bytes:
     return f'{{"ticket":"{ticket_id}"}}'.encode()
+
+
+async def drive(ports: FakePorts, dispatcher: RegionDispatcher) -> list[timedelta]:
+    """Steps until nothing is left to do, the clock running through every wait; the waits."""
+    waits: list[timedelta] = []
+    while (wait := await dispatcher.step()) is not None:
+        assert len(waits) < 1000, "the dispatcher never settles"
+        waits.append(wait)
+        ports.clock.advance(wait)
+    return waits

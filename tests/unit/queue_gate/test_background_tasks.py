@@ -78,13 +78,13 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
     if task == "kafka":
         change = status_change("35.78", SiakStatus.DOWN, seq=1)
         record = encode_event(new_event(change, source="/tests", subject="35.78"))
-        await gate.broker.publish(record.value, topic=topics.SIAK_STATUS, key=record.key)
+        await gate.edges.broker.publish(record.value, topic=topics.SIAK_STATUS, key=record.key)
         assert await ports.statuses.get("35.78") is not None
     elif task == "outbox relay":
-        assert gate.relay.runs == 1  # the first run died before it reached the relay
+        assert gate.edges.relay.runs == 1  # the first run died before it reached the relay
     elif task == "wakeups":
         await _open_region_with_one_waiting(gate)
-        gate.wakeups.send("35.78", gate_changed=False)
+        gate.edges.wakeups.send("35.78", gate_changed=False)
         await ports.siak.until_sent(1, within=5)
     elif task == "gate board":
         board = gate.runtime.gates
@@ -96,7 +96,7 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
 
         await eventually(reloaded, within=5, what="the board reading the gates again")
     elif task == "backlog reconciliation":
-        assert gate.backlog_counts.checks == 1  # the first run died before it checked
+        assert gate.edges.backlog_counts.checks == 1  # the first run died before it checked
     elif task == "dispatch supervisor":
         await _open_region_with_one_waiting(gate)
         await ports.siak.until_sent(1, within=10)  # the sweep found the line

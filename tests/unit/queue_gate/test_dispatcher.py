@@ -18,6 +18,7 @@ from tests.unit.queue_gate.fakes import (
     FakeLease,
     FakePorts,
     assert_stops_when_cancelled_as_woken,
+    drive,
     payload_for,
 )
 
@@ -35,16 +36,6 @@ _S = SubmissionState
 def dispatcher_for(ports: FakePorts, lease: FakeLease | None = None) -> RegionDispatcher:
     deps = ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(minutes=5))
     return RegionDispatcher(MAKASSAR, deps, lease or FakeLease(MAKASSAR))
-
-
-async def drive(ports: FakePorts, dispatcher: RegionDispatcher) -> list[timedelta]:
-    """Steps until nothing is left to do, the clock running through every wait; the waits."""
-    waits: list[timedelta] = []
-    while (wait := await dispatcher.step()) is not None:
-        assert len(waits) < 1000, "the dispatcher never settles"
-        waits.append(wait)
-        ports.clock.advance(wait)
-    return waits
 
 
 def pauses(waits: list[timedelta]) -> list[float]:

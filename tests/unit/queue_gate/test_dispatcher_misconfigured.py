@@ -16,7 +16,7 @@ from services.queue_gate.domain.siak_answer import Misconfigured
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from shared.events import SiakStatus
-from tests.unit.queue_gate.fakes import FakeLease, FakePorts, payload_for
+from tests.unit.queue_gate.fakes import FakeLease, FakePorts, drive, payload_for
 
 MAKASSAR = "73.71"
 POLICY = GatePolicy(
@@ -31,15 +31,6 @@ _S = SubmissionState
 def dispatcher_for(ports: FakePorts) -> RegionDispatcher:
     deps = ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(minutes=5))
     return RegionDispatcher(MAKASSAR, deps, FakeLease(MAKASSAR))
-
-
-async def drive(ports: FakePorts, dispatcher: RegionDispatcher) -> list[timedelta]:
-    waits: list[timedelta] = []
-    while (wait := await dispatcher.step()) is not None:
-        assert len(waits) < 1000, "the dispatcher never settles"
-        waits.append(wait)
-        ports.clock.advance(wait)
-    return waits
 
 
 @pytest.mark.parametrize("status", [302, 401, 403, 404, 405, 409, 410])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import httpx
 import pytest
 
 from services.queue_gate.ports import NewSubmission, StoreBusyError
@@ -25,6 +26,9 @@ SUBMISSION = {
         TimeoutError(),
         asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed"),
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.InterfaceError("connection is closed"),
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        asyncpg.exceptions.SerializationError("could not serialize access"),
         StoreBusyError("2048 writes already wait for a commit"),
     ],
     ids=lambda error: type(error).__name__,
@@ -32,6 +36,22 @@ SUBMISSION = {
 async def test_intake_answers_503_with_retry_after_when_the_store_cannot_take_it(
     error: Exception,
 ) -> None:
+    response = await _submit_failing_with(error)
+
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "3578011205900001" not in response.text
+
+
+async def test_a_value_postgresql_refuses_is_no_unavailability() -> None:
+    # An InterfaceError of a subclass says the gate sent something wrong: trying again later
+    # would fail the same way, so it is not answered as "try again shortly".
+    with pytest.raises(asyncpg.DataError):
+        await _submit_failing_with(asyncpg.DataError("invalid input for query argument $1"))
+
+
+async def _submit_failing_with(error: Exception) -> httpx.Response:
     ports = FakePorts()
     await ports.region_is("35.78", SiakStatus.UP)
 
@@ -40,13 +60,8 @@ async def test_intake_answers_503_with_retry_after_when_the_store_cannot_take_it
 
     ports.submissions.add = unavailable  # type: ignore[method-assign,assignment]
     async with running_gate(ports=ports) as gate:
-        response = await gate.http.post(
+        return await gate.http.post(
             "/v1/submissions",
             json=SUBMISSION,
             headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "down-1"},
         )
-
-    assert response.status_code == 503, response.text
-    assert int(response.headers["Retry-After"]) > 0
-    assert response.json()["error"]["code"] == "unavailable"
-    assert "3578011205900001" not in response.text

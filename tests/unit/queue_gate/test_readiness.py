@@ -93,7 +93,7 @@ async def test_with_kafka_down_the_gate_starts_takes_submissions_and_says_so() -
 
 async def test_postgresql_unreachable_is_reported() -> None:
     async with running_gate() as gate:
-        gate.database.up = False
+        gate.edges.database.up = False
         body = (await gate.readyz()).json()
 
     assert body["postgresql"] == "unavailable"
@@ -103,12 +103,14 @@ async def test_after_the_listen_connection_is_lost_it_listens_again_and_catches_
     ports = FakePorts()
     await ports.region_is("35.78", SiakStatus.UP)
     async with running_gate(gate_settings(sweep_interval_s=3600), ports=ports) as gate:
-        await gate.wakeups.progress.until(lambda: gate.wakeups.connections == 1, what="listening")
-        gate.wakeups.lose_connection()
+        await gate.edges.wakeups.progress.until(
+            lambda: gate.edges.wakeups.connections == 1, what="listening"
+        )
+        gate.edges.wakeups.lose_connection()
         await ports.waiting("35.78", "a")  # its wake-up is sent while nobody listens
-        gate.wakeups.send("35.78", gate_changed=False)
+        gate.edges.wakeups.send("35.78", gate_changed=False)
 
-        await gate.wakeups.progress.until(
-            lambda: gate.wakeups.connections == 2, what="listening again", within=5
+        await gate.edges.wakeups.progress.until(
+            lambda: gate.edges.wakeups.connections == 2, what="listening again", within=5
         )
         await ports.siak.until_sent(1, within=5)

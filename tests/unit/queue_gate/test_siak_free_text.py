@@ -11,24 +11,14 @@ from services.queue_gate.domain.siak_free_text import (
     redacted,
     refusal_message,
 )
+from services.siak_sim.app import validation_errors_echoing
 
 NIK, NAME = "7371014509900001", "Siti Aminah"
 
 FASTAPI_422 = {
     "detail": [
-        {
-            "type": "value_error",
-            "loc": ["body", "applicant", "nik"],
-            "msg": f"Value error, NIK {NIK} tidak terdaftar di SIAK",
-            "input": NIK,
-            "ctx": {"error": f"NIK {NIK} tidak terdaftar"},
-        },
-        {
-            "type": "value_error",
-            "loc": ["body", "applicant", "name"],
-            "msg": f"Value error, nama '{NAME}' tidak sesuai dengan NIK",
-            "input": NAME,
-        },
+        # As the simulator answers, echoing the applicant as FastAPI's validators do.
+        *validation_errors_echoing({"applicant": {"nik": NIK, "name": NAME}}),
         {
             "type": "missing",
             "loc": ["body", "details", 0, "Siti's own key"],

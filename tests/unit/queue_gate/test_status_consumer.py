@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -56,10 +57,12 @@ class Consumer:
     async def dead_letter(self, reason: str) -> None:
         self.dead_letters.append(reason)
 
-    async def take(self, body: bytes) -> None:
+    async def take(
+        self, body: bytes, *, apply_change: Callable[[StatusChanged], Awaitable[bool]] | None = None
+    ) -> None:
         await consume_status_record(
             body,
-            apply_change=self._apply,
+            apply_change=apply_change or self._apply,
             dead_letter=self.dead_letter,
             persistence=self.persistence,
             registry=load_registry(),
@@ -138,22 +141,14 @@ class FailingStore:
         return await self.ports.statuses.apply(change)
 
 
-async def take_with(consumer: Consumer, store: FailingStore, body: bytes) -> None:
-    await consume_status_record(
-        body,
-        apply_change=store.apply,
-        dead_letter=consumer.dead_letter,
-        persistence=consumer.persistence,
-        registry=load_registry(),
-    )
-
-
 async def test_a_record_that_keeps_failing_is_set_aside_after_a_few_tries_with_back_off() -> None:
     ports = FakePorts()
     consumer = Consumer(ports)
     store = FailingStore(ports, ValueError("refused by the database"), times=100)
 
-    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+    await consumer.take(
+        record_of(status_change("73.71", SiakStatus.DOWN, seq=1)), apply_change=store.apply
+    )
 
     assert store.tries == consumer.persistence.tries == 3
     assert consumer.waits == [0.2, 0.4]
@@ -166,7 +161,9 @@ async def test_while_the_database_is_away_the_record_is_waited_on_with_capped_ba
     consumer = Consumer(ports)
     store = FailingStore(ports, ConnectionRefusedError("database down"), times=10)
 
-    await take_with(consumer, store, record_of(status_change("73.71", SiakStatus.DOWN, seq=1)))
+    await consumer.take(
+        record_of(status_change("73.71", SiakStatus.DOWN, seq=1)), apply_change=store.apply
+    )
 
     assert consumer.dead_letters == []
     assert store.tries == 11

@@ -220,3 +220,34 @@ def test_plans_made_through_the_api_come_back_silently_after_a_restart() -> None
     ]
     assert monitor.outbox.queued() == []
     assert monitor.watched.upcoming_maintenance("73.71", clock.now) is not None
+
+
+def test_a_read_back_that_failed_part_way_can_be_run_again_without_doing_anything_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock = FakeClock()
+    changed = file_plan(clock.now + timedelta(days=1))
+    gone = changed.model_copy(update={"id": "old-plan"})
+    earlier = changed.model_copy(update={"id": "mnt-9"})
+    known = [told(changed), told(gone), told(earlier, origin="api", revision=3)]
+    monitor, _, _ = fake_monitor(settings(), clock)
+    service = MaintenanceService(monitor, file_plans=[file_plan(changed.starts_at, hours=6)])
+    reevaluate = monitor.watched.reevaluate
+
+    def fails_once(at: datetime) -> None:
+        monkeypatch.setattr(monitor.watched, "reevaluate", reevaluate)
+        raise RuntimeError("failed after the plans were taken back")
+
+    monkeypatch.setattr(monitor.watched, "reevaluate", fails_once)
+    with pytest.raises(RuntimeError):
+        service.restore({record.maintenance_id: record for record in known})
+
+    service.restore({record.maintenance_id: record for record in known})
+
+    assert service.ready
+    assert sorted(plan.id for plan in monitor.watched.calendar.plans()) == [
+        "mnt-9",
+        "weekly-backup",
+    ]
+    assert notices(monitor.outbox.queued()) == [("73.71", CHANGED), ("73.71", CANCELLED)]
+    assert records(monitor.outbox.queued()) == [(2, True), (2, False)]

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, settings
 
+from tests.support.openapi_fuzz import assert_no_server_error, fuzzing, openapi_of
 from tests.unit.siak_monitor.fakes import FakeClock, ready_app
 from tests.unit.siak_monitor.fakes import settings as monitor_settings
 
@@ -22,24 +22,10 @@ class PassingClock(FakeClock):
 
 
 app = ready_app(monitor_settings(watch="73.71,73.06,91.71", admin_token=TOKEN), PassingClock())
-# Positive cases only, besides the coverage phase's own invalid ones: random invalid bodies
-# stop at validation, where they teach little and cost most of the time.
-CONFIG = schemathesis.Config.from_dict({"generation": {"mode": "positive"}})
-schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=CONFIG)
+schema = openapi_of(app)
 
 
 @schema.parametrize()
-@settings(
-    max_examples=100,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@fuzzing(max_examples=100)
 def test_no_operation_answers_a_server_error(case: schemathesis.Case[Any]) -> None:
-    # Valid credentials, so the fuzzing reaches what lies behind the admin check.
-    case.headers["Authorization"] = f"Bearer {TOKEN}"
-
-    response = case.call()
-
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.text}"
+    assert_no_server_error(case, bearer=TOKEN)

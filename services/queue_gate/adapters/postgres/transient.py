@@ -11,6 +11,8 @@ _PASSING = (
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
     asyncpg.exceptions.TransactionRollbackError,  # class 40: serialization, deadlock
 )
+TRANSIENT_TYPES: tuple[type[Exception], ...] = (*_PASSING, asyncpg.InterfaceError)
+"""Every type a transient error is an instance of: what to catch before asking `is_transient`."""
 
 
 def is_transient(error: BaseException) -> bool:
