@@ -46,6 +46,7 @@ class StatusPoint:
     region: str
     at: float
     status: str
+    seq: int = 0
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,18 @@ STALE = "STALE"
 NEVER_HEARD = "UNKNOWN"
 
 
+def in_sequence(points: Iterable[StatusPoint]) -> list[StatusPoint]:
+    """The records a consumer honouring `seq` takes, in topic order: duplicates, stale and
+    reordered ones (no higher `seq` than the region's latest) are not a change of status."""
+    latest: dict[str, int] = {}
+    taken: list[StatusPoint] = []
+    for point in points:
+        if point.seq > latest.get(point.region, 0):
+            latest[point.region] = point.seq
+            taken.append(point)
+    return taken
+
+
 class StatusTimeline:
     """The latest status of each region at any moment.
 

@@ -11,7 +11,7 @@ from chaos.invariants import (
     sent_while_closed,
 )
 from chaos.records import Heartbeat, Received, StatusPoint, Submitted, Text
-from chaos.timeline import StatusTimeline
+from chaos.timeline import StatusTimeline, in_sequence
 
 MAKASSAR = "73.71"
 GOWA = "73.06"
@@ -180,3 +180,15 @@ def test_a_violating_run_names_the_offenders_of_each_invariant() -> None:
         "I3 sent while down": ["T1"],
         "I5 unhealthy": ["queue_gate: /readyz names no background tasks"],
     }
+
+
+def test_duplicate_stale_and_reordered_status_records_change_nothing() -> None:
+    written = [
+        StatusPoint(MAKASSAR, 1, "UP", seq=1),
+        StatusPoint(MAKASSAR, 2, "DOWN", seq=2),
+        StatusPoint(MAKASSAR, 3, "DOWN", seq=2),  # duplicate
+        StatusPoint(MAKASSAR, 4, "UP", seq=1),  # stale, or reordered
+        StatusPoint(GOWA, 5, "UP", seq=1),
+        StatusPoint(MAKASSAR, 6, "UP", seq=3),
+    ]
+    assert [p.at for p in in_sequence(written)] == [1, 2, 5, 6]
