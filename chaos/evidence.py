@@ -53,11 +53,13 @@ async def read_topics(bootstrap_servers: str, names: Sequence[str] = READ_TOPICS
     await consumer.start()
     try:
         existing = await consumer.topics()
+        # The consumer knows partitions only of topics it reads; the contract spells them out.
+        counts = {spec.name: spec.partitions for spec in topics.GATE_TOPICS}
         partitions = [
             TopicPartition(name, p)
             for name in names
             if name in existing
-            for p in sorted(consumer.partitions_for_topic(name) or ())
+            for p in range(counts.get(name, 1))
         ]
         if not partitions:
             return []

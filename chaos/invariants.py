@@ -21,6 +21,8 @@ class Verdict:
     """What each invariant found; every list names the offending keys or sources."""
 
     acknowledged: int = 0
+    retried: int = 0
+    """Acknowledged only after a retry: shows the fault hit the client."""
     received: int = 0
     parked: int = 0
     lost: list[str] = field(default_factory=list)
@@ -70,6 +72,7 @@ def check(
     lost, duplicated = exactly_once(submitted, received, parked_tickets)
     return Verdict(
         acknowledged=sum(s.acknowledged for s in submitted),
+        retried=sum(s.acknowledged and len(s.answers) > 1 for s in submitted),
         received=len({r.key for r in received} & _tickets(submitted)),
         parked=len(parked_tickets & _tickets(submitted)),
         lost=lost,

@@ -28,6 +28,7 @@ class Outcome:
 COLUMNS = (
     "scenario",
     "acked",
+    "retried",
     "received",
     "parked",
     "lost",
@@ -49,6 +50,7 @@ def row(outcome: Outcome) -> list[str]:
     return [
         outcome.scenario,
         str(v.acknowledged),
+        str(v.retried),
         str(v.received),
         str(v.parked),
         *(str(len(items)) for items in counts),

@@ -40,7 +40,14 @@ def test_a_clean_run_keeps_every_promise() -> None:
         readiness={"queue_gate": {"tasks": {"relay": {"running": True, "failing": False}}}},
     )
     assert verdict.ok, verdict.failures()
-    assert (verdict.acknowledged, verdict.received) == (3, 3)
+    assert (verdict.acknowledged, verdict.retried, verdict.received) == (3, 0, 3)
+
+
+def test_submissions_acknowledged_only_after_a_retry_are_counted() -> None:
+    retried = Submitted("k1", MAKASSAR, "a1", tickets=("T1",), order=0, answers=(None, 503, 202))
+    given_up = Submitted("k2", MAKASSAR, "a2", answers=(None, None))
+    verdict = check([retried, given_up, acked("k3", "T3", 1)], [got("T1"), got("T3")], ALWAYS_UP)
+    assert (verdict.acknowledged, verdict.retried) == (2, 1)
 
 
 def test_an_acknowledged_submission_siak_never_received_is_lost() -> None:
