@@ -20,6 +20,8 @@ from deploy.local.python_service import REPO_ROOT
 from deploy.local.stack import Stack, StackSettings
 
 CHAOS_STATE = REPO_ROOT / ".run" / "chaos"
+EVIDENCE = REPO_ROOT / ".run" / "chaos-evidence"
+"""Each scenario's client log, SIAK's log and the statuses, kept after the stack is gone."""
 WATCHED = "73.71,73.72,73.73,73.06,73.09"
 
 
@@ -53,6 +55,7 @@ def selected(only: str | None) -> list[int]:
 async def main(numbers: list[int]) -> int:
     await asyncio.to_thread(chaos_stack().down)  # what an interrupted run may have left
     shutil.rmtree(CHAOS_STATE, ignore_errors=True)
+    shutil.rmtree(EVIDENCE, ignore_errors=True)
     stack = chaos_stack()
     outcomes: list[Outcome] = []
     began = time.monotonic()
@@ -60,7 +63,7 @@ async def main(numbers: list[int]) -> int:
         print("Starting Kafka, PostgreSQL, the SIAK simulator, siak_monitor and queue_gate ...")
         await asyncio.to_thread(stack.up)
         async with httpx.AsyncClient(timeout=10) as http:
-            suite = Suite(Harness(stack, http))
+            suite = Suite(Harness(stack, http), EVIDENCE)
             for scenario in (s for s in SCENARIOS if s.number in numbers):
                 print(f"scenario {scenario.name} ...", flush=True)
                 outcome = await suite.run(scenario)
@@ -75,6 +78,7 @@ async def main(numbers: list[int]) -> int:
                 faults.thaw(component)
         await asyncio.to_thread(stack.down)
     print(f"\n{render(outcomes)}\n\n{len(outcomes)} scenarios in {time.monotonic() - began:.0f} s")
+    print(f"evidence of each scenario: {EVIDENCE}")
     return 0 if outcomes and all(o.passed for o in outcomes) else 1
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -155,8 +157,9 @@ class Scenario:
 class Suite:
     """Runs scenarios one after another on one stack; applicants are never reused."""
 
-    def __init__(self, harness: Harness) -> None:
+    def __init__(self, harness: Harness, evidence_dir: Path) -> None:
         self.harness = harness
+        self.evidence_dir = evidence_dir
         self.next_applicant = 0
 
     async def run(self, scenario: Scenario) -> Outcome:
@@ -191,7 +194,7 @@ class Suite:
         finally:
             self.next_applicant = load.applicants_used
             await self._stop_extra()
-        verdict = await self._verdict(load, started, offsets)
+        verdict = await self._verdict(load, started, offsets, scenario.number)
         return Outcome(scenario.name, verdict, recovered, error=error)
 
     async def _settle(self) -> None:
@@ -264,6 +267,12 @@ class Suite:
             return False
         return True
 
+    def _keep(self, number: int, **evidence: object) -> None:
+        """What the verdict was drawn from, free of personal data, for looking into a failure."""
+        self.evidence_dir.mkdir(parents=True, exist_ok=True)
+        path = self.evidence_dir / f"scenario-{number}.json"
+        path.write_text(json.dumps(evidence, default=_as_json, indent=1))
+
     async def _stop_extra(self) -> None:
         for component in self.harness.extra:
             with contextlib.suppress(StartError):
@@ -271,7 +280,9 @@ class Suite:
             await asyncio.to_thread(component.stop)
         self.harness.extra.clear()
 
-    async def _verdict(self, load: LoadClient, started: float, offsets: dict[Path, int]) -> Verdict:
+    async def _verdict(
+        self, load: LoadClient, started: float, offsets: dict[Path, int], number: int
+    ) -> Verdict:
         h = self.harness
         env = h.env
         urls = {"queue_gate": env["GATE_URL"], "siak_monitor": env["MONITOR_URL"]}
@@ -300,9 +311,11 @@ class Suite:
             *evidence.event_texts(records, started),
             *answers,
         ]
+        received = [r for r in received if r.at >= started]
+        self._keep(number, log=log, received=received, statuses=points, readiness=ready)
         return check(
             log,
-            [r for r in received if r.at >= started],
+            received,
             StatusTimeline(points, heartbeats, stale_after_s=STALE_AFTER_S),
             parked=parked,
             texts=texts,
@@ -310,3 +323,9 @@ class Suite:
             readiness=ready,
             outbox_rows=rows,
         )
+
+
+def _as_json(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)

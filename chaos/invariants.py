@@ -139,9 +139,9 @@ def sent_while_closed(
     received: Sequence[Received], timeline: StatusTimeline, grace_s: float = IN_FLIGHT_GRACE_S
 ) -> list[str]:
     """I3: tickets SIAK received although their region was not open at any moment of the
-    `grace_s` before."""
+    `grace_s` before, each with the region and the status it had then."""
     return [
-        item.key
+        f"{item.key} ({item.region} {timeline.status_at(item.region, item.at)})"
         for item in received
         if not timeline.open_at_some_point(item.region, item.at - grace_s, item.at)
     ]

@@ -102,11 +102,11 @@ def test_only_the_parked_applicants_later_submissions_may_follow_later_ones() ->
 def test_a_receipt_while_the_region_was_down_is_reported() -> None:
     timeline = StatusTimeline([StatusPoint(MAKASSAR, 0, "UP"), StatusPoint(MAKASSAR, 10, "DOWN")])
     received = [got("T1", at=9.0), got("T2", at=10.5), got("T3", at=15.0)]
-    assert sent_while_closed(received, timeline, grace_s=1.0) == ["T3"]
+    assert sent_while_closed(received, timeline, grace_s=1.0) == ["T3 (73.71 DOWN)"]
 
 
 def test_a_receipt_before_any_status_was_heard_is_reported() -> None:
-    assert sent_while_closed([got("T1", at=5.0)], StatusTimeline([]), grace_s=1.0) == ["T1"]
+    assert sent_while_closed([got("T1", at=5.0)], StatusTimeline([]), 1.0) == ["T1 (73.71 UNKNOWN)"]
 
 
 def test_a_receipt_once_the_region_is_back_up_is_fine() -> None:
@@ -122,7 +122,9 @@ def test_an_up_status_no_heartbeat_confirms_goes_stale() -> None:
     )
     assert timeline.status_at(MAKASSAR, 10) == "UP"
     assert timeline.status_at(MAKASSAR, 11.5) == "STALE"
-    assert sent_while_closed([got("T1", at=10.5), got("T2", at=14)], timeline, 1.0) == ["T2"]
+    assert sent_while_closed([got("T1", at=10.5), got("T2", at=14)], timeline, 1.0) == [
+        "T2 (73.71 STALE)"
+    ]
 
 
 def test_a_heartbeat_of_other_regions_does_not_keep_a_region_fresh() -> None:
@@ -184,7 +186,7 @@ def test_a_violating_run_names_the_offenders_of_each_invariant() -> None:
         "I1 lost": ["k3"],
         "I1 duplicated": ["k1"],
         "I2 out of order": ["k1"],
-        "I3 sent while down": ["T1"],
+        "I3 sent while down": ["T1 (73.71 DOWN)"],
         "I5 unhealthy": ["queue_gate: /readyz names no background tasks"],
     }
 
