@@ -184,7 +184,7 @@ class Suite:
                 await h.lasting(scenario.load_s)
                 try:
                     await scenario.inject(h)
-                except (StartError, TimeoutError, httpx.HTTPError, OSError) as failure:
+                except Exception as failure:  # reported in its row: the next scenario runs
                     error = f"{type(failure).__name__}: {failure}"
                 await h.lasting(scenario.load_s)
             await self._heal()
@@ -312,7 +312,9 @@ class Suite:
             *answers,
         ]
         received = [r for r in received if r.at >= started]
-        self._keep(number, log=log, received=received, statuses=points, readiness=ready)
+        self._keep(
+            number, log=log, received=received, statuses=points, readiness=ready, outbox_rows=rows
+        )
         return check(
             log,
             received,

@@ -82,7 +82,7 @@ async def odd_status_records(h: Harness) -> None:
         (b"73.71", b"\xff not json"),
         (b"73.71", b'{"specversion": "1.0", "type": "id.siakgate.siak.status.changed.v1"}'),
         (b"73.71", b'{"specversion": "1.0", "data": {"region_code": "73.71", "seq": -1}}'),
-        (None, b"{}"),
+        (b"73.72", b"{}"),
     ]
     headers = [("content-type", b"application/cloudevents+json")]
     await faults.write_raw(bootstrap, topics.SIAK_STATUS, raw, headers)
