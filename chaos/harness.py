@@ -211,6 +211,23 @@ class Suite:
             return all(up) and all(down)
 
         await h.until(statuses_known, "the gate knowing every region's status", SETTLE_LIMIT_S)
+        await self._outbox_emptied()
+
+    async def _outbox_emptied(self) -> None:
+        """An earlier scenario may have left the relay stopped (reported in its row): a
+        restarted gate relays what is left, so each scenario answers for its own outbox."""
+        h = self.harness
+
+        async def empty() -> bool:
+            return await evidence.outbox_rows(h.env["DATABASE_URL"]) == 0
+
+        try:
+            await h.until(empty, "the outbox emptied", HEALTHY_LIMIT_S)
+        except TimeoutError:
+            gate = h.component("queue_gate")
+            await asyncio.to_thread(gate.stop)
+            await faults.restart(gate)
+            await h.until(empty, "the outbox emptied by a restarted gate", HEALTHY_LIMIT_S)
 
     @contextlib.asynccontextmanager
     async def _loaded(self, load: LoadClient) -> AsyncIterator[None]:
