@@ -105,17 +105,20 @@ async def second_gate(h: Harness) -> None:
 
 
 async def siak_misbehaving(h: Harness) -> None:
-    """8. SIAK slow, answering 5xx, timing out, redirecting to a login page, and refusing with
-    a body that echoes the submission (refusing connections would lose the simulator's log)."""
+    """8. SIAK refusing with a body that echoes the submission, slow, answering 5xx, timing
+    out, redirecting to a login page (refusing connections would lose the simulator's log).
+
+    Answers that say the gate is misconfigured hold a region's replay for a while: last."""
     serving = [*h.regions.up, *h.regions.down]
     await h.siak(h.regions.down, "up")
     for state, latency in [
+        ("invalid", None),
+        ("up", None),
         ("slow", 1500),
         ("error", None),
         ("slow", 4000),  # past the gate's SIAK timeout
         ("redirect", None),
         ("unauthorized", None),
-        ("invalid", None),
     ]:
         await h.siak(serving, state, **({"latency_ms": latency} if latency else {}))
         await h.lasting(3)
