@@ -157,9 +157,12 @@ class Scenario:
 class Suite:
     """Runs scenarios one after another on one stack; applicants are never reused."""
 
-    def __init__(self, harness: Harness, evidence_dir: Path) -> None:
+    def __init__(
+        self, harness: Harness, evidence_dir: Path, *, healthy_within_s: float = HEALTHY_LIMIT_S
+    ) -> None:
         self.harness = harness
         self.evidence_dir = evidence_dir
+        self.healthy_within_s = healthy_within_s
         self.next_applicant = 0
 
     async def run(self, scenario: Scenario) -> Outcome:
@@ -315,7 +318,7 @@ class Suite:
             ).unhealthy
 
         with contextlib.suppress(TimeoutError):
-            await h.until(healthy, "every background task running", HEALTHY_LIMIT_S)
+            await h.until(healthy, "every background task running", self.healthy_within_s)
         log = load.log()
         received = await evidence.siak_received(h.http, env["SIAK_SIM_URL"])
         records = await evidence.read_topics(env["KAFKA_BOOTSTRAP_SERVERS"])

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from chaos import evidence, faults
-from chaos.harness import STALE_AFTER_S, Harness, Scenario
+from chaos.harness import STALE_AFTER_S, Harness, Inject, Scenario
 from deploy.local.processes import StartError
 from shared import topics
 
@@ -35,11 +35,15 @@ async def _some_received(h: Harness) -> bool:
     return await h.received_count(h.regions.down) > 0
 
 
-async def kill_gate_during_intake(h: Harness) -> None:
+def kill_gate_during_intake(times: int = 4) -> Inject:
     """2. kill -9 queue_gate after an intake commit, before the reply; the client retries."""
-    for _ in range(4):
-        await h.crash_and_restart("queue_gate")
-        await h.lasting(1.5)
+
+    async def inject(h: Harness) -> None:
+        for _ in range(times):
+            await h.crash_and_restart("queue_gate")
+            await h.lasting(1.5)
+
+    return inject
 
 
 async def kill_postgres(h: Harness) -> None:
@@ -194,7 +198,7 @@ def free_port() -> int:
 
 SCENARIOS = (
     Scenario(1, "kill -9 queue_gate mid-replay", kill_gate_mid_replay),
-    Scenario(2, "kill -9 queue_gate mid-intake, client retries", kill_gate_during_intake),
+    Scenario(2, "kill -9 queue_gate mid-intake, client retries", kill_gate_during_intake()),
     Scenario(3, "kill -9 / immediate shutdown of PostgreSQL", kill_postgres),
     Scenario(4, "kill -9 / SIGSTOP 30 s the broker", broker_crash_and_freeze),
     Scenario(5, "SIGSTOP siak_monitor past staleness", freeze_monitor),
