@@ -12,8 +12,9 @@ import time
 import httpx
 
 from chaos import faults
-from chaos.harness import FAST, Harness, Suite
+from chaos.harness import FAST, Harness
 from chaos.scenarios import SCENARIOS
+from chaos.suite import Suite
 from chaos.table import Outcome, render
 from deploy.local.processes import StartError
 from deploy.local.python_service import REPO_ROOT

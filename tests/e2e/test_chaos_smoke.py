@@ -9,8 +9,9 @@ import asyncpg
 import httpx
 import pytest
 
-from chaos.harness import FAST, Harness, Regions, Scenario, Suite
+from chaos.harness import FAST, Harness, Regions, Scenario
 from chaos.scenarios import kill_gate_during_intake
+from chaos.suite import Suite
 from deploy.local.processes import StartError
 from deploy.local.stack import Stack, StackSettings
 from tests.conftest import Infrastructure, free_port
