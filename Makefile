@@ -13,7 +13,7 @@ STACK := $(PY) -m deploy.local
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run up down status test test-unit test-integration lint format \
-        schemas demo bench clean
+        schemas demo chaos bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ schemas: install ## regenerate the committed JSON Schemas and AsyncAPI document 
 
 demo: install ## the October 2021 outage in two minutes, on a stack of its own, invariants checked
 	$(PY) -m deploy.local.demo
+
+chaos: install ## the promises checked under faults (kill -9, SIGSTOP, SIAK misbehaving) on a stack of its own; ONLY=1,2 selects
+	$(PY) -m chaos $(if $(ONLY),--only $(ONLY))
 
 bench: install ## figures beside baselines measured in the same run: bench/results.md (BENCH_SCALE=smoke|large)
 	$(PY) -m bench
