@@ -6,17 +6,22 @@ import json
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
 
 from shared.events.envelope import EventData
 from shared.events.schemas import TOPIC_EVENTS
 
 
 @cache
-def _validator(model: type[EventData]) -> Draft202012Validator:
+def _validator(model: type[EventData]) -> Validator:
     [event] = [event for event in TOPIC_EVENTS if event.model is model]
     schema: dict[str, Any] = json.loads(event.schema_path.read_text())
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    # The dialect the schema names ($schema), checked first: a broken schema is an error here.
+    dialect = validator_for(schema, default=Draft7Validator)
+    dialect.check_schema(schema)
+    return dialect(schema, format_checker=dialect.FORMAT_CHECKER)
 
 
 def schema_errors(value: bytes, model: type[EventData]) -> list[str]:
