@@ -22,9 +22,10 @@ from tests.integration.queue_gate.conftest import (
     submission_body,
     take_regions,
 )
+from tests.support.cloudevents_sdk import read_with_python_sdk
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
-from tests.support.schemas import schema_errors
+from tests.support.schemas import data_errors, schema_errors
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
@@ -68,6 +69,8 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
         if record.key == region.encode():
             model = GateStateChanged if b"gate.state" in record.value else SubmissionStateChanged
             assert schema_errors(record.value, model) == []
+            sdk_event = read_with_python_sdk(record.headers, record.key, record.value)
+            assert data_errors(sdk_event.get_data(), model) == []
     assert {r.headers.get("content-type") for r in reader.records if r.key == region.encode()} == {
         CLOUDEVENTS_CONTENT_TYPE.encode()
     }

@@ -24,9 +24,10 @@ from shared.events.envelope import EventData
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
+from tests.support.cloudevents_sdk import read_with_python_sdk
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
-from tests.support.schemas import schema_errors
+from tests.support.schemas import data_errors, schema_errors
 from tests.support.servers import serving
 
 EventT = TypeVar("EventT", bound=EventData)
@@ -147,6 +148,8 @@ class Events(Generic[EventT]):
                 continue
             assert record.headers["content-type"] == CLOUDEVENTS_CONTENT_TYPE.encode()
             assert schema_errors(record.value, self.model) == []
+            sdk_event = read_with_python_sdk(record.headers, record.key, record.value)
+            assert data_errors(sdk_event.get_data(), self.model) == []
             found.append(decode_event(record.value, self.model).data)
         return found
 
