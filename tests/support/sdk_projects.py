@@ -17,7 +17,7 @@ SDK_CACHE = REPO_ROOT / ".cache" / "sdk"
 INSTALLED_MARKER = ".installed"
 
 
-def prepared_copy(source: Path, *, lockfiles: Sequence[str], install: Sequence[str]) -> Path:
+def prepared_copy(source: Path, *, lockfiles: Sequence[str], install: Sequence[str] = ()) -> Path:
     """A copy of `source` with its dependencies installed by `install` (run in the copy).
 
     The copy is keyed by the lockfiles' content, so dependencies are fetched once until they
@@ -30,7 +30,7 @@ def prepared_copy(source: Path, *, lockfiles: Sequence[str], install: Sequence[s
     target.mkdir(parents=True, exist_ok=True)
     with _locked(target):
         _copy_sources(source, target)
-        if not (target / INSTALLED_MARKER).exists():
+        if install and not (target / INSTALLED_MARKER).exists():
             ran(install, cwd=target, timeout=600)
             (target / INSTALLED_MARKER).touch()
     return target
@@ -44,9 +44,22 @@ def ran(
     environment: Mapping[str, str] | None = None,
 ) -> str:
     """Run `command` (with `environment` added to ours); its output, or an AssertionError."""
+    result = run(command, cwd=cwd, timeout=timeout, environment=environment)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, f"{' '.join(command)} exited {result.returncode}:\n{output}"
+    return output
+
+
+def run(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    timeout: float,
+    environment: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     if shutil.which(command[0]) is None:
         raise AssertionError(f"{command[0]} is not installed: the SDK contract tests need it")
-    result = subprocess.run(
+    return subprocess.run(
         command,
         cwd=cwd,
         env={**os.environ, **(environment or {})},
@@ -55,9 +68,6 @@ def ran(
         timeout=timeout,
         check=False,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"{' '.join(command)} exited {result.returncode}:\n{output}"
-    return output
 
 
 def _copy_sources(source: Path, target: Path) -> None:
