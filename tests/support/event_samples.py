@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -172,16 +173,30 @@ def uncovered_event_types() -> set[str]:
 
 
 def write_samples(directory: Path) -> Path:
-    """The samples as JSON lines (topic, headers and value as text) for tests in other languages."""
+    """The samples as JSON lines, for the SDK suites in other languages."""
+    return write_records(
+        directory,
+        [
+            (sample.topic, sample.record.key, dict(sample.record.headers), sample.record.value)
+            for sample in sample_records()
+        ],
+    )
+
+
+def write_records(
+    directory: Path, records: Iterable[tuple[str, bytes | None, Mapping[str, bytes], bytes]]
+) -> Path:
+    """Kafka records (topic, key, headers, value) as JSON lines, headers as text, value in
+    base64: what tests/sdk/js and tests/sdk/java read."""
     path = directory / "records.jsonl"
     with path.open("w") as out:
-        for sample in sample_records():
+        for topic, key, headers, value in records:
             line = {
-                "topic": sample.topic,
-                "type": sample.model.event_type,
-                "key": sample.record.key.decode(),
-                "headers": {name: value.decode() for name, value in sample.record.headers},
-                "value_base64": base64.b64encode(sample.record.value).decode(),
+                "topic": topic,
+                "type": json.loads(value)["type"],
+                "key": (key or b"").decode(),
+                "headers": {name: header.decode() for name, header in headers.items()},
+                "value_base64": base64.b64encode(value).decode(),
             }
             out.write(json.dumps(line) + "\n")
     return path

@@ -1,6 +1,7 @@
 // Subscribers in JavaScript: the CloudEvents SDK reads every record the services encode, and
 // ajv compiles every committed schema and validates every event and its `data`.
-// Run by tests/sdk/test_javascript_sdk.py, which writes the records and names the directories.
+// Run by tests/support/sdk_suites.py, which writes the records (one JSON line each) and names
+// the directories.
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -51,11 +52,6 @@ test("ajv compiles every committed schema, and the schema of its data", () => {
   }
 });
 
-test("every event type has a sample record", () => {
-  const named = records.map((record) => JSON.parse(decoded(record)).dataschema);
-  assert.deepEqual([...new Set(named)].sort(), schemas.map(({ schema }) => schema.$id).sort());
-});
-
 for (const record of records) {
   test(`the SDK reads a ${record.type} record and its data follows the schema`, () => {
     const value = decoded(record);
@@ -83,8 +79,10 @@ for (const record of records) {
 }
 
 test("data that breaks its schema is caught", () => {
-  const status = records.find((record) => record.type === "id.siakgate.siak.status.changed.v1");
-  const body = JSON.parse(decoded(status));
+  const body = records
+    .map((record) => JSON.parse(decoded(record)))
+    .find((event) => "region_code" in event.data);
+  assert.ok(body, "a record with a region code");
   const validator = validators.get(body.dataschema);
   assert.equal(validator.data({ ...body.data, region_code: "7371" }), false);
 });

@@ -22,7 +22,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -36,7 +35,8 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Subscribers in Java: the io.cloudevents Kafka binding reads every record the services encode,
  * and the networknt validator compiles every committed schema and validates every event and its
- * data. Run by tests/sdk/test_java_sdk.py, which writes the records and names the directories.
+ * data. Run by tests/support/sdk_suites.py, which writes the records (one JSON line each) and
+ * names the directories.
  */
 class CloudEventsSdkTest {
   private static final String DRAFT_07 = "http://json-schema.org/draft-07/schema#";
@@ -113,15 +113,6 @@ class CloudEventsSdkTest {
     }
   }
 
-  @Test
-  void everyEventTypeHasASampleRecord() throws IOException {
-    TreeSet<String> named = new TreeSet<>();
-    for (JsonNode record : records()) {
-      named.add(JSON.readTree(value(record)).get("dataschema").asString());
-    }
-    assertEquals(committedSchemas().keySet(), named);
-  }
-
   @TestFactory
   Stream<DynamicTest> theSdkReadsEveryRecordAndItsDataFollowsTheSchema() throws IOException {
     Map<String, JsonNode> schemas = committedSchemas();
@@ -168,8 +159,8 @@ class CloudEventsSdkTest {
   @Test
   void dataThatBreaksItsSchemaIsCaught() throws IOException {
     for (JsonNode record : records()) {
-      if (record.get("type").asString().equals("id.siakgate.siak.status.changed.v1")) {
-        JsonNode body = JSON.readTree(value(record));
+      JsonNode body = JSON.readTree(value(record));
+      if (body.get("data").has("region_code")) {
         ObjectNode data = (ObjectNode) body.get("data").deepCopy();
         data.put("region_code", "7371");
         JsonNode schema = committedSchemas().get(body.get("dataschema").asString());
@@ -177,6 +168,6 @@ class CloudEventsSdkTest {
         return;
       }
     }
-    throw new AssertionError("no status record among the samples");
+    throw new AssertionError("no record with a region code");
   }
 }
