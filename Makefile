@@ -36,7 +36,7 @@ test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQ
 test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
 	$(PY) -m pytest tests/unit tests/contract -m "not integration"
 
-test-sdk: install ## the CloudEvents SDK contract tests: Python, JavaScript (npm) and Java (Maven)
+test-sdk: install ## events read with the Python, JavaScript and Java CloudEvents SDKs; AsyncAPI parsed
 	$(PY) -m pytest tests/unit/test_cloudevents_python_sdk.py tests/sdk
 
 test-integration: install ## integration and end-to-end tests, and tests/contract on PostgreSQL

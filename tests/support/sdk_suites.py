@@ -24,13 +24,29 @@ def _count(records: Path) -> int:
     return sum(1 for line in records.read_text().splitlines() if line.strip())
 
 
-def javascript_sdk_reads(records: Path) -> None:
-    """The npm `cloudevents` SDK reads every record; ajv compiles and checks the schemas."""
-    project = prepared_copy(
+def _javascript_project() -> Path:
+    return prepared_copy(
         JS_PROJECT,
         lockfiles=["package.json", "package-lock.json"],
         install=["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
     )
+
+
+def asyncapi_parser_accepts(document: Path) -> None:
+    """The official AsyncAPI parser validates `document`, its payload schemas included."""
+    output = ran(
+        ["node", "--test", "--test-reporter=tap", "asyncapi.test.mjs"],
+        cwd=_javascript_project(),
+        timeout=120,
+        environment={"ASYNCAPI_DOCUMENT": str(document)},
+    )
+    assert re.search(r"^# fail 0$", output, re.MULTILINE), output
+    assert re.search(r"^# pass 2$", output, re.MULTILINE), output
+
+
+def javascript_sdk_reads(records: Path) -> None:
+    """The npm `cloudevents` SDK reads every record; ajv compiles and checks the schemas."""
+    project = _javascript_project()
     output = ran(
         ["node", "--test", "--test-reporter=tap", "sdk.test.mjs"],
         cwd=project,
