@@ -12,8 +12,8 @@ PY := $(VENV)/bin/python
 STACK := $(PY) -m deploy.local
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run up down status test test-unit test-integration lint format \
-        schemas demo chaos bench clean
+.PHONY: help install system-deps run up down status test test-unit test-sdk test-integration lint \
+        format schemas demo chaos bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQ
 
 test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
 	$(PY) -m pytest tests/unit tests/contract -m "not integration"
+
+test-sdk: install ## events read with the Python, JavaScript and Java CloudEvents SDKs; AsyncAPI parsed
+	$(PY) -m pytest tests/unit/test_cloudevents_python_sdk.py tests/sdk
 
 test-integration: install ## integration and end-to-end tests, and tests/contract on PostgreSQL
 	$(PY) -m pytest tests/integration tests/e2e tests/contract
@@ -74,8 +77,10 @@ $(CURDIR)/$(TOOLS)/bin/uv:
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # Java 17 and Maven run the Kafka broker, Chromium renders the status page in the browser
-# tests; on a machine without them, Debian's packages bring them.
-SYSTEM_PACKAGES := java:openjdk-17-jre-headless mvn:maven chromium:chromium
+# tests, the JDK's compiler and Node.js build and run the SDK contract tests (tests/sdk); on a
+# machine without them, Debian's packages bring them.
+SYSTEM_PACKAGES := java:openjdk-17-jre-headless javac:openjdk-17-jdk-headless mvn:maven \
+                   chromium:chromium node:nodejs npm:npm
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \

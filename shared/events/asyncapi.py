@@ -13,6 +13,9 @@ from shared import topics
 from shared.events.envelope import CLOUDEVENTS_CONTENT_TYPE
 from shared.events.schemas import SCHEMA_DIR, TOPIC_EVENTS, TopicEvent
 
+SCHEMA_FORMAT = "application/schema+json;version=draft-07"
+"""A format the AsyncAPI parser checks schemas against (it passes draft 2020-12 unchecked)."""
+
 ASYNCAPI_PATH = Path(__file__).parent / "asyncapi.yaml"
 _SPECS = {spec.name: spec for spec in (*topics.MONITOR_TOPICS, *topics.GATE_TOPICS)}
 
@@ -96,7 +99,7 @@ def _message(event: TopicEvent) -> dict[str, Any]:
         "description": _paragraphs(event.model.__doc__ or ""),
         "contentType": CLOUDEVENTS_CONTENT_TYPE,
         "payload": {
-            "schemaFormat": "application/schema+json;version=draft-2020-12",
+            "schemaFormat": SCHEMA_FORMAT,
             "schema": {"$ref": f"./{SCHEMA_DIR.name}/{event.schema_path.name}"},
         },
         "bindings": {"kafka": {"key": {"type": "string", "description": event.key}}},

@@ -6,11 +6,20 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar, cast
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json"
+DATASCHEMA_PREFIX = "urn:siakgate:schema:"
+"""A `dataschema` is this prefix and the event type; the committed schema has it as `$id`."""
 SUPPORTED_MAJOR_VERSION = 1
 
 
@@ -24,7 +33,11 @@ class EventData(BaseModel):
 
 
 DataT = TypeVar("DataT", bound=EventData)
-_VERSIONED_TYPE = re.compile(r"^(?P<name>[a-z0-9.\-]+)\.v(?P<major>[0-9]+)$")
+# Plain groups, not named ones: the pattern goes into the JSON Schemas, and `(?P<name>...)` is
+# Python-only syntax that JavaScript and Java validators refuse to compile.
+_VERSIONED_TYPE = re.compile(r"^([a-z0-9.-]+)\.v([0-9]+)$")
+
+_NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):
@@ -36,10 +49,12 @@ class CloudEvent(BaseModel, Generic[DataT]):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), min_length=1)
     source: str = Field(min_length=1)
     type: str = Field(pattern=_VERSIONED_TYPE.pattern)
-    subject: str | None = None
+    # Unset optional attributes are left out, never written as null: CloudEvents SDKs refuse
+    # a null attribute (records of older producers that carry one are still read here).
+    subject: _NonEmpty | SkipJsonSchema[None] = None
     time: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
     datacontenttype: Literal["application/json"] = "application/json"
-    dataschema: str | None = None
+    dataschema: _NonEmpty | SkipJsonSchema[None] = None
     data: DataT
 
 
@@ -63,13 +78,25 @@ class InvalidEventError(ValueError):
 def new_event(data: DataT, *, source: str, subject: str) -> CloudEvent[DataT]:
     # Parametrised by the data's own class, so serialisation keeps every field of it.
     event_model = cast("type[CloudEvent[DataT]]", cast(Any, CloudEvent)[type(data)])
-    return event_model(source=source, type=data.event_type, subject=subject, data=data)
+    return event_model(
+        source=source,
+        type=data.event_type,
+        subject=subject,
+        dataschema=dataschema_for(type(data)),
+        data=data,
+    )
+
+
+def dataschema_for(data_model: type[EventData]) -> str:
+    return DATASCHEMA_PREFIX + data_model.event_type
 
 
 def encode_event(event: CloudEvent[Any]) -> KafkaRecord:
+    # Only the envelope's unset attributes are left out: a null inside `data` says something.
+    unset = {name for name, value in event if value is None}
     return KafkaRecord(
         key=(event.subject or "").encode(),
-        value=event.model_dump_json(exclude_none=False).encode(),
+        value=event.model_dump_json(exclude=unset).encode(),
         headers=[("content-type", CLOUDEVENTS_CONTENT_TYPE.encode())],
     )
 
@@ -83,9 +110,9 @@ def decode_event(value: bytes, data_model: type[DataT]) -> CloudEvent[DataT]:
     expected = _VERSIONED_TYPE.match(data_model.event_type)
     received = _VERSIONED_TYPE.match(event.type)
     assert expected is not None
-    if received is None or received["name"] != expected["name"]:
+    if received is None or received[1] != expected[1]:
         raise InvalidEventError(f"type: expected {data_model.event_type}, got {event.type}")
-    if int(received["major"]) != int(expected["major"]):
+    if int(received[2]) != int(expected[2]):
         raise InvalidEventError(f"type: unsupported major version in {event.type}")
     return event
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, WithJsonSchema
 
 from shared.events.envelope import EventData
 from shared.events.status import REGION_CODE_PATTERN
@@ -14,6 +14,21 @@ from shared.events.status import REGION_CODE_PATTERN
 MAINTENANCE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 EVERY_REGION = "*"
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
+LOCAL_OR_OFFSET_TIME_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+LocalOrOffsetTime = Annotated[
+    datetime,
+    # Not `format: date-time`: that is RFC 3339, which requires the offset these may lack.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": LOCAL_OR_OFFSET_TIME_PATTERN,
+            "description": "ISO 8601; without an offset, a wall-clock time in each region's zone.",
+        }
+    ),
+]
 
 
 class MaintenanceAction(StrEnum):
@@ -74,8 +89,8 @@ class MaintenancePlanned(EventData):
     origin: Literal["file", "api"]
     revision: int = Field(ge=1, description="Grows with every change of this plan.")
     regions: list[RegionCode] | Literal["*"]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: LocalOrOffsetTime
+    ends_at: LocalOrOffsetTime
     recurrence: MaintenanceRecurrence | None = None
     reason: str = Field(min_length=1, max_length=200)
     message: MaintenanceText

@@ -9,7 +9,7 @@ from typing import Any
 
 from shared import topics
 from shared.events.central_status import CentralStatusChanged
-from shared.events.envelope import CloudEvent, EventData
+from shared.events.envelope import CloudEvent, EventData, dataschema_for
 from shared.events.gate import GateStateChanged, SubmissionStateChanged
 from shared.events.heartbeat import MonitorHeartbeat
 from shared.events.maintenance import MaintenanceNotice, MaintenancePlanned
@@ -60,11 +60,36 @@ TOPIC_EVENTS: tuple[TopicEvent, ...] = (
 )
 
 
+DIALECT = "http://json-schema.org/draft-07/schema#"
+"""Draft-07: what the AsyncAPI parser checks, and what every language's validator knows."""
+
+
 def schema_for(data_model: type[EventData]) -> dict[str, Any]:
-    schema = CloudEvent[data_model].model_json_schema(mode="serialization")  # type: ignore[valid-type]
-    schema["title"] = data_model.event_type
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    generated = CloudEvent[data_model].model_json_schema(  # type: ignore[valid-type]
+        mode="serialization", ref_template="#/definitions/{model}"
+    )
+    definitions = generated.pop("$defs", {})
+    schema: dict[str, Any] = {
+        "$schema": DIALECT,
+        "$id": dataschema_for(data_model),
+        **_draft_07(generated),
+        "title": data_model.event_type,
+    }
+    if definitions:
+        schema["definitions"] = _draft_07(definitions)
     return schema
+
+
+def _draft_07(node: Any) -> Any:
+    """Draft-07 ignores keywords beside `$ref`, so a `$ref` with siblings goes under `allOf`."""
+    if isinstance(node, list):
+        return [_draft_07(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {key: _draft_07(value) for key, value in node.items()}
+    if "$ref" in converted and len(converted) > 1:
+        converted["allOf"] = [{"$ref": converted.pop("$ref")}]
+    return converted
 
 
 def rendered_schemas() -> dict[Path, str]:

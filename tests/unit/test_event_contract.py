@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
+from jsonschema import Draft7Validator
 
 from shared import topics
 from shared.events import (
@@ -19,7 +21,10 @@ from shared.events import (
     new_event,
 )
 from shared.events.asyncapi import ASYNCAPI_PATH, asyncapi_document, rendered_asyncapi
-from shared.events.schemas import rendered_schemas
+from shared.events.envelope import dataschema_for
+from shared.events.schemas import TOPIC_EVENTS, rendered_schemas
+from tests.support.event_samples import SampleRecord, sample_records, uncovered_event_types
+from tests.support.schemas import schema_errors
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
@@ -117,3 +122,72 @@ def test_every_topic_but_dead_letters_has_schemas_and_an_asyncapi_channel() -> N
 
 def test_committed_asyncapi_document_is_current() -> None:
     assert ASYNCAPI_PATH.read_text() == rendered_asyncapi(), "stale: run `make schemas`"
+
+
+def test_unset_optional_attributes_are_left_out_not_null() -> None:
+    event = new_event(makassar_down(), source="/tests", subject="73.71")
+    body = json.loads(encode_event(event.model_copy(update={"dataschema": None})).value)
+    assert "dataschema" not in body
+    assert body["data"]["expected_return_at"] is None, "a null inside data is kept: it says so"
+
+
+@pytest.mark.parametrize("sample", sample_records(), ids=lambda sample: sample.model.__name__)
+def test_every_event_the_services_encode_has_no_null_attribute_and_names_its_schema(
+    sample: SampleRecord,
+) -> None:
+    body = json.loads(sample.record.value)
+    attributes = {name: value for name, value in body.items() if name != "data"}
+    assert None not in attributes.values(), attributes
+    [committed] = [event for event in TOPIC_EVENTS if event.model is sample.model]
+    assert body["dataschema"] == json.loads(committed.schema_path.read_text())["$id"]
+    assert schema_errors(sample.record.value, sample.model) == []
+
+
+def test_every_event_type_has_a_sample_and_a_dataschema_of_its_own() -> None:
+    assert uncovered_event_types() == set()
+    dataschemas = {dataschema_for(event.model) for event in TOPIC_EVENTS}
+    assert len(dataschemas) == len(TOPIC_EVENTS)
+
+
+def test_records_of_older_producers_with_null_attributes_are_still_read() -> None:
+    body = encoded(makassar_down())
+    body["dataschema"] = None
+    assert decode_event(json.dumps(body).encode(), StatusChanged).data == makassar_down()
+
+
+# Python-only or unportable regex syntax (named groups, shorthand classes that match Unicode in
+# Python, \A \Z, \p, inline flags, lookbehind, escaped non-syntax characters such as `\-`
+# outside a class): JavaScript (ajv) or Java validators refuse or read them differently.
+_UNPORTABLE = re.compile(r"\(\?P|\(\?<|\(\?[a-z]|\\[dDwWsSbBAZzpP]|\\[-_]")
+
+
+def _patterns(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [found for value in node.values() for found in _patterns(value)]
+    if isinstance(node, list):
+        return [found for item in node for found in _patterns(item)]
+    return []
+
+
+def test_committed_schemas_are_draft_07_with_portable_patterns_only() -> None:
+    for event in TOPIC_EVENTS:
+        schema = json.loads(event.schema_path.read_text())
+        assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
+        Draft7Validator.check_schema(schema)
+        patterns = _patterns(schema)
+        assert patterns, event.schema_path.name
+        for pattern in patterns:
+            assert not _UNPORTABLE.search(pattern), f"{event.schema_path.name}: {pattern}"
+
+
+def test_the_unportable_pattern_check_catches_what_javascript_refuses() -> None:
+    for pattern in [r"^(?P<name>x)$", r"^\d+$", r"^a\-b$", r"^(?i)abc$", r"x\Z", r"(?<=a)b"]:
+        assert _UNPORTABLE.search(pattern), pattern
+    for pattern in [r"^[a-z0-9.-]+$", r"^[0-9]{2}\.[0-9]{2}$", r"^[^\x00-\x1f\x7f]*$"]:
+        assert not _UNPORTABLE.search(pattern), pattern
+
+
+def test_asyncapi_payloads_use_a_schema_format_the_parser_checks() -> None:
+    for message in asyncapi_document()["components"]["messages"].values():
+        assert message["payload"]["schemaFormat"] == "application/schema+json;version=draft-07"

@@ -12,6 +12,7 @@ from services.siak_monitor.ports import Delivery, OutgoingEvent
 from shared import topics
 from shared.events import (
     CentralStatusChanged,
+    KafkaRecord,
     MaintenanceNotice,
     MaintenancePlanned,
     MonitorHeartbeat,
@@ -37,6 +38,12 @@ def route(event: OutgoingEvent) -> tuple[str, str]:
             return topics.SIAK_MAINTENANCE_PLANS, event.maintenance_id
         case MonitorHeartbeat():
             return topics.MONITOR_HEARTBEAT, event.monitor_id
+
+
+def monitor_record(event: OutgoingEvent) -> tuple[str, KafkaRecord]:
+    """The topic `event` goes to and the record the monitor publishes there."""
+    topic, key = route(event)
+    return topic, encode_event(new_event(event, source=EVENT_SOURCE, subject=key))
 
 
 class KafkaEventPublisher:
@@ -124,8 +131,7 @@ async def _send_in_order(
     """
     acknowledgements: list[asyncio.Future[object]] = []
     for event in events:
-        topic, key = route(event)
-        record = encode_event(new_event(event, source=EVENT_SOURCE, subject=key))
+        topic, record = monitor_record(event)
         try:
             acknowledgement = await producer.send(
                 topic, record.value, key=record.key, headers=record.headers

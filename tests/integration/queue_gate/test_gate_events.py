@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,16 +24,19 @@ from tests.integration.queue_gate.conftest import (
     submission_body,
     take_regions,
 )
+from tests.support.cloudevents_sdk import read_with_python_sdk
+from tests.support.event_samples import write_records
 from tests.support.kafka import TopicReader
 from tests.support.polling import eventually
-from tests.support.schemas import schema_errors
+from tests.support.schemas import data_errors, schema_errors
+from tests.support.sdk_suites import java_sdk_reads, javascript_sdk_reads
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
 
 
 async def test_gate_turns_and_submission_moves_are_published_without_personal_data(
-    gate: Gate,
+    gate: Gate, tmp_path: Path
 ) -> None:
     [region] = take_regions(1)
     async with TopicReader(gate.status.bootstrap_servers, topics.GATE_EVENTS) as reader:
@@ -68,9 +73,22 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
         if record.key == region.encode():
             model = GateStateChanged if b"gate.state" in record.value else SubmissionStateChanged
             assert schema_errors(record.value, model) == []
+            sdk_event = read_with_python_sdk(record.headers, record.key, record.value)
+            assert data_errors(sdk_event.get_data(), model) == []
     assert {r.headers.get("content-type") for r in reader.records if r.key == region.encode()} == {
         CLOUDEVENTS_CONTENT_TYPE.encode()
     }
+    # Subscribers in other languages read the same records.
+    records = write_records(
+        tmp_path,
+        [
+            (topics.GATE_EVENTS, r.key, r.headers, r.value)
+            for r in reader.records
+            if r.key == region.encode()
+        ],
+    )
+    await asyncio.to_thread(javascript_sdk_reads, records)
+    await asyncio.to_thread(java_sdk_reads, records, tmp_path / "target")
 
 
 async def test_a_recovered_gate_is_told_open_once_its_replay_reaches_full_rate(

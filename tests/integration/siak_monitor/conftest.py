@@ -24,9 +24,10 @@ from shared.events.envelope import EventData
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
-from tests.support.kafka import TopicReader
+from tests.support.cloudevents_sdk import read_with_python_sdk
+from tests.support.kafka import ReadRecord, TopicReader
 from tests.support.polling import eventually
-from tests.support.schemas import schema_errors
+from tests.support.schemas import data_errors, schema_errors
 from tests.support.servers import serving
 
 EventT = TypeVar("EventT", bound=EventData)
@@ -137,8 +138,14 @@ class Events(Generic[EventT]):
         self, reader: TopicReader, topic: str, model: type[EventT], keys: Iterable[str]
     ) -> None:
         self.reader = reader
+        self.topic = topic
         self.model = model
         self.keys = set(keys)
+
+    @property
+    def records(self) -> list[ReadRecord]:
+        """The records behind the events read so far, as they came from the broker."""
+        return [r for r in self.reader.records if r.key and r.key.decode() in self.keys]
 
     async def read(self) -> list[EventT]:
         found = []
@@ -147,6 +154,8 @@ class Events(Generic[EventT]):
                 continue
             assert record.headers["content-type"] == CLOUDEVENTS_CONTENT_TYPE.encode()
             assert schema_errors(record.value, self.model) == []
+            sdk_event = read_with_python_sdk(record.headers, record.key, record.value)
+            assert data_errors(sdk_event.get_data(), self.model) == []
             found.append(decode_event(record.value, self.model).data)
         return found
 
