@@ -78,6 +78,9 @@ class GateRuntime:
             },
         )
 
+    async def database_is_reachable(self) -> bool:
+        return await _reachable(self.database_reachable) != "unavailable"
+
     async def region_gate(self, region_code: str) -> RegionGate:
         return await self.gates.gate(region_code, self.clock())
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.queue_gate.adapters.postgres.transient import TRANSIENT_TYPES, is_transient
 from services.queue_gate.ports import StoreBusyError
@@ -58,19 +59,55 @@ def install_error_handlers(app: FastAPI) -> None:
             raise error  # the gate's own fault (a DataError): a 500, and in the log
         # The type only: a driver's message may quote a statement's parameters.
         log.warning("answering 503: the database is unavailable (%s)", type(error).__name__)
-        return error_response(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the gate cannot take this request now; try again shortly",
-            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
-        )
+        return _unavailable()
 
     for error_type in (*TRANSIENT_TYPES, StoreBusyError):
         app.add_exception_handler(error_type, unavailable)
+    app.add_middleware(AnswerOutages)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
         return error_for_status(error.status_code, str(error.detail), headers=error.headers)
+
+
+def _unavailable() -> JSONResponse:
+    return error_response(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the gate cannot take this request now; try again shortly",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+    )
+
+
+class AnswerOutages:
+    """Any other error raised while PostgreSQL cannot be reached is the outage too: 503.
+
+    A server killed mid-request surfaces through the driver in more ways than the transient
+    types name; asking the database whether it answers tells them apart from the gate's own
+    faults, which stay 500s."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            runtime = getattr(scope["app"].state, "runtime", None)
+            if started or runtime is None or await runtime.database_is_reachable():
+                raise
+            log.warning("answering 503: the database is unavailable (%s)", type(error).__name__)
+            await _unavailable()(scope, receive, send)
 
 
 def error_for_status(

@@ -51,7 +51,7 @@ async def test_a_value_postgresql_refuses_is_no_unavailability() -> None:
         await _submit_failing_with(asyncpg.DataError("invalid input for query argument $1"))
 
 
-async def _submit_failing_with(error: Exception) -> httpx.Response:
+async def _submit_failing_with(error: Exception, *, database_up: bool = True) -> httpx.Response:
     ports = FakePorts()
     await ports.region_is("35.78", SiakStatus.UP)
 
@@ -60,8 +60,22 @@ async def _submit_failing_with(error: Exception) -> httpx.Response:
 
     ports.submissions.add = unavailable  # type: ignore[method-assign,assignment]
     async with running_gate(ports=ports) as gate:
+        gate.edges.database.up = database_up
         return await gate.http.post(
             "/v1/submissions",
             json=SUBMISSION,
             headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "down-1"},
         )
+
+
+async def test_any_error_while_postgresql_cannot_be_reached_is_answered_503() -> None:
+    # A server killed mid-request surfaces through the driver in ways no list of types names.
+    response = await _submit_failing_with(RuntimeError("odd driver state"), database_up=False)
+
+    assert response.status_code == 503, response.text
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_the_same_error_with_postgresql_reachable_stays_the_gates_own_fault() -> None:
+    with pytest.raises(RuntimeError):
+        await _submit_failing_with(RuntimeError("a bug"), database_up=True)
