@@ -133,4 +133,9 @@ async def test_a_recovered_gate_is_told_open_once_its_replay_reaches_full_rate(
             return turns if ("recovering", "open") in turns else None
 
         turns = await eventually(gate_turns, what="the gate told open")
-    assert turns == [("closed", "recovering"), ("recovering", "open")]
+    events = [
+        json.loads(record.value)["data"]
+        for record in reader.records
+        if record.key == region.encode()
+    ]
+    assert turns == [("closed", "recovering"), ("recovering", "open")], events
