@@ -3,6 +3,7 @@ only the token a route is meant for opens it; a route without a rule here fails.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import functools
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from tests.unit.queue_gate.fake_gate import (
     ADMIN_TOKEN,
@@ -227,3 +229,32 @@ async def test_ticket_ids_are_not_guessable() -> None:
     zeros = functools.reduce(operator.or_, (~value & every_bit for value in values))
     assert ones == every_bit, "some bit of the ticket ids is never 1"
     assert zeros == every_bit, "some bit of the ticket ids is never 0"
+
+
+async def test_the_backlog_cap_holds_under_a_burst() -> None:
+    """The gate's one limit on intake (no per-client rate limit exists): a region's line
+    takes at most `backlog_cap` submissions, however many arrive at once."""
+    async with running_gate(gate_settings(backlog_cap=3)) as gate:
+
+        async def submit(serial: int) -> httpx.Response:
+            return await gate.http.post(
+                "/v1/submissions",
+                json={**SUBMISSION, "applicant": {"nik": f"737101120315{serial:04d}", "name": "A"}},
+                headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": f"b-{serial}"},
+            )
+
+        answers = await asyncio.gather(*(submit(serial) for serial in range(1, 11)))
+        backlog = await gate.ports.submissions.backlog("73.71")
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [202] * 3 + [429] * 7
+    assert backlog == 3
+    refused = [answer for answer in answers if answer.status_code == 429]
+    assert all(answer.headers["Retry-After"].isdigit() for answer in refused)
+    assert {answer.json()["error"]["code"] for answer in refused} == {"backlog_full"}
+
+
+def test_the_admin_token_cannot_be_the_intake_key() -> None:
+    """Were they one secret, every portal holding the intake key would be an operator."""
+    with pytest.raises(ValidationError, match="admin_token must differ from api_key"):
+        gate_settings(api_key="one-secret", admin_token="one-secret")
