@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -387,3 +388,30 @@ def test_a_maintenance_window_is_scheduled_or_refused_naming_the_field(
         for problem in response.json()["detail"]:
             assert problem["loc"][:1] == ["body"] and problem["loc"][1] in body, problem
             assert problem["msg"], problem
+
+
+NOT_FOUND = ("unknown region code", "Not Found")
+
+
+@FUZZ
+@given(code=st.text(min_size=1, max_size=300).filter(lambda code: code not in (".", "..")))
+@example(code="<script>alert(1)</script>")
+@example(code="73.71\x00")
+def test_an_unknown_region_in_a_path_is_not_found_without_echoing_it(
+    gate: Client, code: str
+) -> None:
+    path = urllib.parse.quote(code, safe="")
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+    answers = [
+        gate.request("GET", f"/v1/regions/{path}"),
+        gate.request("PATCH", f"/v1/admin/regions/{path}", json={"reason": "x"}, headers=admin),
+    ]
+
+    for answer in answers:
+        if answer.status_code == 200:
+            continue
+        assert answer.status_code in (404, 422), answer.text
+        if answer.status_code == 404:
+            # The same words whatever the code ("Not Found" when a `/` in it leaves no route).
+            assert answer.json()["error"]["message"] in NOT_FOUND, answer.text
