@@ -258,3 +258,22 @@ def test_the_admin_token_cannot_be_the_intake_key() -> None:
     """Were they one secret, every portal holding the intake key would be an operator."""
     with pytest.raises(ValidationError, match="admin_token must differ from api_key"):
         gate_settings(api_key="one-secret", admin_token="one-secret")
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer ", "Bearer", "bearer  "])
+async def test_a_monitor_without_an_admin_token_changes_nothing_for_anyone(
+    authorization: str | None,
+) -> None:
+    """No token configured keeps the admin API shut, an empty bearer token included."""
+    app = ready_app(monitor_settings(admin_token=""), FakeClock())
+    headers = {} if authorization is None else {"Authorization": authorization}
+
+    async with serving(app) as http:
+        answers = [
+            await http.post("/v1/maintenance", json=MAINTENANCE, headers=headers),
+            await http.delete("/v1/maintenance/none", headers=headers),
+        ]
+        plans = (await http.get("/v1/maintenance")).json()
+
+    assert [answer.status_code for answer in answers] == [401, 401]
+    assert plans == []
