@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -83,6 +83,13 @@ class GateSettings(BaseSettings):
         if len(raw) != 32:
             raise ValueError("must encode exactly 32 bytes")
         return value
+
+    @model_validator(mode="after")
+    def _admin_token_is_not_the_intake_key(self) -> GateSettings:
+        # One secret for both would make every portal holding the intake key an operator.
+        if self.admin_token.get_secret_value() == self.api_key.get_secret_value():
+            raise ValueError("admin_token must differ from api_key")
+        return self
 
     @property
     def stale_after(self) -> timedelta:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.entrypoints.dependencies import Operator, RegionCode, Runtime
-from services.queue_gate.entrypoints.http_api import RegionGateView, region_view
+from services.queue_gate.entrypoints.http_api import UNKNOWN_REGION, RegionGateView, region_view
 from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket
 from shared.regions import load_registry
 
@@ -54,7 +54,7 @@ async def change_region(
     """Force a region's gate open or closed (or back to auto), switch defer/reject, pause or
     resume replay, set its replay ceiling."""
     if code not in load_registry():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown region code {code}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_REGION)
     controls = runtime.intake.controls
     current = await controls.get(code)
     given = change.model_dump(exclude_unset=True, exclude={"reason"})

@@ -16,6 +16,8 @@ from shared.events import SiakStatus
 from shared.regions import load_registry
 
 router = APIRouter()
+UNKNOWN_REGION = "unknown region code"
+"""Without the code: an error answers in the same words whatever a caller put in the path."""
 
 
 class RegionGateView(BaseModel):
@@ -50,7 +52,7 @@ async def list_regions(runtime: Runtime) -> list[RegionGateView]:
 @router.get("/v1/regions/{code}", tags=["regions"])
 async def get_region(code: RegionCode, runtime: Runtime) -> RegionGateView:
     if code not in load_registry():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown region code {code}")
+        raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_REGION)
     return await region_view(runtime, code)
 
 

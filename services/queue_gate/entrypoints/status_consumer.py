@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -25,6 +26,12 @@ log = logging.getLogger(__name__)
 ApplyStatusChange = Callable[[StatusChanged], Awaitable[bool]]
 DeadLetter = Callable[[str], Awaitable[None]]
 """Parks the record being handled on `<topic>.dlt` with the reason given."""
+
+
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9000, 1, 1, tzinfo=UTC)
+"""A status's times lie in this range: year 1 or 9999 is a valid timestamp, but shown in local
+time or with a wait added it overflows, on the status page and at intake."""
 
 
 class UnknownRegionRecordError(InvalidEventError):
@@ -67,10 +74,19 @@ class Persistence:
 
 def read_status_change(body: bytes, registry: RegionRegistry) -> StatusChanged:
     """The change a record carries; raises InvalidEventError (with the reason) for a record
-    to set aside: unreadable, inconsistent, or about a region the registry lacks."""
+    to set aside: unreadable, inconsistent, with times out of range, or about a region the
+    registry lacks."""
     event = decode_event(body, StatusChanged)
     if event.subject != event.data.region_code:
         raise InvalidEventError("subject: does not match data.region_code")
+    for name, moment in (
+        ("since", event.data.since),
+        ("expected_return_at", event.data.expected_return_at),
+    ):
+        if moment is not None and not EARLIEST_TIME <= moment <= LATEST_TIME:
+            raise InvalidEventError(
+                f"data.{name}: must lie between {EARLIEST_TIME.year} and {LATEST_TIME.year}"
+            )
     if event.data.region_code not in registry:
         raise UnknownRegionRecordError(
             f"data.region_code: {event.data.region_code} is not in the region registry"

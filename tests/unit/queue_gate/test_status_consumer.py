@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from prometheus_client import REGISTRY
@@ -19,6 +19,7 @@ from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
 from shared.events import (
     MonitorHeartbeat,
+    ProbeEvidence,
     RegionSnapshot,
     SiakStatus,
     StatusChanged,
@@ -26,6 +27,7 @@ from shared.events import (
     new_event,
 )
 from shared.regions import load_registry
+from tests.unit.queue_gate.fake_gate import API_KEY, running_gate
 from tests.unit.queue_gate.fakes import START, FakePorts, status_change
 
 POLICY = GatePolicy(
@@ -197,3 +199,71 @@ async def test_a_heartbeat_keeps_its_regions_fresh_and_an_unreadable_one_is_set_
     [reason] = consumer.dead_letters
     assert reason.startswith("data.monitor_id:")
     assert await ports.statuses.last_heard_at("73.71") == START
+
+
+FAR_BEHIND = timezone(timedelta(hours=-23, minutes=-59))
+FAR_AHEAD = timezone(timedelta(hours=23, minutes=59))
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"since": datetime.max.replace(tzinfo=FAR_BEHIND)}, "data.since"),
+        ({"since": datetime.min.replace(tzinfo=FAR_AHEAD)}, "data.since"),
+        (
+            {"expected_return_at": datetime.max.replace(tzinfo=FAR_BEHIND)},
+            "data.expected_return_at",
+        ),
+    ],
+)
+async def test_a_time_the_gate_cannot_reckon_with_is_set_aside(
+    fields: dict[str, object], named: str
+) -> None:
+    """Year 1 or 9999 is a valid timestamp, but showing it in local time or adding a wait to
+    it overflows: such a status would break the status page and intake for its region."""
+    ports = FakePorts()
+    consumer = Consumer(ports)
+
+    await consumer.take(record_of(status_change("73.71", SiakStatus.MAINTENANCE, seq=1, **fields)))
+
+    assert await ports.statuses.get("73.71") is None
+    [reason] = consumer.dead_letters
+    assert reason.startswith(f"{named}: must lie between 1970 and 9000"), reason
+
+
+@pytest.mark.parametrize(
+    "moment", [datetime(1970, 1, 1, tzinfo=FAR_BEHIND), datetime(9000, 1, 1, tzinfo=FAR_AHEAD)]
+)
+async def test_a_status_at_the_edges_of_the_range_is_shown_and_gates_intake(
+    moment: datetime,
+) -> None:
+    ports = FakePorts()
+    await Consumer(ports).take(
+        record_of(
+            status_change(
+                "73.71",
+                SiakStatus.MAINTENANCE,
+                seq=1,
+                since=moment,
+                expected_return_at=moment,
+                evidence=ProbeEvidence(checked_at=moment, ok=False),
+            )
+        )
+    )
+    assert await ports.statuses.get("73.71") is not None
+
+    async with running_gate(ports=ports) as gate:
+        pages = [await gate.http.get(path) for path in ("/", "/?lang=en", "/v1/regions/73.71")]
+        accepted = await gate.http.post(
+            "/v1/submissions",
+            json={
+                "region_code": "73.71",
+                "service_type": "kia",
+                "applicant": {"nik": "7371011203150002", "name": "Andi"},
+                "details": {},
+            },
+            headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "edge"},
+        )
+
+    assert [page.status_code for page in pages] == [200, 200, 200]
+    assert accepted.status_code == 202, accepted.text
