@@ -61,6 +61,7 @@ from services.queue_gate.ports import (
 from services.queue_gate.retention import purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
+from services.queue_gate.status_catch_up import StatusCatchUp
 from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.http_limits import BodyLimit
@@ -91,6 +92,8 @@ class GateAdapters:
     siak: SiakClient
     leases: DispatchLeases
     kafka: KafkaLink
+    status_catch_up: StatusCatchUp
+    """Fed by the status consumer's assignments; holds this replica's dispatch meanwhile."""
     relay: Relay
     wakeups: Wakeups
     backlog_counts: BacklogCounts
@@ -180,6 +183,7 @@ def build_gate(
         pacing=settings.pacing,
         clock=clock,
         announcer=board.announcer,
+        status_caught_up=lambda: adapters.status_catch_up.caught_up,
     )
     dispatcher = DispatchSupervisor(
         dispatch,
@@ -188,7 +192,8 @@ def build_gate(
         sweep_interval=timedelta(seconds=settings.sweep_interval_s),
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
-    _subscribe(settings, adapters.kafka.broker, intake, clock)
+    adapters.status_catch_up.on_caught_up(dispatcher.resume)
+    _subscribe(settings, adapters.kafka.broker, intake, adapters.status_catch_up, clock)
 
     def on_wake(region_code: str, gate_changed: bool) -> None:
         board.on_wake(region_code, gate_changed)
@@ -198,6 +203,13 @@ def build_gate(
         # Wake-ups sent while nobody listened are lost: read every gate, nudge every line.
         await board.reload()
         await dispatcher.catch_up()
+
+    async def run_kafka() -> None:
+        try:
+            await adapters.kafka.run()
+        finally:
+            # A stopped consumer reads nothing: its next assignment starts a new catch-up.
+            adapters.status_catch_up.revoked()
 
     async def kafka_reachable() -> bool:
         return await adapters.kafka.reachable(timeout_s=1.0)
@@ -209,7 +221,7 @@ def build_gate(
         supervisor=dispatcher,
         clock=clock,
         background={
-            "kafka": adapters.kafka.run,
+            "kafka": run_kafka,
             "outbox relay": adapters.relay.run,
             "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
             "gate board": board.run,
@@ -233,11 +245,16 @@ def build_gate(
         ),
         database_reachable=adapters.database_reachable,
         kafka_reachable=kafka_reachable,
+        status_catch_up=adapters.status_catch_up.report,
     )
 
 
 def _subscribe(
-    settings: GateSettings, broker: KafkaBroker, intake: IntakeDeps, clock: Callable[[], datetime]
+    settings: GateSettings,
+    broker: KafkaBroker,
+    intake: IntakeDeps,
+    catch_up: StatusCatchUp,
+    clock: Callable[[], datetime],
 ) -> None:
     async def apply_change(change: StatusChanged) -> bool:
         return await record_status_change(
@@ -248,7 +265,9 @@ def _subscribe(
             now=clock(),
         )
 
-    subscribe_to_status(broker, group_id=settings.consumer_group, apply_change=apply_change)
+    subscribe_to_status(
+        broker, group_id=settings.consumer_group, apply_change=apply_change, catch_up=catch_up
+    )
     # A group of its own, so joining one subscriber does not rebalance the other.
     subscribe_to_heartbeats(
         broker, group_id=f"{settings.consumer_group}.heartbeats", store=intake.statuses
@@ -290,6 +309,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             ),
             leases=AdvisoryDispatchLeases(postgres.connect),
             kafka=kafka,
+            status_catch_up=StatusCatchUp(),
             relay=OutboxRelay(postgres.connect, kafka.publish),
             wakeups=PostgresWakeups(postgres.connect),
             backlog_counts=PostgresBacklogCounts(pool),

@@ -44,6 +44,8 @@ class DispatchSupervisor:
         """Regions woken while every slot was busy, oldest first."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._woken_while_starting: set[str] = set()
+        self._held_back: set[str] = set()
+        """Regions woken, or whose dispatcher stopped, while the status consumer caught up."""
         self._stopped = False
         """Set once `run` ends, until it runs again: no dispatcher starts meanwhile, so none
         outlives the supervisor (a finishing dispatcher starts the next pending one)."""
@@ -57,6 +59,9 @@ class DispatchSupervisor:
             dispatcher.wake(gate_changed)
             return
         if self._stopped:
+            return
+        if not self.deps.status_caught_up():
+            self._held_back.add(region_code)
             return
         if gate_changed:
             self._closed_until.pop(region_code, None)
@@ -73,6 +78,14 @@ class DispatchSupervisor:
         task = asyncio.create_task(self._dispatch(region_code), name=f"dispatch {region_code}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def resume(self) -> None:
+        """The status consumer caught up: start what was held back meanwhile (as news of the
+        gate, since its dispatcher may have stopped on the hold and left it `recently closed`);
+        the sweep finds the rest."""
+        held_back, self._held_back = self._held_back, set()
+        for region_code in held_back:
+            self.wake(region_code)
 
     async def catch_up(self) -> None:
         """After wake-ups may have been missed: nudge every dispatcher, start the lines."""
@@ -131,6 +144,8 @@ class DispatchSupervisor:
                 self._closed_until[region_code] = (
                     time.monotonic() + self.sweep_interval.total_seconds()
                 )
+            if not self.deps.status_caught_up():
+                self._held_back.add(region_code)
             await lease.release()
             self._start_pending()
 

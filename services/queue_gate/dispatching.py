@@ -57,6 +57,10 @@ class DispatchDeps:
     idle_timeout: timedelta = timedelta(seconds=30)
     batch_size: int = 100
     """The most submissions read from the line (and recorded as delivered) at once."""
+    status_caught_up: Callable[[], bool] = lambda: True
+    """Whether this replica's status consumer has read what the topic held when it was
+    assigned (`StatusCatchUp`): until it has, a status in PostgreSQL may be one the topic
+    already supersedes, and nothing is sent."""
 
 
 class RegionDispatcher:
@@ -116,6 +120,9 @@ class RegionDispatcher:
         deps = self.deps
         now = deps.clock()
         self.gate_news.clear()
+        if not deps.status_caught_up():
+            self.blocked = True  # the supervisor starts it again once caught up
+            return None
         gate = await read_region_gate(
             self.region_code,
             statuses=deps.statuses,
@@ -166,6 +173,8 @@ class RegionDispatcher:
                 now = deps.clock()
                 if not self.lease.is_held():
                     break  # another replica may hold the line now: send nothing more
+                if not deps.status_caught_up():
+                    break  # a reassignment: the gate read may be superseded already
                 if sent and (self.gate_news.is_set() or self.pacer.allowance(now) < 1):
                     break
                 self.pacer.take(now)

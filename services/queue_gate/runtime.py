@@ -42,6 +42,8 @@ class GateRuntime:
     tasks: Supervisor = field(default_factory=Supervisor)
     database_reachable: Reachable | None = None
     kafka_reachable: Reachable | None = None
+    status_catch_up: Callable[[], dict[str, object]] | None = None
+    """Whether dispatch waits for the status consumer to catch up (`StatusCatchUp.report`)."""
     ready: bool = False
 
     @property
@@ -74,6 +76,7 @@ class GateRuntime:
                 "failing": failing,
                 "postgresql": database,
                 "kafka": kafka,
+                "status_consumer": self.status_catch_up() if self.status_catch_up else None,
                 "tasks": self.tasks.report(),
             },
         )

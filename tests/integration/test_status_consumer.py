@@ -21,6 +21,7 @@ from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.status_catch_up import StatusCatchUp
 from shared import topics
 from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
@@ -46,9 +47,10 @@ def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
 @contextlib.asynccontextmanager
 async def status_consumer(
     bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
-) -> AsyncIterator[None]:
+) -> AsyncIterator[StatusCatchUp]:
     await ensure_topics(bootstrap, topics.GATE_TOPICS)
     broker = KafkaBroker(bootstrap)
+    catch_up = StatusCatchUp()
     controls = PostgresRegionControlStore(store.pool)
     policy = GatePolicy(
         stale_after=timedelta(minutes=5),
@@ -65,11 +67,12 @@ async def status_consumer(
         broker,
         group_id=f"test-gate-{uuid.uuid4()}",
         apply_change=apply_change,
+        catch_up=catch_up,
         persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
     await broker.start()
     try:
-        yield
+        yield catch_up
     finally:
         await broker.stop()
 

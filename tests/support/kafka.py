@@ -33,6 +33,18 @@ async def produce(
     return landed
 
 
+async def produce_all(bootstrap_servers: str, topic: str, records: list[KafkaRecord]) -> None:
+    """Send `records` in order, through one producer, and wait for the broker."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for record in records:
+            await producer.send(topic, record.value, key=record.key, headers=record.headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
 class TopicReader:
     """Reads a topic from its beginning, accumulating what it has seen."""
 

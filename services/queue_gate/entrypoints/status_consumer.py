@@ -8,7 +8,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -16,6 +18,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.queue_gate.adapters.postgres.transient import is_transient
 from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
 from services.queue_gate.ports import RegionStatusStore
+from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared import topics
 from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, decode_event
 from shared.regions import RegionRegistry, load_registry
@@ -118,24 +121,72 @@ async def _set_aside(dead_letter: DeadLetter, topic: str, reason: str, kind: str
     await dead_letter(reason)
 
 
+class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tells `catch_up` which records each assignment of the status topic has to read: from
+    the group's committed offset (or the earliest kept) to the end the partition has now."""
+
+    def __init__(self, catch_up: StatusCatchUp, *, attempts: int = 3) -> None:
+        self.catch_up = catch_up
+        self.subscriber: Any = None
+        """The faststream subscriber listened to: its `consumer` exists once it started."""
+        self.attempts = attempts
+
+    async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
+        self.catch_up.revoked()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                spans = await self._spans(list(assigned))
+            except Exception:
+                if attempt == self.attempts:
+                    # Dispatch stays held (and /readyz says so) until the next assignment.
+                    log.exception("reading the status topic's offsets failed")
+                    return
+                await asyncio.sleep(0.2 * attempt)
+            else:
+                self.catch_up.assigned(spans)
+                return
+
+    async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
+        if not partitions:
+            return {}
+        consumer = self.subscriber.consumer
+        ends = await consumer.end_offsets(partitions)
+        earliest = await consumer.beginning_offsets(partitions)
+        spans = {}
+        for tp in partitions:
+            committed = await consumer.committed(tp)
+            start = max(committed or 0, earliest[tp])
+            spans[tp.partition] = PartitionSpan(start=start, end=ends[tp])
+        return spans
+
+
 def subscribe_to_status(
     broker: KafkaBroker,
     *,
     group_id: str,
     apply_change: ApplyStatusChange,
+    catch_up: StatusCatchUp,
     persistence: Persistence | None = None,
     registry: RegionRegistry | None = None,
 ) -> None:
+    """Apply each status record in turn, telling `catch_up` how far the reading got."""
     keeping_at = persistence or Persistence()
     regions = registry or load_registry()
+    assignments = StatusAssignments(catch_up)
 
     # NACK_ON_ERROR: anything unforeseen seeks back to the record, so nothing is skipped.
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         topics.SIAK_STATUS,
         group_id=group_id,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        listener=assignments,
     )
+    assignments.subscriber = subscriber
+
+    @subscriber
     async def on_status_changed(message: KafkaMessage) -> None:
         await consume_status_record(
             message.body,
@@ -144,6 +195,9 @@ def subscribe_to_status(
             persistence=keeping_at,
             registry=regions,
         )
+        record = message.raw_message
+        if not isinstance(record, tuple):
+            catch_up.processed(record.partition, record.offset)
 
 
 def subscribe_to_heartbeats(

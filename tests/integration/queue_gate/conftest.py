@@ -23,7 +23,7 @@ from services.queue_gate.settings import GateSettings
 from services.siak_sim.app import create_app as create_simulator
 from services.siak_sim.state import SimulatedSiak
 from shared import topics
-from shared.events import SiakStatus, StatusChanged, encode_event, new_event
+from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
 from tests.conftest import Infrastructure
@@ -48,17 +48,25 @@ def take_regions(count: int) -> list[str]:
 class StatusFeed:
     bootstrap_servers: str
 
-    async def set(self, region: str, status: SiakStatus, **fields: Any) -> None:
-        change = StatusChanged(
-            region_code=region,
-            status=status,
-            previous_status=None,
-            since=datetime.now(UTC),
-            seq=next(_SEQ),
-            **fields,
+    async def set(self, region: str, status: SiakStatus, **fields: Any) -> int:
+        """Publish the region's new status; its seq."""
+        seq = next(_SEQ)
+        await produce(
+            self.bootstrap_servers, topics.SIAK_STATUS, status_record(region, status, seq, **fields)
         )
-        record = encode_event(new_event(change, source="/tests", subject=region))
-        await produce(self.bootstrap_servers, topics.SIAK_STATUS, record)
+        return seq
+
+
+def status_record(region: str, status: SiakStatus, seq: int, **fields: Any) -> KafkaRecord:
+    change = StatusChanged(
+        region_code=region,
+        status=status,
+        previous_status=None,
+        since=datetime.now(UTC),
+        seq=seq,
+        **fields,
+    )
+    return encode_event(new_event(change, source="/tests", subject=region))
 
 
 @dataclass

@@ -18,6 +18,7 @@ from services.queue_gate.adapters.postgres.wakeups import OnWake
 from services.queue_gate.bootstrap import ConnectAdapters, GateAdapters, create_app
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
+from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared.supervision import TaskFactory
 from tests.unit.queue_gate.fakes import FakePorts, Progress
 
@@ -128,6 +129,15 @@ class FakeEdges:
     wakeups: FakeWakeups = field(default_factory=FakeWakeups)
     backlog_counts: FakeBacklogCounts = field(default_factory=FakeBacklogCounts)
     database: FakeDatabase = field(default_factory=FakeDatabase)
+    status_catch_up: StatusCatchUp = field(default_factory=lambda: caught_up_on({}))
+    """Caught up on an assignment of no partitions unless a test says otherwise: the
+    in-memory broker assigns nothing."""
+
+
+def caught_up_on(spans: dict[int, PartitionSpan]) -> StatusCatchUp:
+    catch_up = StatusCatchUp()
+    catch_up.assigned(spans)
+    return catch_up
 
 
 def fake_adapters(
@@ -149,6 +159,7 @@ def fake_adapters(
             siak=ports.siak,
             leases=ports.leases,
             kafka=KafkaLink(edges.broker, prepare=prepare_kafka),
+            status_catch_up=edges.status_catch_up,
             relay=edges.relay,
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,

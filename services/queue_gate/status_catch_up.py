@@ -1,0 +1,80 @@
+"""Whether this replica's status consumer has read what its topic held when it was assigned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PartitionSpan:
+    """Where a newly assigned partition's reading starts and what the topic held then."""
+
+    start: int
+    """The offset read first (the group's committed offset, or the earliest kept)."""
+    end: int
+    """The offset after the last record in the partition at assignment."""
+
+
+class StatusCatchUp:
+    """Holds this replica's dispatch from a (re)start or (re)assignment until its status
+    consumer has read every assigned partition up to the end it had when assigned.
+
+    Why: a consumer resuming from its committed offset applies the statuses the region went
+    through while nobody read them, one at a time. An old UP applied on the way to a newer
+    DOWN would open the gate for as long as it takes to reach the DOWN, and a dispatcher
+    would send to SIAK while the region's latest status was DOWN. Reading up to the ends
+    the topic had at assignment (lag 0 once) is enough: anything published later is news,
+    not history. Intake goes on meanwhile (it sends nothing to SIAK).
+
+    Only this replica's assignment counts: a replica assigned no status partitions holds
+    nothing (see docs/decisions/0013-hold-dispatch-until-status-caught-up.md).
+    """
+
+    def __init__(self) -> None:
+        self._remaining: dict[int, int] | None = None
+        """Assigned partitions not yet read to their end, with that end; None until assigned."""
+        self._listeners: list[Callable[[], None]] = []
+
+    @property
+    def caught_up(self) -> bool:
+        return self._remaining == {}
+
+    def on_caught_up(self, listener: Callable[[], None]) -> None:
+        """Call `listener` each time the consumer catches up after an assignment."""
+        self._listeners.append(listener)
+
+    def revoked(self) -> None:
+        """The consumer's partitions were taken away (a rebalance, or it stopped)."""
+        self._remaining = None
+
+    def assigned(self, spans: Mapping[int, PartitionSpan]) -> None:
+        """The consumer was given `spans` (by partition; possibly none at all)."""
+        self._remaining = {p: span.end for p, span in spans.items() if span.start < span.end}
+        self._check()
+
+    def processed(self, partition: int, offset: int) -> None:
+        """The record at `offset` of `partition` was applied or set aside."""
+        if self._remaining is None:
+            return
+        end = self._remaining.get(partition)
+        if end is not None and offset + 1 >= end:
+            del self._remaining[partition]
+            self._check()
+
+    def report(self) -> dict[str, object]:
+        """For `/readyz`: whether dispatch is held, and on how many partitions."""
+        if self._remaining is None:
+            return {"state": "awaiting assignment", "dispatch": "held"}
+        if self._remaining:
+            return {
+                "state": "catching up",
+                "dispatch": "held",
+                "partitions_behind": sorted(self._remaining),
+            }
+        return {"state": "caught up", "dispatch": "free"}
+
+    def _check(self) -> None:
+        if self.caught_up:
+            for listener in self._listeners:
+                listener()

@@ -1,0 +1,150 @@
+"""Dispatch waits until the status consumer has read what its topic held when assigned."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from services.queue_gate.dispatch_supervisor import DispatchSupervisor
+from services.queue_gate.dispatching import RegionDispatcher
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
+from shared.events import SiakStatus
+from tests.support.polling import eventually
+from tests.unit.queue_gate.fake_gate import running_gate
+from tests.unit.queue_gate.fakes import FakeLease, FakePorts
+from tests.unit.queue_gate.test_dispatch_supervisor import supervising
+
+MAKASSAR = "73.71"
+POLICY = GatePolicy(
+    stale_after=timedelta(minutes=10), degraded_is_open=True, default_intake_mode=IntakeMode.DEFER
+)
+PACING = PacingConfig(canary_count=0, initial_rate=50.0, max_rate=50.0, burst=10)
+
+
+def catching_up(**spans: tuple[int, int]) -> StatusCatchUp:
+    """Assigned partitions `p<n>=(start, end)`."""
+    catch_up = StatusCatchUp()
+    catch_up.assigned({int(p[1:]): PartitionSpan(*span) for p, span in spans.items()})
+    return catch_up
+
+
+def test_dispatch_is_held_until_the_consumer_is_first_assigned() -> None:
+    catch_up = StatusCatchUp()
+
+    assert not catch_up.caught_up
+    assert catch_up.report() == {"state": "awaiting assignment", "dispatch": "held"}
+
+
+def test_an_assignment_with_nothing_to_read_is_caught_up_at_once() -> None:
+    assert catching_up().caught_up  # a replica given no status partitions
+    assert catching_up(p0=(7, 7), p1=(0, 0)).caught_up
+
+
+def test_caught_up_once_every_partition_is_read_to_its_end_at_assignment() -> None:
+    catch_up = catching_up(p0=(4, 6), p1=(9, 9), p2=(0, 1))
+    resumed: list[bool] = []
+    catch_up.on_caught_up(lambda: resumed.append(True))
+
+    catch_up.processed(0, 4)
+    catch_up.processed(2, 0)
+    assert not catch_up.caught_up
+    assert catch_up.report() == {
+        "state": "catching up",
+        "dispatch": "held",
+        "partitions_behind": [0],
+    }
+    catch_up.processed(0, 5)
+    assert catch_up.caught_up and resumed == [True]
+    catch_up.processed(0, 6)  # news after the end at assignment changes nothing
+    assert catch_up.report() == {"state": "caught up", "dispatch": "free"} and resumed == [True]
+
+
+def test_a_rebalance_holds_dispatch_again_until_the_new_assignment_is_read() -> None:
+    catch_up = catching_up(p0=(0, 0))
+    catch_up.revoked()
+    assert not catch_up.caught_up
+    catch_up.processed(0, 3)  # a record of the old assignment, handled as it was revoked
+    assert not catch_up.caught_up
+    catch_up.assigned({0: PartitionSpan(3, 5)})
+    catch_up.processed(0, 4)
+    assert catch_up.caught_up
+
+
+async def test_a_dispatcher_sends_nothing_on_a_status_read_while_catching_up() -> None:
+    ports = FakePorts()
+    # Read on the way: an UP the region has since left, for all the consumer knows yet.
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.waiting(MAKASSAR, "ani")
+    catch_up = catching_up(p0=(0, 2))
+    deps = dataclasses.replace(
+        ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(minutes=5)),
+        status_caught_up=lambda: catch_up.caught_up,
+    )
+    dispatcher = RegionDispatcher(MAKASSAR, deps, FakeLease(MAKASSAR))
+
+    assert await dispatcher.step() is None
+    assert dispatcher.blocked
+    assert ports.siak.calls == []
+
+
+async def test_news_of_the_gate_starts_no_dispatcher_until_caught_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    catch_up = catching_up(p0=(0, 2))
+    supervisor = DispatchSupervisor(
+        dataclasses.replace(
+            ports.dispatch_deps(POLICY, PACING, idle_timeout=timedelta(minutes=5)),
+            status_caught_up=lambda: catch_up.caught_up,
+        ),
+        ports.leases,
+        max_active_regions=8,
+        sweep_interval=timedelta(milliseconds=10),
+    )
+    catch_up.on_caught_up(supervisor.resume)
+    sweeps = 0
+    regions_with_waiting = ports.submissions.regions_with_waiting
+
+    async def counting_sweeps() -> list[str]:
+        nonlocal sweeps
+        sweeps += 1
+        return await regions_with_waiting()
+
+    async def three_sweeps() -> bool:
+        return sweeps >= 3
+
+    monkeypatch.setattr(ports.submissions, "regions_with_waiting", counting_sweeps)
+
+    async with supervising(supervisor):
+        catch_up.processed(0, 0)  # the UP: its news wakes the region
+        supervisor.wake(MAKASSAR)
+        await eventually(three_sweeps, what="three sweeps while catching up")
+        assert ports.siak.calls == []
+
+        catch_up.processed(0, 1)  # the end at assignment: the UP still stands
+        await ports.siak.until_sent(1)
+
+    assert ports.siak.sent == [ticket]
+
+
+async def test_readyz_says_dispatch_is_held_while_the_status_consumer_catches_up() -> None:
+    async with running_gate() as gate:
+        gate.edges.status_catch_up.assigned({0: PartitionSpan(3, 5)})
+        held = (await gate.readyz()).json()
+        gate.edges.status_catch_up.processed(0, 4)
+        free = (await gate.readyz()).json()
+
+    assert held["status"] == "ready"  # intake goes on meanwhile
+    assert held["status_consumer"] == {
+        "state": "catching up",
+        "dispatch": "held",
+        "partitions_behind": [0],
+    }
+    assert free["status_consumer"] == {"state": "caught up", "dispatch": "free"}
