@@ -33,7 +33,9 @@ async def _create_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-@pytest.fixture(scope="session")
+# Module-scoped: its queue_gate consumes the shared broker's status topic and publishes gate
+# events there, so it must be gone before later tests read that topic as their own gate's.
+@pytest.fixture(scope="module")
 async def system(infrastructure: Infrastructure) -> AsyncIterator[Stack]:
     database_url = await _create_database(infrastructure.database_url, "e2e")
     stack = Stack(
