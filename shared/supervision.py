@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -110,7 +111,13 @@ class Supervisor:
             except Exception as error:
                 # The type only: a message may quote a payload.
                 health.last_error = type(error).__name__
-                log.error("background task %r failed; restarting it", name, exc_info=True)
+                # Where it failed, without the message, which may quote a payload.
+                log.error(
+                    "background task %r failed with %s; restarting it\n%s",
+                    name,
+                    health.last_error,
+                    "".join(traceback.format_tb(error.__traceback__)),
+                )
             else:
                 health.last_error = "returned"
                 log.error("background task %r returned although it should run; restarting", name)

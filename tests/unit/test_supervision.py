@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from shared.supervision import Backoff, Supervisor
 from tests.support.polling import eventually
 
@@ -113,3 +115,25 @@ def test_back_off_doubles_up_to_its_cap() -> None:
 
 async def _async(value: bool) -> bool:
     return value
+
+
+async def test_a_failure_is_logged_by_type_and_place_never_by_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    nik = "3578011205900001"
+
+    async def leaks() -> None:
+        raise ValueError(f"invalid input for query argument $1: {nik!r}")
+
+    supervisor = Supervisor(backoff=QUICK)
+    supervisor.start("leaks", leaks)
+    try:
+        await eventually(
+            lambda: _async(supervisor.health["leaks"].restarts > 0), within=5, interval=0.01
+        )
+    finally:
+        await supervisor.stop()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "ValueError" in logged and "in leaks" in logged
+    assert nik not in logged
+    assert all(record.exc_info is None for record in caplog.records)
