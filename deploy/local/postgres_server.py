@@ -106,13 +106,15 @@ class PostgresServer(Component):
         """A server killed -9 leaves its backends running for a moment (and its own pid,
         until reaped, alive to `kill -0`): PostgreSQL refuses to start while they are.
         Every process of a server runs in its data directory; once none does, its
-        `postmaster.pid` is stale and removed."""
+        `postmaster.pid` and its socket's lock file are stale and removed."""
         processes.wait_until(
             lambda: not _running_in(self.data_dir),
             what="the previous PostgreSQL server's processes to exit",
             timeout=timeout,
         )
         (self.data_dir / "postmaster.pid").unlink(missing_ok=True)
+        for lock in self.socket_dir.glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
 
     def after_ready(self) -> None:
         asyncio.run(_create_database(self.admin_url, self.database))
