@@ -91,6 +91,9 @@ class DispatchSupervisor:
         """After wake-ups may have been missed: nudge every dispatcher, start the lines."""
         for region_code in list(self.active):
             self.wake(region_code)
+        await self._start_waiting_lines()
+
+    async def _start_waiting_lines(self) -> None:
         for region_code in await self.deps.submissions.regions_with_waiting():
             self.wake(region_code, gate_changed=False)
 
@@ -102,8 +105,7 @@ class DispatchSupervisor:
         try:
             while True:
                 try:
-                    for region_code in await self.deps.submissions.regions_with_waiting():
-                        self.wake(region_code, gate_changed=False)
+                    await self._start_waiting_lines()
                 except Exception:
                     log.exception("sweeping for waiting submissions failed")
                 await asyncio.sleep(self.sweep_interval.total_seconds())

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.submission_store import WAITING_SQL
+
 # Both read in one snapshot: a trigger changes the count in the transaction that changes
 # the line, so in any snapshot they agree, unless the count has drifted.
-_DRIFT = """
+_DRIFT = f"""
 SELECT coalesce(line.region_code, b.region_code) AS region_code,
        coalesce(line.waiting, 0) - coalesce(b.waiting, 0) AS drift
   FROM (SELECT region_code, count(*) AS waiting FROM submission
-         WHERE state IN ('queued', 'deferred', 'dispatching')
+         WHERE state IN {WAITING_SQL}
          GROUP BY region_code) AS line
   FULL JOIN region_backlog AS b ON b.region_code = line.region_code
  WHERE coalesce(line.waiting, 0) <> coalesce(b.waiting, 0)

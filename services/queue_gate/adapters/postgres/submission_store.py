@@ -23,7 +23,8 @@ from services.queue_gate.ports import (
 )
 from shared.events.gate import SubmissionStateChanged
 
-_WAITING = "('queued', 'deferred', 'dispatching')"
+WAITING_SQL = "(" + ", ".join(sorted(f"'{state.value}'" for state in WAITING_STATES)) + ")"
+"""The domain's waiting states as an SQL list: a submission still in its line."""
 _COLUMNS = """seq, ticket_id, region_code, service_type, applicant_key, body_fingerprint, state,
     attempts, accepted_at, updated_at, delivered_at, next_attempt_at, parked_reason,
     sealed_payload"""
@@ -58,7 +59,7 @@ RETURNING {_COLUMNS}
 """
 _LINE = f"""
 SELECT {_COLUMNS} FROM submission s
- WHERE s.region_code = $1 AND s.state IN {_WAITING} AND {_NOT_HELD}
+ WHERE s.region_code = $1 AND s.state IN {WAITING_SQL} AND {_NOT_HELD}
  ORDER BY s.seq
  LIMIT $2
 """
@@ -66,7 +67,7 @@ _MARK_DISPATCHING = f"""
 UPDATE submission
    SET state = 'dispatching', attempts = attempts + 1, next_attempt_at = NULL,
        last_error = NULL, updated_at = now()
- WHERE ticket_id = ANY($1::text[]) AND state IN {_WAITING}
+ WHERE ticket_id = ANY($1::text[]) AND state IN {WAITING_SQL}
 """
 _MARK_DELIVERED = """
 UPDATE submission AS s
@@ -82,7 +83,7 @@ UPDATE submission SET state = 'queued', attempts = attempts - 1, updated_at = no
 """
 _AHEAD = f"""
 SELECT count(*) FROM submission s
- WHERE s.region_code = $1 AND s.seq < $2 AND s.state IN {_WAITING} AND {_NOT_HELD}
+ WHERE s.region_code = $1 AND s.seq < $2 AND s.state IN {WAITING_SQL} AND {_NOT_HELD}
 """
 _HELD = """
 SELECT EXISTS (SELECT 1 FROM submission
