@@ -10,17 +10,19 @@ from collections.abc import Iterable
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from shared.kafka_client import client_options
+from shared.settings import KafkaSettings
 from shared.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Iterable[TopicSpec], *, attempts: int = 30
+    kafka: KafkaSettings, specs: Iterable[TopicSpec], *, attempts: int = 30
 ) -> None:
     """Idempotent; retries while the broker is not reachable yet."""
     for attempt in range(1, attempts + 1):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        admin = AIOKafkaAdminClient(**client_options(kafka))
         try:
             await admin.start()
             existing = set(await admin.list_topics())

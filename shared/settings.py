@@ -1,21 +1,73 @@
-"""Settings both services read the same way: where Kafka and PostgreSQL are."""
+"""Settings both services read the same way: where Kafka and PostgreSQL are, and how to reach
+Kafka securely."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_SSL"]
+"""No SASL_PLAINTEXT: a password is never sent over an unencrypted connection."""
+
+KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256"]
 
 
 class KafkaSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Only the documented names: by field name, SSL_CERT_FILE (OpenSSL's) would be read too.
+    model_config = SettingsConfigDict(extra="ignore")
 
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS", min_length=1
     )
+    security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", validation_alias="KAFKA_SECURITY_PROTOCOL"
+    )
+    sasl_mechanism: KafkaSaslMechanism = Field(
+        default="SCRAM-SHA-512", validation_alias="KAFKA_SASL_MECHANISM"
+    )
+    sasl_username: str | None = Field(
+        default=None, validation_alias="KAFKA_SASL_USERNAME", min_length=1
+    )
+    sasl_password: SecretStr | None = Field(default=None, validation_alias="KAFKA_SASL_PASSWORD")
+    ssl_ca_file: FilePath | None = Field(
+        default=None,
+        validation_alias="KAFKA_SSL_CA_FILE",
+        description="PEM certificates to trust; the system's trusted CAs when unset",
+    )
+    ssl_cert_file: FilePath | None = Field(default=None, validation_alias="KAFKA_SSL_CERT_FILE")
+    ssl_key_file: FilePath | None = Field(default=None, validation_alias="KAFKA_SSL_KEY_FILE")
+    ssl_key_password: SecretStr | None = Field(
+        default=None, validation_alias="KAFKA_SSL_KEY_PASSWORD"
+    )
+
+    @classmethod
+    def plaintext(cls, bootstrap_servers: str) -> KafkaSettings:
+        """An unsecured connection, as to the local stack's broker."""
+        return cls.model_validate(
+            {"KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, "KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}
+        )
+
+    @model_validator(mode="after")
+    def _complete_for_its_protocol(self) -> KafkaSettings:
+        if self.security_protocol == "SASL_SSL" and (
+            self.sasl_username is None or not self.sasl_password
+        ):
+            raise ValueError(
+                "KAFKA_SECURITY_PROTOCOL=SASL_SSL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+            )
+        if (self.ssl_cert_file is None) != (self.ssl_key_file is None):
+            raise ValueError("KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together")
+        tls_files = (self.ssl_ca_file, self.ssl_cert_file)
+        if self.security_protocol == "PLAINTEXT" and any(f is not None for f in tls_files):
+            raise ValueError("TLS files are set but KAFKA_SECURITY_PROTOCOL is PLAINTEXT")
+        return self
 
 
 class DatabaseSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # Only DATABASE_URL: by field name, a stray URL variable would be read too.
+    model_config = SettingsConfigDict(extra="ignore")
 
     url: str = Field(
         default="postgresql://postgres@127.0.0.1:5433/siak_gate",

@@ -19,6 +19,7 @@ from bench.status_events import started_producer, status_record
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from shared.events import SiakStatus
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from shared.topics import TopicSpec
 
 PING_TOPIC = "bench.pingpong.v1"
@@ -155,7 +156,7 @@ async def _round_trips(
 
 async def _kafka_round_trips(ctx: BenchContext, count: int) -> list[float]:
     bootstrap = ctx.access.bootstrap_servers
-    await ensure_topics(bootstrap, [TopicSpec(PING_TOPIC, partitions=1)])
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), [TopicSpec(PING_TOPIC, partitions=1)])
     partition = TopicPartition(PING_TOPIC, 0)
     producer = await started_producer(bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)

@@ -66,6 +66,7 @@ from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.http_limits import BodyLimit
 from shared.kafka_admin import ensure_topics
+from shared.kafka_client import broker_security
 from shared.supervision import Backoff, Supervisor
 from shared.topics import GATE_TOPICS
 
@@ -278,7 +279,6 @@ def _subscribe(
 async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapters]:
     """The real adapters: PostgreSQL (migrated first, if so set), SIAK over HTTP, Kafka."""
     postgres = _postgres_client(settings)
-    bootstrap_servers = settings.kafka.bootstrap_servers
     async with (
         postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
         # One request in flight per region dispatched: a kept-alive connection each.
@@ -288,9 +288,13 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             async with pool.acquire() as connection:
                 await migrate(connection)
         kafka = KafkaLink(
-            KafkaBroker(bootstrap_servers, enable_idempotence=True),
+            KafkaBroker(
+                settings.kafka.bootstrap_servers,
+                security=broker_security(settings.kafka),
+                enable_idempotence=True,
+            ),
             # One attempt: the supervisor retries, with back-off, and reports the failure.
-            prepare=functools.partial(ensure_topics, bootstrap_servers, GATE_TOPICS, attempts=1),
+            prepare=functools.partial(ensure_topics, settings.kafka, GATE_TOPICS, attempts=1),
         )
 
         async def database_reachable() -> bool:

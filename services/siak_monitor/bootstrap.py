@@ -43,9 +43,8 @@ def create_app(settings: MonitorSettings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        bootstrap = settings.kafka.bootstrap_servers
         publisher = KafkaEventPublisher(
-            bootstrap, request_timeout_ms=settings.publish_request_timeout_ms
+            settings.kafka, request_timeout_ms=settings.publish_request_timeout_ms
         )
         metrics_ = PrometheusMetrics(CollectorRegistry())
         async with httpx.AsyncClient(limits=_connection_limits(settings)) as http:
@@ -65,7 +64,7 @@ def create_app(settings: MonitorSettings) -> FastAPI:
                 admin_token=settings.admin_token,
                 supervisor=supervisor,
             )
-            published_log = KafkaPublishedLog(bootstrap)
+            published_log = KafkaPublishedLog(settings.kafka)
             supervise_monitor(
                 monitor, supervisor, functools.partial(restore, monitor, maintenance, published_log)
             )

@@ -25,6 +25,7 @@ from services.queue_gate.status_catch_up import StatusCatchUp
 from shared import topics
 from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
 from tests.support.polling import eventually
@@ -48,7 +49,7 @@ def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
 async def status_consumer(
     bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
 ) -> AsyncIterator[StatusCatchUp]:
-    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     broker = KafkaBroker(bootstrap)
     catch_up = StatusCatchUp()
     controls = PostgresRegionControlStore(store.pool)
@@ -169,7 +170,7 @@ async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_
 ) -> None:
     store = PostgresRegionStatusStore(pool)
     bootstrap = infrastructure.bootstrap_servers
-    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     marker = uuid.uuid4().hex
     nul_reason = status_record("11.11", SiakStatus.DOWN, 1)
     nul_reason_value = nul_reason.value.replace(

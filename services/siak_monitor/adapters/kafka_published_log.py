@@ -19,6 +19,8 @@ from shared.events import (
     decode_event,
 )
 from shared.kafka_admin import ensure_topics
+from shared.kafka_client import client_options
+from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 READ_BACK = (topics.SIAK_STATUS, topics.SIAK_CENTRAL_STATUS, topics.SIAK_MAINTENANCE_PLANS)
@@ -27,11 +29,11 @@ READ_BACK = (topics.SIAK_STATUS, topics.SIAK_CENTRAL_STATUS, topics.SIAK_MAINTEN
 class KafkaPublishedLog:
     """Creates the monitor's topics when missing, then reads the compacted ones to their end."""
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self.kafka = kafka
 
     async def read(self) -> PublishedState:
-        await ensure_topics(self.bootstrap_servers, topics.MONITOR_TOPICS, attempts=1)
+        await ensure_topics(self.kafka, topics.MONITOR_TOPICS, attempts=1)
         state = PublishedState()
         async for topic, value in self._records():
             _remember(state, topic, value)
@@ -41,9 +43,7 @@ class KafkaPublishedLog:
         partitions = await self._partitions()
         if not partitions:
             return
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False
-        )
+        consumer = AIOKafkaConsumer(**client_options(self.kafka), enable_auto_commit=False)
         await consumer.start()
         try:
             consumer.assign(partitions)
@@ -61,7 +61,7 @@ class KafkaPublishedLog:
     async def _partitions(self) -> list[TopicPartition]:
         # The consumer's own `topics()` fetches metadata without keeping it, so
         # `partitions_for_topic` would still know nothing: ask the admin client instead.
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        admin = AIOKafkaAdminClient(**client_options(self.kafka))
         await admin.start()
         try:
             described = await admin.describe_topics(list(READ_BACK))

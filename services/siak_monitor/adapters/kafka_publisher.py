@@ -20,6 +20,8 @@ from shared.events import (
     encode_event,
     new_event,
 )
+from shared.kafka_client import client_options
+from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 EVENT_SOURCE = "/siak-gate/siak-monitor"
@@ -55,8 +57,8 @@ class KafkaEventPublisher:
     failure the producer is set aside, to finish in the background, and a fresh one is used.
     """
 
-    def __init__(self, bootstrap_servers: str, *, request_timeout_ms: int = 10_000) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaSettings, *, request_timeout_ms: int = 10_000) -> None:
+        self.kafka = kafka
         self.request_timeout_ms = request_timeout_ms
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -91,7 +93,7 @@ class KafkaEventPublisher:
     async def _started_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap_servers,
+                **client_options(self.kafka),
                 enable_idempotence=True,
                 acks="all",
                 request_timeout_ms=self.request_timeout_ms,

@@ -26,6 +26,7 @@ from shared import topics
 from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import produce
 from tests.support.servers import serving
@@ -171,7 +172,9 @@ async def siak_url(siak: SimulatedSiak) -> AsyncIterator[str]:
 async def gate(
     infrastructure: Infrastructure, database_url: str, siak: SimulatedSiak, siak_url: str
 ) -> AsyncIterator[Gate]:
-    await ensure_topics(infrastructure.bootstrap_servers, topics.GATE_TOPICS)
+    await ensure_topics(
+        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
+    )
     settings = gate_settings(infrastructure, database_url, siak_url)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
         feed = StatusFeed(infrastructure.bootstrap_servers)

@@ -12,6 +12,7 @@ from services.siak_sim.state import SimulatedSiak
 from shared import topics
 from shared.events import SiakStatus
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.integration.queue_gate.conftest import (
     Gate,
@@ -33,7 +34,7 @@ async def test_after_postgresql_is_killed_and_back_gate_events_and_wake_ups_flow
 ) -> None:
     [region] = take_regions(1)
     bootstrap = infrastructure.bootstrap_servers
-    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     feed = StatusFeed(bootstrap)
     async with own_postgres() as server:
         # No sweep: only a wake-up heard over LISTEN can start the region's dispatcher.

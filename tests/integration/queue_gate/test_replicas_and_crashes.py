@@ -11,6 +11,7 @@ from services.siak_sim.state import SimulatedSiak
 from shared import topics
 from shared.events import SiakStatus
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.integration.queue_gate.conftest import (
     API_KEY,
@@ -32,7 +33,9 @@ async def test_two_replicas_deliver_each_region_once_and_in_order(
     infrastructure: Infrastructure, database_url: str, siak: SimulatedSiak, siak_url: str
 ) -> None:
     regions = take_regions(3)
-    await ensure_topics(infrastructure.bootstrap_servers, topics.GATE_TOPICS)
+    await ensure_topics(
+        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
+    )
     feed = StatusFeed(infrastructure.bootstrap_servers)
     for region in regions:
         await feed.set(region, SiakStatus.DOWN)

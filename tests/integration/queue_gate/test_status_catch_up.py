@@ -11,6 +11,7 @@ from services.siak_sim.state import SimulatedSiak
 from shared import topics
 from shared.events import SiakStatus
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.integration.queue_gate.conftest import (
     API_KEY,
@@ -48,7 +49,7 @@ async def test_a_restarted_gate_sends_nothing_while_reading_up_to_the_regions_la
 ) -> None:
     [region] = take_regions(1)
     bootstrap = infrastructure.bootstrap_servers
-    await ensure_topics(bootstrap, topics.GATE_TOPICS)
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     feed = StatusFeed(bootstrap)
     settings = gate_settings(infrastructure, database_url, siak_url)  # one group, both runs
     down = await feed.set(region, SiakStatus.DOWN)

@@ -126,7 +126,9 @@ async def running_monitor(
 @pytest.fixture
 async def bootstrap_servers(infrastructure: Infrastructure) -> str:
     """The session's broker, with the monitor's topics there before a test reads them."""
-    await ensure_topics(infrastructure.bootstrap_servers, topics.MONITOR_TOPICS)
+    await ensure_topics(
+        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.MONITOR_TOPICS
+    )
     return infrastructure.bootstrap_servers
 
 

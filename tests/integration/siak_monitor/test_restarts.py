@@ -15,6 +15,7 @@ from deploy.local.python_service import REPO_ROOT
 from shared import topics
 from shared.events import SiakStatus, StatusChanged
 from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
 from tests.conftest import free_port
 from tests.integration.siak_monitor.conftest import (
     MonitorClient,
@@ -86,7 +87,7 @@ async def test_monitor_rides_out_broker_outages_and_publishes_each_final_state_o
         await eventually(lambda: probed_up(monitor, "15.01"), what="probing without Kafka")
         await asyncio.to_thread(own_broker.ensure_running)
         await eventually(lambda: ready(monitor), within=60, what="ready once Kafka is there")
-        await ensure_topics(bootstrap, topics.MONITOR_TOPICS)
+        await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.MONITOR_TOPICS)
         async with topic_events(bootstrap, topics.SIAK_STATUS, StatusChanged, watched) as events:
             await events.until(
                 lambda e: all(statuses(e, code) == [(UP, 1)] for code in watched),

@@ -1,0 +1,126 @@
+"""Kafka connection settings: complete for their protocol, and translated the same way for
+aiokafka's clients and FastStream's broker."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import pytest
+from faststream.kafka.security import parse_security
+from pydantic import ValidationError
+
+from deploy.local.certificates import LocalCertificates, make_local_certificates
+from shared.kafka_client import broker_security, client_options
+from shared.settings import KafkaSettings
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> LocalCertificates:
+    return make_local_certificates(tmp_path_factory.mktemp("tls"))
+
+
+def _settings(**env: str) -> KafkaSettings:
+    return KafkaSettings.model_validate({"KAFKA_BOOTSTRAP_SERVERS": "broker:9093", **env})
+
+
+def test_plaintext_is_the_default_and_has_no_tls_or_sasl() -> None:
+    kafka = _settings()
+    assert client_options(kafka) == {
+        "bootstrap_servers": "broker:9093",
+        "security_protocol": "PLAINTEXT",
+    }
+    assert broker_security(kafka) is None
+
+
+def test_sasl_ssl_gives_scram_credentials_over_a_verifying_tls_context(
+    certificates: LocalCertificates,
+) -> None:
+    kafka = _settings(
+        KAFKA_SECURITY_PROTOCOL="SASL_SSL",
+        KAFKA_SASL_USERNAME="queue-gate",
+        KAFKA_SASL_PASSWORD="s3cret",
+        KAFKA_SSL_CA_FILE=str(certificates.ca_file),
+    )
+    options = client_options(kafka)
+    context = options.pop("ssl_context")
+    assert options == {
+        "bootstrap_servers": "broker:9093",
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "queue-gate",
+        "sasl_plain_password": "s3cret",
+    }
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert "SIAK Gate local CA" in str(context.get_ca_certs())
+
+
+def test_the_broker_is_given_the_same_connection_as_the_clients(
+    certificates: LocalCertificates,
+) -> None:
+    for env in (
+        {
+            "KAFKA_SECURITY_PROTOCOL": "SSL",
+            "KAFKA_SSL_CA_FILE": str(certificates.ca_file),
+            "KAFKA_SSL_CERT_FILE": str(certificates.cert_file),
+            "KAFKA_SSL_KEY_FILE": str(certificates.key_file),
+        },
+        {
+            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
+            "KAFKA_SASL_USERNAME": "siak-monitor",
+            "KAFKA_SASL_PASSWORD": "s3cret",
+        },
+    ):
+        kafka = _settings(**env)
+        assert _comparable(parse_security(broker_security(kafka))) == _comparable(
+            {k: v for k, v in client_options(kafka).items() if k != "bootstrap_servers"}
+        )
+
+
+def _comparable(options: dict[str, Any]) -> dict[str, Any]:
+    """SSL contexts compared by what they trust and present, not by identity."""
+    context = options.pop("ssl_context", None)
+    if context is not None:
+        options["trusts"] = str(context.get_ca_certs())
+    return {k: v for k, v in options.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_SSL"}, "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"),
+        ({"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT"}, "KAFKA_SECURITY_PROTOCOL"),
+        ({"KAFKA_SSL_CA_FILE": "{ca}"}, "KAFKA_SECURITY_PROTOCOL is PLAINTEXT"),
+        (
+            {"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CERT_FILE": "{cert}"},
+            "KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE",
+        ),
+        (
+            {"KAFKA_SECURITY_PROTOCOL": "SSL", "KAFKA_SSL_CA_FILE": "/nowhere/ca.crt"},
+            "KAFKA_SSL_CA_FILE",
+        ),
+    ],
+)
+def test_incomplete_or_unsafe_settings_are_refused_naming_what_is_missing(
+    env: dict[str, str], names: str, certificates: LocalCertificates
+) -> None:
+    filled = {
+        k: v.format(ca=certificates.ca_file, cert=certificates.cert_file) for k, v in env.items()
+    }
+    with pytest.raises(ValidationError, match=names):
+        _settings(**filled)
+
+
+def test_the_password_never_shows_in_the_settings_repr() -> None:
+    kafka = _settings(
+        KAFKA_SECURITY_PROTOCOL="SASL_SSL", KAFKA_SASL_USERNAME="u", KAFKA_SASL_PASSWORD="s3cret"
+    )
+    assert "s3cret" not in repr(kafka)
+
+
+def test_local_certificates_keep_their_keys_private(certificates: LocalCertificates) -> None:
+    assert certificates.key_file.stat().st_mode & 0o077 == 0
+    assert certificates.keystore_file.stat().st_mode & 0o077 == 0
+    assert Path(certificates.keystore_file).read_text().count("BEGIN CERTIFICATE") == 2
