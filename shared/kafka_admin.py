@@ -30,8 +30,11 @@ async def ensure_topics(
                 NewTopic(
                     spec.name,
                     num_partitions=spec.partitions,
-                    replication_factor=1,
-                    topic_configs=spec.config,
+                    replication_factor=kafka.topic_replication_factor,
+                    topic_configs={
+                        "min.insync.replicas": str(kafka.topic_min_insync_replicas),
+                        **spec.config,
+                    },
                 )
                 for spec in specs
                 if spec.name not in existing

@@ -42,6 +42,18 @@ class KafkaSettings(BaseSettings):
         default=None, validation_alias="KAFKA_SSL_KEY_PASSWORD"
     )
 
+    topic_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        validation_alias="KAFKA_TOPIC_REPLICATION_FACTOR",
+        description="replicas of each topic the services create (3 on a production cluster)",
+    )
+
+    @property
+    def topic_min_insync_replicas(self) -> int:
+        """Writes (acks=all) survive one broker down, never need more replicas than exist."""
+        return min(2, self.topic_replication_factor)
+
     @classmethod
     def plaintext(cls, bootstrap_servers: str) -> KafkaSettings:
         """An unsecured connection, as to the local stack's broker."""

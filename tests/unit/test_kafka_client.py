@@ -124,3 +124,11 @@ def test_local_certificates_keep_their_keys_private(certificates: LocalCertifica
     assert certificates.key_file.stat().st_mode & 0o077 == 0
     assert certificates.keystore_file.stat().st_mode & 0o077 == 0
     assert Path(certificates.keystore_file).read_text().count("BEGIN CERTIFICATE") == 2
+
+
+@pytest.mark.parametrize(("replicas", "in_sync"), [(1, 1), (2, 2), (3, 2), (5, 2)])
+def test_created_topics_need_two_replicas_in_sync_where_there_are_two(
+    replicas: int, in_sync: int
+) -> None:
+    kafka = _settings(KAFKA_TOPIC_REPLICATION_FACTOR=str(replicas))
+    assert (kafka.topic_replication_factor, kafka.topic_min_insync_replicas) == (replicas, in_sync)
