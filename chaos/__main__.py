@@ -12,10 +12,11 @@ import time
 import httpx
 
 from chaos import faults
-from chaos.harness import FAST, Harness
+from chaos.harness import CLOCK_OFFSET_VARIABLE, FAST, Harness
 from chaos.scenarios import SCENARIOS
 from chaos.suite import Suite
 from chaos.table import Outcome, render
+from chaos.tcp_line import TcpLine
 from deploy.local.processes import StartError
 from deploy.local.python_service import REPO_ROOT
 from deploy.local.stack import Stack, StackSettings
@@ -26,6 +27,12 @@ EVIDENCE = REPO_ROOT / ".run" / "chaos-evidence"
 WATCHED = "73.71,73.72,73.73,73.06,73.09"
 
 
+SIAK_SIM_PORT = 18290
+SIAK_LINE = TcpLine(18291, SIAK_SIM_PORT)
+"""queue_gate reaches the simulator through it: cut, SIAK refuses connections and still
+keeps the log of what it received."""
+
+
 def chaos_stack() -> Stack:
     return Stack(
         StackSettings(
@@ -33,11 +40,12 @@ def chaos_stack() -> Stack:
             kafka_port=19292,
             kafka_controller_port=19293,
             postgres_port=15633,
-            siak_sim_port=18290,
+            siak_sim_port=SIAK_SIM_PORT,
             monitor_port=18281,
             gate_port=18280,
             watch=WATCHED,
-            extra_env=FAST,
+            extra_env={**FAST, CLOCK_OFFSET_VARIABLE: str(CHAOS_STATE / "monitor-clock-offset")},
+            gate_siak_url=SIAK_LINE.url,
         )
     )
 
@@ -62,13 +70,13 @@ async def main(numbers: list[int]) -> int:
     began = time.monotonic()
     try:
         print("Starting Kafka, PostgreSQL, the SIAK simulator, siak_monitor and queue_gate ...")
-        await asyncio.to_thread(stack.up)
-        async with httpx.AsyncClient(timeout=10) as http:
-            suite = Suite(Harness(stack, http), EVIDENCE)
+        async with SIAK_LINE.serving() as line, httpx.AsyncClient(timeout=10) as http:
+            await asyncio.to_thread(stack.up)
+            suite = Suite(Harness(stack, http, siak_line=line), EVIDENCE)
             for scenario in (s for s in SCENARIOS if s.number in numbers):
                 print(f"scenario {scenario.name} ...", flush=True)
                 outcome = await suite.run(scenario)
-                print(render([outcome]).splitlines()[2], flush=True)
+                print("\n".join(render([outcome]).splitlines()[2:]), flush=True)
                 outcomes.append(outcome)
     except StartError as error:
         print(f"the stack could not start: {error}", file=sys.stderr)

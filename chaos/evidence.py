@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from chaos.load import require_loopback
 from chaos.records import Heartbeat, Received, StatusPoint, Text
@@ -176,3 +177,17 @@ async def outbox_rows(database_url: str) -> int:
         return int(await connection.fetchval("SELECT count(*) FROM outbox"))
     finally:
         await connection.close()
+
+
+async def metric_total(
+    http: httpx.AsyncClient, service_url: str, name: str, **labels: str
+) -> float:
+    """The sum of a service's `name` samples whose labels include `labels` (0 if none)."""
+    answer = await http.get(f"{require_loopback(service_url)}/metrics")
+    answer.raise_for_status()
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )

@@ -7,10 +7,12 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
 from chaos import evidence, faults
+from chaos.tcp_line import TcpLine
 from deploy.local.component import Component, Paths
 from deploy.local.processes import StartError
 from deploy.local.python_service import PythonService
@@ -31,6 +33,8 @@ FAST = {
     "GATE_MAX_RATE": "200",
     "GATE_RAMP_INTERVAL_S": "1",
 }
+CLOCK_OFFSET_VARIABLE = "MONITOR_CHAOS_CLOCK_OFFSET_FILE"
+"""Names the file whose seconds siak_monitor adds to its clock (set in chaos runs only)."""
 SETTLE_LIMIT_S = 90.0
 DRAIN_LIMIT_S = 120.0
 HEALTHY_LIMIT_S = 20.0
@@ -60,6 +64,10 @@ class Harness:
     flap_period_s: float = FLAP_PERIOD_S
     extra: list[Component] = field(default_factory=list)
     """Components a scenario added (a second gate); stopped when it ends."""
+    siak_line: TcpLine | None = None
+    """The line between queue_gate and SIAK, where the stack was started with one."""
+    notes: dict[str, object] = field(default_factory=dict)
+    """What a scenario saw of its fault biting (counts of refusals), kept with its evidence."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -92,6 +100,18 @@ class Harness:
         finally:
             faults.thaw(component)
 
+    async def gate_metric(self, name: str, **labels: str) -> float:
+        return await evidence.metric_total(self.http, self.env["GATE_URL"], name, **labels)
+
+    def gate_log_lines(self, since: dict[Path, int], containing: str) -> int:
+        """How many lines of queue_gate's log written after `since` contain `containing`."""
+        logs = self.stack.settings.state_dir / "logs"
+        lines = evidence.log_texts(logs, since)
+        return sum(containing in t.content for t in lines if t.source.startswith("queue_gate."))
+
+    def log_offsets(self) -> dict[Path, int]:
+        return evidence.log_offsets(self.stack.settings.state_dir / "logs")
+
     async def lasting(self, seconds: float) -> None:
         """Let the load (and the fault in place) go on for `seconds`."""
         await asyncio.sleep(seconds)
@@ -115,6 +135,24 @@ class Harness:
         answer = await self.http.get(f"{self.env['GATE_URL']}/v1/regions/{code}")
         return str(answer.json().get("siak_status")) if answer.status_code == 200 else "?"
 
+    def step_monitor_clock(self, seconds: float) -> None:
+        """Set siak_monitor's clock `seconds` off the true time, while it runs."""
+        path = self._monitor_clock_offset()
+        if path is None:
+            raise StartError(f"siak_monitor was started without {CLOCK_OFFSET_VARIABLE}")
+        path.write_text(f"{seconds}\n")
+
+    def reset_monitor_clock(self) -> None:
+        if (path := self._monitor_clock_offset()) is not None:
+            path.unlink(missing_ok=True)
+
+    def _monitor_clock_offset(self) -> Path | None:
+        monitor = self.component("siak_monitor")
+        path = (
+            monitor.env.get(CLOCK_OFFSET_VARIABLE) if isinstance(monitor, PythonService) else None
+        )
+        return Path(path) if path else None
+
     def second_gate(self, port: int) -> Component:
         """Another queue_gate replica on the same database and broker."""
         first = self.component("queue_gate")
@@ -132,6 +170,11 @@ class Harness:
 
 
 Inject = Callable[[Harness], Awaitable[None]]
+
+
+class FaultEvidenceError(Exception):
+    """What a scenario saw of its fault says the system never met it (the scenario would
+    prove nothing) or met it wrongly."""
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,16 @@ import contextlib
 import json
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
+import httpx
 
 from chaos import evidence, faults
-from chaos.harness import STALE_AFTER_S, Harness, Inject, Scenario
+from chaos.harness import STALE_AFTER_S, FaultEvidenceError, Harness, Inject, Scenario
 from deploy.local.processes import StartError
 from shared import topics
 
@@ -110,7 +113,7 @@ async def second_gate(h: Harness) -> None:
 
 async def siak_misbehaving(h: Harness) -> None:
     """8. SIAK refusing with a body that echoes the submission, slow, answering 5xx, timing
-    out, redirecting to a login page (refusing connections would lose the simulator's log).
+    out, refusing connections, redirecting to a login page.
 
     Answers that say the gate is misconfigured hold a region's replay for a while: last."""
     serving = [*h.regions.up, *h.regions.down]
@@ -121,12 +124,33 @@ async def siak_misbehaving(h: Harness) -> None:
         ("slow", 1500),
         ("error", None),
         ("slow", 4000),  # past the gate's SIAK timeout
-        ("redirect", None),
-        ("unauthorized", None),
     ]:
         await h.siak(serving, state, **({"latency_ms": latency} if latency else {}))
         await h.lasting(3)
     await h.siak(serving, "up")
+    await siak_refusing_connections(h, seconds=4)
+    for state in ("redirect", "unauthorized"):
+        await h.siak(serving, state)
+        await h.lasting(3)
+    await h.siak(serving, "up")
+
+
+async def siak_refusing_connections(h: Harness, seconds: float) -> None:
+    """SIAK refuses every connection of the gate for `seconds`, its log kept; the gate must
+    have met the refusals (its deliveries answered `unavailable`)."""
+    if h.siak_line is None:
+        raise StartError("no line in front of SIAK to cut")
+    unavailable = "queue_gate_siak_answers_total"
+    before = await h.gate_metric(unavailable, outcome="unavailable")
+    await h.siak_line.cut()
+    try:
+        await h.lasting(seconds)
+    finally:
+        await h.siak_line.mend()
+    met = await h.gate_metric(unavailable, outcome="unavailable") - before
+    h.notes["deliveries refused a connection"] = int(met)
+    if not met:
+        raise FaultEvidenceError("SIAK refused connections but the gate sent nothing meanwhile")
 
 
 async def fast_flapping(h: Harness) -> None:
@@ -139,54 +163,145 @@ async def fast_flapping(h: Harness) -> None:
 
 
 async def postgres_full(h: Harness) -> None:
-    """10. PostgreSQL refusing new connections (its limit reached by another client)."""
-    async with _every_connection(h.env["DATABASE_URL"]):
-        await h.lasting(10)
+    """10. PostgreSQL refusing new connections (its limit reached by another client).
+
+    The other client takes every slot and has the gate's sessions ended, so the gate needs
+    new connections while none are to be had; intake must answer 503, never 500."""
+    since = h.log_offsets()
+    async with _every_connection(h.env["DATABASE_URL"]) as hog:
+        await hog.hold(seconds=10)
+    refused = h.gate_log_lines(since, "the database is unavailable")
+    failed = h.gate_log_lines(since, '" 500')
+    h.notes.update(
+        {"gate sessions ended": hog.ended, "answers 503 (no database)": refused, "500s": failed}
+    )
+    if failed:
+        raise FaultEvidenceError(f"intake answered 500 {failed} times while PostgreSQL was full")
+    if not hog.ended or not refused:
+        raise FaultEvidenceError("the gate never needed a connection while PostgreSQL was full")
+
+
+@dataclass
+class _Hog:
+    """Another client holding every connection PostgreSQL allows."""
+
+    held: list[asyncpg.Connection]
+    url: str
+    ended: int = 0
+    """How many of the others' sessions it has had ended."""
+
+    async def hold(self, seconds: float) -> None:
+        """Keep every slot for `seconds`: end the others' sessions (a superuser may), take
+        the slots they free before they can."""
+        deadline = time.monotonic() + seconds
+        mine = [c.get_server_pid() for c in self.held]
+        while time.monotonic() < deadline:
+            self.ended += int(await self.held[0].fetchval(_END_OTHERS, mine) or 0)
+            await self.take_free_slots()
+            mine = [c.get_server_pid() for c in self.held]
+            await asyncio.sleep(0.2)  # the pace of its sweeps, not synchronisation
+
+    async def take_free_slots(self) -> None:
+        while True:
+            try:
+                self.held.append(await asyncpg.connect(self.url, timeout=5))
+            except (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError):
+                return
+            if len(self.held) > 1000:
+                raise StartError("PostgreSQL accepted 1000 connections: no limit to reach")
+
+
+_END_OTHERS = """
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+ WHERE backend_type = 'client backend' AND pid <> ALL($1::int[])
+"""
 
 
 @contextlib.asynccontextmanager
-async def _every_connection(url: str) -> AsyncIterator[int]:
-    held: list[asyncpg.Connection] = []
+async def _every_connection(url: str) -> AsyncIterator[_Hog]:
+    hog = _Hog([], url)
     try:
-        while True:
-            try:
-                held.append(await asyncpg.connect(url, timeout=5))
-            except (asyncpg.TooManyConnectionsError, asyncpg.CannotConnectNowError):
-                break
-            if len(held) > 1000:
-                raise StartError("PostgreSQL accepted 1000 connections: no limit to reach")
-        yield len(held)
+        await hog.take_free_slots()
+        if not hog.held:
+            raise StartError("PostgreSQL had no connection to spare at all")
+        yield hog
     finally:
-        for connection in held:
+        for connection in hog.held:
             with contextlib.suppress(Exception):
                 await connection.close()
 
 
-async def heartbeat_clock_steps(h: Harness) -> None:
+async def monitor_clock_steps(h: Harness) -> None:
     """11. The clock of the monitor's heartbeats stepped forward and back.
 
-    The system clock is shared, so the monitor's stepped heartbeats are forged from its last
-    one; then it is frozen: a heartbeat from the future must not keep its regions fresh."""
+    The running monitor's own clock is stepped an hour ahead, then an hour behind the true
+    time: the regions SIAK serves must stay open at the gate all along. Then, stepped ahead,
+    it is frozen: its heartbeats from the future must not keep its regions fresh."""
     bootstrap = h.env["KAFKA_BOOTSTRAP_SERVERS"]
-    records = await evidence.read_topics(bootstrap, [topics.MONITOR_HEARTBEAT])
-    if not records:
-        raise StartError("no heartbeat to step")
-    last = records[-1]
-    event = json.loads(last.value)
-    stepped = []
-    for hours in (+1, -1, +24):
-        forged = json.loads(last.value)
-        emitted = _shifted(event["data"]["emitted_at"], hours)
-        forged["data"]["emitted_at"] = emitted
-        forged["time"] = emitted
-        stepped.append((str(event["data"]["monitor_id"]).encode(), json.dumps(forged).encode()))
-    headers = [("content-type", b"application/cloudevents+json")]
-    await faults.write_raw(bootstrap, topics.MONITOR_HEARTBEAT, stepped, headers)
+    since = time.time()
+    seen: list[str] = []
+    watching = asyncio.create_task(_watch_statuses(h, h.regions.up, seen))
+    try:
+        for hours in (+1, -1, 0):
+            h.step_monitor_clock(hours * 3600)
+            await h.lasting(STALE_AFTER_S * 2)
+    finally:
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
+    h.step_monitor_clock(+3600)
     await h.frozen_for("siak_monitor", STALE_AFTER_S * 3)
+    h.reset_monitor_clock()
+    records = await evidence.read_topics(bootstrap, [topics.SIAK_STATUS, topics.MONITOR_HEARTBEAT])
+    stepped = [r for r in records if r.at >= since]
+    skews = [_skew_s(r) for r in stepped if r.topic == topics.MONITOR_HEARTBEAT]
+    h.notes.update(
+        {
+            "heartbeats stamped an hour ahead": sum(s > 1800 for s in skews),
+            "an hour behind": sum(s < -1800 for s in skews),
+            "up regions seen stale": seen.count(STALE_AT_GATE),
+            "seq not increasing": _seq_regressions(stepped),
+        }
+    )
+    if not (max(skews, default=0) > 1800 and min(skews, default=0) < -1800):
+        raise FaultEvidenceError("the monitor's heartbeats were not stamped by a stepped clock")
+    if seen.count(STALE_AT_GATE) or h.notes["seq not increasing"]:
+        raise FaultEvidenceError("the monitor's stepped clock closed a gate or reordered seq")
 
 
-def _shifted(moment: str, hours: int) -> str:
-    return (datetime.fromisoformat(moment) + timedelta(hours=hours)).isoformat()
+def _skew_s(heartbeat: evidence.Record) -> float:
+    """How far ahead of its writing a heartbeat was stamped (behind: negative)."""
+    with contextlib.suppress(ValueError, KeyError, TypeError):
+        emitted = datetime.fromisoformat(json.loads(heartbeat.value)["data"]["emitted_at"])
+        return emitted.timestamp() - heartbeat.at
+    return 0.0
+
+
+STALE_AT_GATE = "UNKNOWN"
+"""What the gate shows of a region not heard of within its staleness limit."""
+
+
+async def _watch_statuses(h: Harness, regions: tuple[str, ...], seen: list[str]) -> None:
+    while True:
+        for region in regions:
+            with contextlib.suppress(httpx.HTTPError):
+                seen.append(await h.gate_status(region))
+        await asyncio.sleep(0.25)  # the pace of looking, not synchronisation
+
+
+def _seq_regressions(records: list[evidence.Record]) -> int:
+    """Status records of a region whose (epoch, seq) is not above the one before it."""
+    last: dict[str, tuple[int, int]] = {}
+    regressions = 0
+    for record in records:
+        if record.topic != topics.SIAK_STATUS:
+            continue
+        with contextlib.suppress(ValueError, KeyError, TypeError, AttributeError):
+            data = json.loads(record.value)["data"]
+            order = (int(data["epoch"]), int(data["seq"]))
+            regressions += order <= last.get(data["region_code"], (-1, -1))
+            last[data["region_code"]] = order
+    return regressions
 
 
 def free_port() -> int:
@@ -204,8 +319,8 @@ SCENARIOS = (
     Scenario(5, "SIGSTOP siak_monitor past staleness", freeze_monitor),
     Scenario(6, "odd records in siak.status.v1", odd_status_records),
     Scenario(7, "second queue_gate joins and leaves", second_gate),
-    Scenario(8, "SIAK slow, 5xx, timeouts, redirect, echo", siak_misbehaving),
+    Scenario(8, "SIAK slow, 5xx, timeouts, refusing, redirect, echo", siak_misbehaving),
     Scenario(9, "region flapping every 100 ms", fast_flapping),
     Scenario(10, "PostgreSQL out of connections", postgres_full),
-    Scenario(11, "heartbeat clock stepped", heartbeat_clock_steps),
+    Scenario(11, "monitor clock stepped ahead and back", monitor_clock_steps),
 )

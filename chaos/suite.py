@@ -46,6 +46,7 @@ class Suite:
             await self._settle()
         except Exception as unsettled:
             return Outcome(scenario.name, Verdict(), None, error=f"could not settle: {unsettled!r}")
+        h.notes.clear()
         started = time.time()
         offsets = evidence.log_offsets(h.stack.settings.state_dir / "logs")
         load = LoadClient(
@@ -78,7 +79,7 @@ class Suite:
             verdict = await self._verdict(load, started, offsets, scenario.number)
         except Exception as failure:
             return Outcome(scenario.name, Verdict(), recovered, error=f"checking: {failure!r}")
-        return Outcome(scenario.name, verdict, recovered, error=error)
+        return Outcome(scenario.name, verdict, recovered, error=error, notes=dict(h.notes))
 
     async def _settle(self) -> None:
         """Every component running, SIAK reset, each region's status known to the gate."""
@@ -148,6 +149,9 @@ class Suite:
             with contextlib.suppress(StartError):
                 faults.thaw(component)
             await faults.restart(component)
+        if h.siak_line is not None:
+            await h.siak_line.mend()
+        h.reset_monitor_clock()
         await h.siak(h.regions.all, "up")
 
     async def _drained(self, load: LoadClient) -> bool:
@@ -213,7 +217,13 @@ class Suite:
         ]
         received = [r for r in received if r.at >= started]
         self._keep(
-            number, log=log, received=received, statuses=points, readiness=ready, outbox_rows=rows
+            number,
+            log=log,
+            received=received,
+            statuses=points,
+            readiness=ready,
+            outbox_rows=rows,
+            fault_seen=h.notes,
         )
         return check(
             log,

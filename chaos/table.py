@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from chaos.invariants import Verdict
 
@@ -19,6 +19,8 @@ class Outcome:
     the limit."""
     error: str | None = None
     """Why the scenario could not run to its checks, if it could not."""
+    notes: Mapping[str, object] = field(default_factory=dict)
+    """What the scenario saw of its fault biting."""
 
     @property
     def passed(self) -> bool:
@@ -76,6 +78,9 @@ def render(outcomes: Sequence[Outcome]) -> str:
 
 def _explained(outcome: Outcome) -> list[str]:
     lines: list[str] = []
+    if outcome.notes:
+        seen = ", ".join(f"{what}: {count}" for what, count in outcome.notes.items())
+        lines.append(f"{outcome.scenario}: the fault bit ({seen})")
     if outcome.error:
         lines.append(f"{outcome.scenario}: could not run: {outcome.error}")
     if outcome.recovered_s is None and outcome.error is None:

@@ -39,6 +39,9 @@ class StackSettings:
     external_kafka: str | None = None
     external_database: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    gate_siak_url: str | None = None
+    """Where queue_gate reaches SIAK, if not the simulator itself (`make chaos` puts a line
+    in between that it can cut)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> StackSettings:
@@ -190,7 +193,7 @@ class Stack:
                 env={
                     **common,
                     "GATE_PORT": str(s.gate_port),
-                    "GATE_SIAK_BASE_URL": env["SIAK_SIM_URL"],
+                    "GATE_SIAK_BASE_URL": s.gate_siak_url or env["SIAK_SIM_URL"],
                     "GATE_API_KEY": env["GATE_API_KEY"],
                     "GATE_ADMIN_TOKEN": env["GATE_ADMIN_TOKEN"],
                     "GATE_DATA_KEY": keys["GATE_DATA_KEY"],

@@ -75,6 +75,9 @@ class RegionDispatcher:
         self.gate_news = asyncio.Event()
         self.blocked = False
         """The last step found the gate closed or the replay paused."""
+        self.misconfigured_in_a_row = 0
+        """SIAK's answers saying the gate is misconfigured since its last other answer: the
+        hold grows with them, not with the head's earlier attempts (SIAK away a while)."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -180,6 +183,10 @@ class RegionDispatcher:
                 self.pacer.take(now)
                 sent += 1
                 answer = await self._send(item)
+                in_a_row = self.misconfigured_in_a_row
+                self.misconfigured_in_a_row = (
+                    in_a_row + 1 if isinstance(answer, Misconfigured) else 0
+                )
                 if isinstance(answer, Delivered):
                     delivered.append((item.ticket_id, answer.siak_reference))
                     await self._on_delivered(deps.clock())
@@ -241,7 +248,7 @@ class RegionDispatcher:
             # Not this submission's fault, and any other would get the same answer: it keeps
             # its place, the region's replay holds off, and only it probes SIAK now and then.
             self.pacer.on_transient_failure(now)
-            delay = retry_delay(head.attempts + 1, policy=MISCONFIGURED_BACKOFF)
+            delay = retry_delay(self.misconfigured_in_a_row, policy=MISCONFIGURED_BACKOFF)
             log.error(
                 "SIAK answered HTTP %d for region %s: the gate's SIAK address or credentials "
                 "look wrong; replay held, ticket %s tried again in %.0f s",

@@ -32,9 +32,13 @@ class RegionStatusStore(Protocol):
     async def last_heard_at(self, region_code: str) -> datetime | None:
         """The latest of the region's last status change and the last heartbeat listing it."""
 
-    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+    async def record_heartbeat(
+        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+    ) -> None:
         """The regions it lists were heard of now, unless an earlier heartbeat of the same
-        monitor was already taken in; a time ahead of the gate's clock counts as now."""
+        monitor was already taken in; a time ahead of the gate's clock counts as now.
+
+        `offset` is the heartbeat's place on its topic, where it was read from there."""
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         """The status of these regions (all when None) and when each was heard of, in one

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from services.siak_monitor.adapters.http_prober import HttpProber
 from services.siak_monitor.adapters.kafka_published_log import KafkaPublishedLog
 from services.siak_monitor.adapters.kafka_publisher import KafkaEventPublisher
+from services.siak_monitor.adapters.stepped_clock import SteppedClock
 from services.siak_monitor.domain.health import RegionHealth
 from services.siak_monitor.domain.maintenance_calendar import MaintenanceCalendar
 from services.siak_monitor.domain.parent_status import ParentStatus
@@ -47,12 +48,14 @@ def create_app(settings: MonitorSettings) -> FastAPI:
             settings.kafka, request_timeout_ms=settings.publish_request_timeout_ms
         )
         metrics_ = PrometheusMetrics(CollectorRegistry())
+        clock = clock_for(settings)
         async with httpx.AsyncClient(limits=_connection_limits(settings)) as http:
             monitor = build_monitor(
                 settings,
-                prober=HttpProber(http, clock=utc_now),
+                prober=HttpProber(http, clock=clock),
                 publisher=publisher,
                 metrics=metrics_,
+                clock=clock,
             )
             maintenance = MaintenanceService(monitor, file_plans=settings.maintenance)
             supervisor = supervisor_for(settings, metrics_)
@@ -77,6 +80,16 @@ def create_app(settings: MonitorSettings) -> FastAPI:
     app = FastAPI(title="siak_monitor", summary="SIAK health per region", lifespan=lifespan)
     install_routes(app, max_body_bytes=settings.max_body_bytes)
     return app
+
+
+def clock_for(settings: MonitorSettings) -> Callable[[], datetime]:
+    """The wall clock, or in a chaos run one the test steps while the monitor runs."""
+    if settings.chaos_clock_offset_file is None:
+        return utc_now
+    log.warning(
+        "the clock is stepped by %s: for chaos testing only", settings.chaos_clock_offset_file
+    )
+    return SteppedClock(settings.chaos_clock_offset_file)
 
 
 def install_routes(app: FastAPI, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:

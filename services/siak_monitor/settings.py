@@ -123,6 +123,11 @@ class MonitorSettings(BaseSettings):
         description="larger request bodies are refused with 413 before they are parsed",
     )
     admin_token: SecretStr = SecretStr("")
+    chaos_clock_offset_file: Path | None = Field(
+        default=None,
+        description="chaos testing only: a file whose seconds are added to the monitor's clock,"
+        " read at every reading so a test can step the clock of the running monitor",
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
 
     @classmethod

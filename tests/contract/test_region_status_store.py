@@ -140,6 +140,30 @@ async def test_an_older_heartbeat_of_the_same_monitor_is_not_taken_in_but_anothe
     assert after_another > first
 
 
+async def test_a_monitor_whose_clock_was_set_back_is_heard_by_its_heartbeats_place_on_the_topic(
+    stores: Stores,
+) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    monitor = unique("monitor")
+    now = datetime.now(UTC)
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now), offset=7)
+    first = await store.last_heard_at(region)
+
+    # Its clock stepped an hour back: the next heartbeat is stamped earlier, read later.
+    set_back = now - timedelta(hours=1)
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=set_back), offset=8)
+    after_step = await store.last_heard_at(region)
+    # Read again (a consumer restarted before committing): not news.
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now), offset=7)
+    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=set_back), offset=8)
+    after_replay = await store.last_heard_at(region)
+
+    assert first is not None and after_step is not None
+    assert after_step > first
+    assert after_replay == after_step
+
+
 async def test_a_heartbeat_from_the_future_does_not_hold_off_those_after_it(
     stores: Stores,
 ) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
+from chaos.tcp_line import forward
+
 
 class TcpProxy:
     """Forwards connections to `host:port`; while `down`, it drops the ones it holds and
@@ -24,14 +26,7 @@ class TcpProxy:
             self.refusals.append(asyncio.get_running_loop().time())
             client.close()
             return
-        server_in, server = await asyncio.open_connection(self.host, self.port)
-        self._open |= {client, server}
-        try:
-            await asyncio.gather(_pump(client_in, server), _pump(server_in, client))
-        finally:
-            self._open -= {client, server}
-            client.close()
-            server.close()
+        await forward(client_in, client, (self.host, self.port), self._open)
 
     def go_down(self) -> None:
         self.down = True
@@ -50,11 +45,3 @@ class TcpProxy:
         finally:
             self.go_down()
             server.close()
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    writer.close()

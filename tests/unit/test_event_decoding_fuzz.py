@@ -129,7 +129,9 @@ class Consumer:
         self.applied.append(change)
         return True
 
-    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+    async def record_heartbeat(
+        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+    ) -> None:
         self.applied.append(heartbeat)
 
     async def dead_letter(self, reason: str) -> None:

@@ -217,23 +217,32 @@ def subscribe_to_heartbeats(
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_heartbeat(message: KafkaMessage) -> None:
+        record = message.raw_message
         await consume_heartbeat_record(
             message.body,
             store=store,
             dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
             persistence=keeping_at,
+            offset=None if isinstance(record, tuple) else record.offset,
         )
 
 
 async def consume_heartbeat_record(
-    body: bytes, *, store: RegionStatusStore, dead_letter: DeadLetter, persistence: Persistence
+    body: bytes,
+    *,
+    store: RegionStatusStore,
+    dead_letter: DeadLetter,
+    persistence: Persistence,
+    offset: int | None = None,
 ) -> None:
+    """Take the heartbeat in; `offset`, its place on the topic, tells it from a replay when
+    the monitor's clock was set back (heartbeats are keyed by monitor: one partition each)."""
     try:
         heartbeat = decode_event(body, MonitorHeartbeat).data
     except InvalidEventError as error:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
         return
-    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat))
+    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat, offset=offset))
     if failure is not None:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 

@@ -55,7 +55,7 @@ EXPECTED_COLUMNS = {
         "changed_at",
     },
     "region_control_audit": {"id", "region_code", "change", "reason", "changed_by", "changed_at"},
-    "monitor_heartbeat": {"monitor_id", "emitted_at", "received_at"},
+    "monitor_heartbeat": {"monitor_id", "emitted_at", "received_at", "record_offset"},
     "region_heartbeat": {"region_code", "monitor_id", "heard_at"},
     "gate_told": {"region_code", "gate_state", "told_at"},
     "outbox": {"id", "topic", "key", "value", "created_at"},

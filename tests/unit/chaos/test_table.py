@@ -26,3 +26,17 @@ def test_a_scenario_that_could_not_run_is_an_error_not_a_pass() -> None:
     assert not outcome.passed
     assert "ERROR" in render([outcome])
     assert "4 kill -9 the broker: could not run: kafka did not restart" in render([outcome])
+
+
+def test_what_a_scenario_saw_of_its_fault_is_printed_under_the_table() -> None:
+    outcome = Outcome(
+        "10 PostgreSQL out of connections",
+        Verdict(acknowledged=20, received=20),
+        4.0,
+        notes={"gate sessions ended": 13, "answers 503 (no database)": 35},
+    )
+    assert outcome.passed
+    assert (
+        "10 PostgreSQL out of connections: the fault bit"
+        " (gate sessions ended: 13, answers 503 (no database): 35)"
+    ) in render([outcome]).splitlines()

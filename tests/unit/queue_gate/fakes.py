@@ -98,7 +98,8 @@ class FakeRegionStatusStore:
         self._announcer = announcer
         self._statuses: dict[str, RegionStatus] = {}
         self._applied_at: dict[str, datetime] = {}
-        self._heartbeats: dict[str, datetime] = {}
+        self._heartbeats: dict[str, tuple[datetime, int | None]] = {}
+        """Each monitor's latest time taken in, and the place on the topic of its last one."""
         """The emitted_at of each monitor's last heartbeat taken in."""
         self._heard_at: dict[str, datetime] = {}
 
@@ -120,13 +121,22 @@ class FakeRegionStatusStore:
     async def last_heard_at(self, region_code: str) -> datetime | None:
         return (await self.snapshot([region_code])).last_heard_at(region_code)
 
-    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+    async def record_heartbeat(
+        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+    ) -> None:
         now = self._clock()
         emitted_at = min(heartbeat.emitted_at, now)
         previous = self._heartbeats.get(heartbeat.monitor_id)
-        if previous is not None and previous > emitted_at:
-            return
-        self._heartbeats[heartbeat.monitor_id] = emitted_at
+        if previous is not None:
+            latest, last_offset = previous
+            if offset is None or last_offset is None:
+                news = latest <= emitted_at
+            else:
+                news = latest < emitted_at or last_offset < offset
+            if not news:
+                return
+            emitted_at = max(latest, emitted_at)
+        self._heartbeats[heartbeat.monitor_id] = (emitted_at, offset)
         for region in heartbeat.regions:
             self._heard_at[region.region_code] = now
 

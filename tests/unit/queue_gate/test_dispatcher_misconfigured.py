@@ -12,7 +12,8 @@ from services.queue_gate.dispatching import MISCONFIGURED_BACKOFF, RegionDispatc
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
-from services.queue_gate.domain.siak_answer import Misconfigured
+from services.queue_gate.domain.retry_backoff import retry_delay
+from services.queue_gate.domain.siak_answer import Misconfigured, Unavailable
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from shared.events import SiakStatus
@@ -106,3 +107,25 @@ async def test_a_misconfigured_answer_is_logged_as_an_error_without_personal_dat
     assert "403" in record.getMessage() and MAKASSAR in record.getMessage()
     assert ticket in record.getMessage()
     assert payload_for(ticket).decode() not in caplog.text
+
+
+async def test_the_hold_grows_with_misconfigured_answers_in_a_row_not_with_earlier_outages() -> (
+    None
+):
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    # SIAK was away a while (the head tried four times), then answered with a login page.
+    ports.siak.script(
+        ticket, *[Unavailable("http_503")] * 4, Misconfigured(302), Misconfigured(302)
+    )
+
+    waits = await drive(ports, dispatcher_for(ports))
+
+    held = [w for w in waits if w >= MISCONFIGURED_BACKOFF.base / 2]
+    first_hold = retry_delay(1, policy=MISCONFIGURED_BACKOFF, jitter=lambda: 1.0)
+    second_hold = retry_delay(2, policy=MISCONFIGURED_BACKOFF, jitter=lambda: 1.0)
+    assert len(held) == 2
+    assert held[0] <= first_hold  # a fixed configuration is used as soon as it would be
+    assert held[1] <= second_hold
+    assert ports.submissions.stored(ticket).state is _S.DELIVERED

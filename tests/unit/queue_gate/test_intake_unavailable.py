@@ -28,6 +28,11 @@ SUBMISSION = {
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
         asyncpg.InterfaceError("connection is closed"),
         asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
+        # A pooled connection whose session the server ended (the connection limit's
+        # holder had it terminated) fails its next use so:
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
         asyncpg.exceptions.SerializationError("could not serialize access"),
         StoreBusyError("2048 writes already wait for a commit"),
     ],

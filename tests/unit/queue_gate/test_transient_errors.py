@@ -15,6 +15,7 @@ TRANSIENT = [
     asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
     asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
     asyncpg.exceptions.DeadlockDetectedError("deadlock detected"),
+    asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress"),
 ]
 LASTING = [
     asyncpg.DataError("invalid input for query argument $1"),

@@ -42,13 +42,21 @@ SELECT GREATEST(
     (SELECT heard_at FROM region_heartbeat WHERE region_code = $1))
 """
 # A time ahead of ours counts as now: else the monitor's next heartbeats, stamped after its
-# clock was set back, would look older and be ignored until that future came.
+# clock was set back, would look older and be ignored until that future came. Where both
+# places on the topic are known, a later place is news too (the monitor's clock was set back
+# below ours), and the latest time is kept (an earlier place stamped later is news as well:
+# the topic was recreated).
 _HEARTBEAT = """
 WITH taken AS (
-    INSERT INTO monitor_heartbeat (monitor_id, emitted_at) VALUES ($1, LEAST($2, now()))
+    INSERT INTO monitor_heartbeat AS known (monitor_id, emitted_at, record_offset)
+    VALUES ($1, LEAST($2, now()), $4)
     ON CONFLICT (monitor_id) DO UPDATE
-       SET emitted_at = EXCLUDED.emitted_at, received_at = now()
-     WHERE monitor_heartbeat.emitted_at <= EXCLUDED.emitted_at
+       SET emitted_at = GREATEST(known.emitted_at, EXCLUDED.emitted_at),
+           record_offset = EXCLUDED.record_offset, received_at = now()
+     WHERE CASE WHEN known.record_offset IS NULL OR EXCLUDED.record_offset IS NULL
+                THEN known.emitted_at <= EXCLUDED.emitted_at
+                ELSE known.emitted_at < EXCLUDED.emitted_at
+                  OR known.record_offset < EXCLUDED.record_offset END
     RETURNING monitor_id
 )
 INSERT INTO region_heartbeat (region_code, monitor_id, heard_at)
@@ -95,9 +103,13 @@ class PostgresRegionStatusStore:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
         return heard
 
-    async def record_heartbeat(self, heartbeat: MonitorHeartbeat) -> None:
+    async def record_heartbeat(
+        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+    ) -> None:
         listed = [region.region_code for region in heartbeat.regions]
-        await self.pool.execute(_HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed)
+        await self.pool.execute(
+            _HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed, offset
+        )
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):

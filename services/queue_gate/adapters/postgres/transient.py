@@ -10,6 +10,9 @@ _PASSING = (
     asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
     asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up
     asyncpg.exceptions.TransactionRollbackError,  # class 40: serialization, deadlock
+    # The next use of a pooled connection whose session the server ended while it sat idle
+    # ("cannot switch to state 15; another operation (2) is in progress"): the pool drops it.
+    asyncpg.InternalClientError,
 )
 TRANSIENT_TYPES: tuple[type[Exception], ...] = (*_PASSING, asyncpg.InterfaceError)
 """Every type a transient error is an instance of: what to catch before asking `is_transient`."""
