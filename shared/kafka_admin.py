@@ -31,10 +31,7 @@ async def ensure_topics(
                     spec.name,
                     num_partitions=spec.partitions,
                     replication_factor=kafka.topic_replication_factor,
-                    topic_configs={
-                        "min.insync.replicas": str(kafka.topic_min_insync_replicas),
-                        **spec.config,
-                    },
+                    topic_configs=spec.creation_config(kafka.topic_replication_factor),
                 )
                 for spec in specs
                 if spec.name not in existing

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings
 
 from services.queue_gate.settings import GateSettings
 from services.siak_monitor.settings import CONFIG_FILE_VARIABLE, MonitorSettings
-from shared.topics import GATE_TOPICS
+from shared.topics import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -360,7 +360,7 @@ def test_deploy_readme_lists_every_topic_with_its_cleanup_policy() -> None:
     rows = {
         line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("|")
     }
-    for spec in GATE_TOPICS:
+    for spec in TOPICS:
         assert spec.name in rows, spec.name
         assert spec.config.get("cleanup.policy", "delete") in rows[spec.name]
         assert str(spec.partitions) in rows[spec.name].split("|")[2]
