@@ -1,4 +1,5 @@
-"""Creates the contract's topics that do not exist yet, with their settings."""
+"""Creates the contract's topics that do not exist yet and checks the cleanup policy of those
+that do."""
 
 from __future__ import annotations
 
@@ -8,19 +9,25 @@ import logging
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 
 from shared.kafka_client import client_options
 from shared.settings import KafkaSettings
-from shared.topics import TopicSpec
+from shared.topics import TopicMisconfiguredError, TopicSpec
 
 log = logging.getLogger(__name__)
+
+_CLEANUP_POLICY = "cleanup.policy"
 
 
 async def ensure_topics(
     kafka: KafkaSettings, specs: Iterable[TopicSpec], *, attempts: int = 30
 ) -> None:
-    """Idempotent; retries while the broker is not reachable yet."""
+    """Idempotent; retries while the broker is not reachable yet. Raises
+    `TopicMisconfiguredError` at once (no retry: it is not transient) when an existing
+    topic's cleanup policy is unfit for it."""
+    specs = list(specs)
     for attempt in range(1, attempts + 1):
         admin = AIOKafkaAdminClient(**client_options(kafka))
         try:
@@ -39,7 +46,10 @@ async def ensure_topics(
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
+            await _check_cleanup_policies(admin, [s for s in specs if s.name in existing])
             return
+        except TopicMisconfiguredError:
+            raise
         except Exception as error:
             if attempt == attempts:
                 raise
@@ -47,3 +57,27 @@ async def ensure_topics(
             await asyncio.sleep(min(5.0, 0.2 * attempt))
         finally:
             await admin.close()
+
+
+async def _check_cleanup_policies(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
+    if not specs:
+        return
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, spec.name, configs={_CLEANUP_POLICY: None})
+        for spec in specs
+    ]
+    found: dict[str, str] = {}
+    for response in await admin.describe_configs(resources):
+        for error_code, _message, _type, name, entries in response.resources:
+            if error_code:
+                raise for_code(error_code)(f"describing the configuration of {name}")
+            for entry_name, value, *_ in entries:
+                if entry_name == _CLEANUP_POLICY:
+                    found[name] = value
+    problems = [
+        problem
+        for spec in specs
+        if (problem := spec.cleanup_policy_problem(found.get(spec.name, "delete"))) is not None
+    ]
+    if problems:
+        raise TopicMisconfiguredError("; ".join(problems))
