@@ -60,20 +60,7 @@ async def ensure_topics(
 
 
 async def _check_cleanup_policies(admin: AIOKafkaAdminClient, specs: list[TopicSpec]) -> None:
-    if not specs:
-        return
-    resources = [
-        ConfigResource(ConfigResourceType.TOPIC, spec.name, configs={_CLEANUP_POLICY: None})
-        for spec in specs
-    ]
-    found: dict[str, str] = {}
-    for response in await admin.describe_configs(resources):
-        for error_code, _message, _type, name, entries in response.resources:
-            if error_code:
-                raise for_code(error_code)(f"describing the configuration of {name}")
-            for entry_name, value, *_ in entries:
-                if entry_name == _CLEANUP_POLICY:
-                    found[name] = value
+    found = await cleanup_policies(admin, [spec.name for spec in specs])
     problems = [
         problem
         for spec in specs
@@ -81,3 +68,22 @@ async def _check_cleanup_policies(admin: AIOKafkaAdminClient, specs: list[TopicS
     ]
     if problems:
         raise TopicMisconfiguredError("; ".join(problems))
+
+
+async def cleanup_policies(admin: AIOKafkaAdminClient, topics: list[str]) -> dict[str, str]:
+    """The `cleanup.policy` of each of the existing `topics`, e.g. "compact,delete"."""
+    if not topics:
+        return {}
+    resources = [
+        ConfigResource(ConfigResourceType.TOPIC, name, configs={_CLEANUP_POLICY: None})
+        for name in topics
+    ]
+    found: dict[str, str] = {}
+    for response in await admin.describe_configs(resources):
+        for error_code, _message, _type, topic, entries in response.resources:
+            if error_code:
+                raise for_code(error_code)(f"describing the configuration of {topic}")
+            for name, value, *_ in entries:
+                if name == _CLEANUP_POLICY:
+                    found[topic] = value
+    return found
