@@ -13,7 +13,7 @@ STACK := $(PY) -m deploy.local
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run up down status test test-unit test-sdk test-integration lint \
-        format schemas demo chaos bench clean
+        format schemas strimzi demo chaos bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ format: install ## apply ruff's fixes and formatting
 
 schemas: install ## regenerate the committed JSON Schemas and AsyncAPI document of the events
 	$(PY) -m shared.events.contract_files
+
+strimzi: install ## regenerate the committed Strimzi KafkaTopic/KafkaUser resources (deploy/k8s/kafka/) from shared/topics.py
+	$(PY) -m deploy.strimzi
 
 demo: install ## the October 2021 outage in two minutes, on a stack of its own, invariants checked
 	$(PY) -m deploy.local.demo

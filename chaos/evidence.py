@@ -55,7 +55,7 @@ async def read_topics(bootstrap_servers: str, names: Sequence[str] = READ_TOPICS
     try:
         existing = await consumer.topics()
         # The consumer knows partitions only of topics it reads; the contract spells them out.
-        counts = {spec.name: spec.partitions for spec in topics.GATE_TOPICS}
+        counts = {spec.name: spec.partitions for spec in topics.TOPICS}
         partitions = [
             TopicPartition(name, p)
             for name in names

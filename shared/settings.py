@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.topics import min_insync_replicas
+
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_SSL"]
 """No SASL_PLAINTEXT: a password is never sent over an unencrypted connection."""
 
@@ -51,8 +53,7 @@ class KafkaSettings(BaseSettings):
 
     @property
     def topic_min_insync_replicas(self) -> int:
-        """Writes (acks=all) survive one broker down, never need more replicas than exist."""
-        return min(2, self.topic_replication_factor)
+        return min_insync_replicas(self.topic_replication_factor)
 
     @classmethod
     def plaintext(cls, bootstrap_servers: str) -> KafkaSettings:

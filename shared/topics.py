@@ -1,9 +1,9 @@
-"""Kafka topic names and settings: the one place they are spelled out. Records are keyed by
-region code (heartbeats by monitor id)."""
+"""Kafka topics, each defined once: name, partitions, cleanup, retention, writers and readers."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 SIAK_STATUS: Final = "siak.status.v1"
@@ -27,7 +27,30 @@ GATE_EVENTS: Final = "queue-gate.events.v1"
 DEAD_LETTER_SUFFIX: Final = ".dlt"
 DEAD_LETTER_REASON_HEADER: Final = "x-dead-letter-reason"
 
+CLUSTER_REPLICATION_FACTOR: Final = 3
+"""Replicas of each topic on a production cluster (the Strimzi resources, the AsyncAPI)."""
+
 _DAY_MS: Final = 24 * 3600 * 1000
+
+
+class Role(StrEnum):
+    """Who touches the topics: each gets its own Kafka user and ACLs."""
+
+    MONITOR = "siak-monitor"
+    GATE = "queue-gate"
+    SUBSCRIBER = "subscriber"
+    """Any other registry system reading the public events."""
+
+
+class CleanupPolicy(StrEnum):
+    COMPACT = "compact"
+    """The latest record per key is the state: older ones may go, the latest never does."""
+    DELETE = "delete"
+    """A history kept for its retention."""
+
+
+class TopicMisconfiguredError(Exception):
+    """An existing topic's settings break what its readers rely on; not transient."""
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -35,23 +58,112 @@ def dead_letter_topic(topic: str) -> str:
     return topic + DEAD_LETTER_SUFFIX
 
 
+def min_insync_replicas(replication_factor: int) -> int:
+    """Writes (acks=all) survive one broker down, never need more replicas than exist."""
+    return min(2, replication_factor)
+
+
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
     partitions: int = 3
-    config: dict[str, str] = field(default_factory=dict)
+    cleanup_policy: CleanupPolicy = CleanupPolicy.DELETE
+    retention_ms: int | None = None
+    """None: the broker's default retention."""
+    writers: frozenset[Role] = frozenset()
+    readers: frozenset[Role] = frozenset()
+
+    @property
+    def config(self) -> dict[str, str]:
+        """The topic-level settings it needs, whatever the cluster."""
+        config = {"cleanup.policy": self.cleanup_policy.value}
+        if self.retention_ms is not None:
+            config["retention.ms"] = str(self.retention_ms)
+        return config
+
+    def creation_config(self, replication_factor: int) -> dict[str, str]:
+        """`config` and the durability that goes with `replication_factor` replicas."""
+        return {"min.insync.replicas": str(min_insync_replicas(replication_factor)), **self.config}
+
+    @property
+    def public(self) -> bool:
+        return Role.SUBSCRIBER in self.readers
+
+    def cleanup_policy_problem(self, found: str) -> str | None:
+        """Why an existing topic's `cleanup.policy` (e.g. "compact,delete") is unfit, if it is.
+
+        A compacted topic must be compacted only: deletion would drop the state of a key that
+        has not changed for the retention period. A history must be deleted after its
+        retention, compacted too or not, never compacted only.
+        """
+        policies = {policy.strip() for policy in found.split(",")}
+        if self.cleanup_policy is CleanupPolicy.COMPACT:
+            fits, needed = policies == {"compact"}, "compact"
+        else:
+            fits, needed = "delete" in policies, "delete (or compact,delete)"
+        if fits:
+            return None
+        return f"topic {self.name} has cleanup.policy={found}; it needs cleanup.policy={needed}"
 
 
-MONITOR_TOPICS: Final = (
-    TopicSpec(SIAK_STATUS, config={"cleanup.policy": "compact"}),
-    TopicSpec(MONITOR_HEARTBEAT, partitions=1, config={"retention.ms": str(_DAY_MS)}),
-    TopicSpec(SIAK_MAINTENANCE, config={"retention.ms": str(90 * _DAY_MS)}),
-    TopicSpec(SIAK_MAINTENANCE_PLANS, partitions=1, config={"cleanup.policy": "compact"}),
-    TopicSpec(SIAK_CENTRAL_STATUS, partitions=1, config={"cleanup.policy": "compact"}),
+_EVERYONE_READS: Final = frozenset({Role.GATE, Role.SUBSCRIBER})
+
+TOPICS: Final = (
+    TopicSpec(
+        SIAK_STATUS,
+        cleanup_policy=CleanupPolicy.COMPACT,
+        writers=frozenset({Role.MONITOR}),
+        # The monitor reads its own statuses back at start, to continue each region's `seq`.
+        readers=_EVERYONE_READS | {Role.MONITOR},
+    ),
+    TopicSpec(
+        MONITOR_HEARTBEAT,
+        partitions=1,
+        retention_ms=_DAY_MS,
+        writers=frozenset({Role.MONITOR}),
+        readers=_EVERYONE_READS,
+    ),
+    TopicSpec(
+        SIAK_MAINTENANCE,
+        retention_ms=90 * _DAY_MS,
+        writers=frozenset({Role.MONITOR}),
+        readers=_EVERYONE_READS,
+    ),
+    TopicSpec(
+        SIAK_MAINTENANCE_PLANS,
+        partitions=1,
+        cleanup_policy=CleanupPolicy.COMPACT,
+        writers=frozenset({Role.MONITOR}),
+        readers=frozenset({Role.MONITOR, Role.SUBSCRIBER}),
+    ),
+    TopicSpec(
+        SIAK_CENTRAL_STATUS,
+        partitions=1,
+        cleanup_policy=CleanupPolicy.COMPACT,
+        writers=frozenset({Role.MONITOR}),
+        readers=frozenset({Role.MONITOR, Role.SUBSCRIBER}),
+    ),
+    TopicSpec(
+        GATE_EVENTS,
+        retention_ms=30 * _DAY_MS,
+        writers=frozenset({Role.GATE}),
+        readers=frozenset({Role.SUBSCRIBER}),
+    ),
+    # Read by people investigating, with tools of their own; broker default retention.
+    TopicSpec(dead_letter_topic(SIAK_STATUS), partitions=1, writers=frozenset({Role.GATE})),
+    TopicSpec(dead_letter_topic(MONITOR_HEARTBEAT), partitions=1, writers=frozenset({Role.GATE})),
 )
-GATE_TOPICS: Final = (
-    *MONITOR_TOPICS,
-    TopicSpec(GATE_EVENTS, config={"retention.ms": str(30 * _DAY_MS)}),
-    TopicSpec(dead_letter_topic(SIAK_STATUS), partitions=1),
-    TopicSpec(dead_letter_topic(MONITOR_HEARTBEAT), partitions=1),
-)
+
+
+def used_by(role: Role) -> tuple[TopicSpec, ...]:
+    """The topics `role` writes or reads: those it creates when missing and checks at start."""
+    return tuple(spec for spec in TOPICS if role in spec.writers | spec.readers)
+
+
+def topic(name: str) -> TopicSpec:
+    (spec,) = (spec for spec in TOPICS if spec.name == name)
+    return spec
+
+
+MONITOR_TOPICS: Final = used_by(Role.MONITOR)
+GATE_TOPICS: Final = used_by(Role.GATE)

@@ -247,6 +247,7 @@ def build_gate(
         database_reachable=adapters.database_reachable,
         kafka_reachable=kafka_reachable,
         status_catch_up=adapters.status_catch_up.report,
+        topic_misconfiguration=lambda: adapters.kafka.misconfiguration,
     )
 
 

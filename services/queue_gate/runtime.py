@@ -44,6 +44,8 @@ class GateRuntime:
     kafka_reachable: Reachable | None = None
     status_catch_up: Callable[[], dict[str, object]] | None = None
     """Whether dispatch waits for the status consumer to catch up (`StatusCatchUp.report`)."""
+    topic_misconfiguration: Callable[[], str | None] = lambda: None
+    """Why the Kafka topics are unfit, if they are (`KafkaLink.misconfiguration`)."""
     ready: bool = False
 
     @property
@@ -55,31 +57,33 @@ class GateRuntime:
             self.tasks.start(name, run)
 
     async def readiness(self) -> Readiness:
-        """Ready while every task outside `KAFKA_TASKS` runs (or has failed only briefly)."""
+        """Ready while every task outside `KAFKA_TASKS` runs (or has failed only briefly)
+        and no topic is unfit: that is a mistake to put right, not an outage to ride out."""
         database, kafka = await asyncio.gather(
             _reachable(self.database_reachable), _reachable(self.kafka_reachable)
         )
         failing = self.tasks.failing()
         blocking = [name for name in failing if name not in KAFKA_TASKS]
+        misconfiguration = self.topic_misconfiguration()
         if not self.ready:
             state = "starting"
-        elif blocking:
+        elif blocking or misconfiguration:
             state = "failing"
         elif failing or kafka != "reachable":
             state = "degraded"
         else:
             state = "ready"
-        return Readiness(
-            ready=self.ready and not blocking,
-            detail={
-                "status": state,
-                "failing": failing,
-                "postgresql": database,
-                "kafka": kafka,
-                "status_consumer": self.status_catch_up() if self.status_catch_up else None,
-                "tasks": self.tasks.report(),
-            },
-        )
+        detail: dict[str, object] = {
+            "status": state,
+            "failing": failing,
+            "postgresql": database,
+            "kafka": kafka,
+            "status_consumer": self.status_catch_up() if self.status_catch_up else None,
+            "tasks": self.tasks.report(),
+        }
+        if misconfiguration:
+            detail["topics"] = misconfiguration
+        return Readiness(ready=self.ready and not blocking and not misconfiguration, detail=detail)
 
     async def database_is_reachable(self) -> bool:
         return await _reachable(self.database_reachable) != "unavailable"

@@ -27,6 +27,7 @@ from services.siak_monitor.ports import (
 from services.siak_monitor.publishing import Publication
 from shared.clock import utc_now
 from shared.events import MonitorHeartbeat
+from shared.topics import TopicMisconfiguredError
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class Monitor:
         self.metrics = metrics or NoMetrics()
         self.clock = clock
         self.outbox = Outbox()
+        self.topic_misconfiguration: str | None = None
+        """Why a topic is unfit to read back from or publish to, until it is put right."""
         self.publication = Publication(watched, self.outbox, publisher, self.metrics)
         self.restored = asyncio.Event()
         """Set once what earlier runs published has been read back: publishing may start."""
@@ -178,16 +181,22 @@ class Monitor:
         return wait
 
     async def recover(self, published_log: PublishedLog) -> PublishedState:
-        """Read the published log back, retrying for as long as the broker is unreachable."""
+        """Read the published log back, retrying for as long as the broker is unreachable or
+        a topic is unfit (which an operator must put right: said in `/readyz`)."""
         delay = self.schedule.publish_retry_s
         while True:
             try:
                 state = await published_log.read()
             except Exception as error:
-                log.warning("cannot read back published statuses yet (%s); retrying", error)
+                if isinstance(error, TopicMisconfiguredError):
+                    self.topic_misconfiguration = str(error)
+                    log.error("not publishing until put right: %s", error)
+                else:
+                    log.warning("cannot read back published statuses yet (%s); retrying", error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.schedule.max_publish_retry_s)
                 continue
+            self.topic_misconfiguration = None
             self.restore(state)
             return state
 

@@ -17,7 +17,6 @@ SCHEMA_FORMAT = "application/schema+json;version=draft-07"
 """A format the AsyncAPI parser checks schemas against (it passes draft 2020-12 unchecked)."""
 
 ASYNCAPI_PATH = Path(__file__).parent / "asyncapi.yaml"
-_SPECS = {spec.name: spec for spec in (*topics.MONITOR_TOPICS, *topics.GATE_TOPICS)}
 
 
 def asyncapi_document() -> dict[str, Any]:
@@ -68,27 +67,25 @@ def rendered_asyncapi() -> str:
 
 
 def _channel(event: TopicEvent) -> dict[str, Any]:
-    spec = _SPECS[event.topic]
+    spec = topics.topic(event.topic)
     return {
         "address": event.topic,
         "messages": {},
         "bindings": {
             "kafka": {
                 "partitions": spec.partitions,
-                "replicas": 1,
-                "topicConfiguration": _topic_configuration(spec.config),
+                "replicas": topics.CLUSTER_REPLICATION_FACTOR,
+                "topicConfiguration": _topic_configuration(spec),
             }
         },
     }
 
 
-def _topic_configuration(config: dict[str, str]) -> dict[str, Any]:
-    known: dict[str, Any] = {}
-    if "cleanup.policy" in config:
-        known["cleanup.policy"] = [config["cleanup.policy"]]
-    if "retention.ms" in config:
-        known["retention.ms"] = int(config["retention.ms"])
-    return known
+def _topic_configuration(spec: topics.TopicSpec) -> dict[str, Any]:
+    configuration: dict[str, Any] = {"cleanup.policy": [spec.cleanup_policy.value]}
+    if spec.retention_ms is not None:
+        configuration["retention.ms"] = spec.retention_ms
+    return configuration
 
 
 def _message(event: TopicEvent) -> dict[str, Any]:

@@ -6,8 +6,13 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.events import KafkaRecord
+from shared.kafka_admin import cleanup_policies
+from shared.topics import TopicSpec
+from tests.support.polling import eventually
 
 
 @dataclass(frozen=True)
@@ -72,3 +77,27 @@ class TopicReader:
                 ReadRecord(r.key, r.value, {k: v for k, v in r.headers}) for r in records
             )
         return self.records
+
+
+async def reconfigure(
+    bootstrap_servers: str, spec: TopicSpec, overrides: dict[str, str] | None = None
+) -> None:
+    """Gives `spec`'s existing topic (of one replica) its configuration, with `overrides`, and
+    waits until the broker describes the new cleanup policy (it applies a change a moment
+    after acknowledging it)."""
+    # AlterConfigs replaces the topic's whole configuration: give all of it.
+    config = spec.creation_config(1) | (overrides or {})
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, spec.name, configs=config)]
+        )
+
+        async def applied() -> bool:
+            found = await cleanup_policies(admin, [spec.name])
+            return found.get(spec.name) == config["cleanup.policy"]
+
+        await eventually(applied, within=10, what=f"{spec.name} reconfigured")
+    finally:
+        await admin.close()

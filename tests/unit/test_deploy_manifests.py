@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings
 
 from services.queue_gate.settings import GateSettings
 from services.siak_monitor.settings import CONFIG_FILE_VARIABLE, MonitorSettings
-from shared.topics import GATE_TOPICS
+from shared.topics import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -355,12 +355,17 @@ def test_image_installs_the_lock_file_and_runs_as_non_root() -> None:
     assert 'CMD ["python", "-m", "services.queue_gate"]' in containerfile
 
 
-def test_deploy_readme_lists_every_topic_with_its_cleanup_policy() -> None:
+def test_deploy_readme_lists_every_topic_with_its_cleanup_policy_writer_and_readers() -> None:
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
     rows = {
-        line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("|")
+        line.split("|")[1].strip(" `"): line.split("|")
+        for line in readme.splitlines()
+        if line.startswith("|")
     }
-    for spec in GATE_TOPICS:
+    for spec in TOPICS:
         assert spec.name in rows, spec.name
-        assert spec.config.get("cleanup.policy", "delete") in rows[spec.name]
-        assert str(spec.partitions) in rows[spec.name].split("|")[2]
+        _, _, partitions, cleanup, writers, readers, _ = rows[spec.name]
+        assert partitions.strip() == str(spec.partitions)
+        assert cleanup.strip().startswith(spec.cleanup_policy.value)
+        assert {role.value for role in spec.writers} == {w.strip() for w in writers.split(",")}
+        assert all(role.value in readers for role in spec.readers), spec.name

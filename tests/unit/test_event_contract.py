@@ -113,8 +113,7 @@ def test_committed_json_schemas_are_current() -> None:
 def test_every_topic_but_dead_letters_has_schemas_and_an_asyncapi_channel() -> None:
     document = asyncapi_document()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    declared = {spec.name for spec in (*topics.MONITOR_TOPICS, *topics.GATE_TOPICS)}
-    assert addresses == {name for name in declared if not name.endswith(topics.DEAD_LETTER_SUFFIX)}
+    assert addresses == {spec.name for spec in topics.TOPICS if spec.public}
     for message in document["components"]["messages"].values():
         reference = message["payload"]["schema"]["$ref"]
         assert (ASYNCAPI_PATH.parent / reference).exists(), reference

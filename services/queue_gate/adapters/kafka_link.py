@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+
+from shared.topics import TopicMisconfiguredError
+
+log = logging.getLogger(__name__)
 
 
 class KafkaLink:
@@ -15,13 +20,15 @@ class KafkaLink:
 
     A start that fails (Kafka down) raises, and the supervisor tries again with back-off;
     meanwhile intake works (it needs only PostgreSQL) and gate events wait in the outbox.
-    Once started, aiokafka reconnects by itself.
+    Once started, aiokafka reconnects by itself. A topic that exists with a cleanup policy
+    unfit for it is no outage: `misconfiguration` says which until it is put right.
     """
 
     def __init__(self, broker: KafkaBroker, *, prepare: Callable[[], Awaitable[None]]) -> None:
         self.broker = broker
         self._prepare = prepare
         self._started = asyncio.Event()
+        self.misconfiguration: str | None = None
 
     @property
     def started(self) -> bool:
@@ -29,7 +36,13 @@ class KafkaLink:
 
     async def run(self) -> None:
         try:
-            await self._prepare()
+            try:
+                await self._prepare()
+            except TopicMisconfiguredError as error:
+                self.misconfiguration = str(error)
+                log.error("not consuming nor publishing until put right: %s", error)
+                raise
+            self.misconfiguration = None
             await self.broker.start()
             self._started.set()
             await asyncio.Event().wait()

@@ -33,7 +33,9 @@ def readiness(
         probes["restarts"] += state["restarts"]
         if state["failing"]:
             probes["failing"].append(name.removeprefix(PROBE_TASK_PREFIX))
-    if failing:
+    if monitor.topic_misconfiguration:
+        status = f"cannot start: {monitor.topic_misconfiguration}"
+    elif failing:
         status = f"background tasks failing: {', '.join(failing)}"
     else:
         status = "ready" if restored else "reading back published statuses"

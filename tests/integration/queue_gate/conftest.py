@@ -150,8 +150,9 @@ def gate_settings(
         "initial_rate": 200.0,
         "max_rate": 1000.0,
         "ramp_interval_s": 0.2,
-        "kafka": {"bootstrap_servers": infrastructure.bootstrap_servers},
-        "database": {"url": database_url},
+        # By their variables' names: the settings read no field by its own name.
+        "kafka": KafkaSettings.plaintext(infrastructure.bootstrap_servers),
+        "database": {"DATABASE_URL": database_url},
         **overrides,
     }
     return GateSettings.model_validate(values)

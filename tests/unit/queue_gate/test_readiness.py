@@ -6,6 +6,7 @@ import pytest
 
 from shared.events import SiakStatus
 from shared.supervision import TaskFactory
+from shared.topics import TopicMisconfiguredError
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import (
     API_KEY,
@@ -114,3 +115,29 @@ async def test_after_the_listen_connection_is_lost_it_listens_again_and_catches_
             lambda: gate.edges.wakeups.connections == 2, what="listening again", within=5
         )
         await ports.siak.until_sent(1, within=5)
+
+
+async def test_a_topic_with_the_wrong_cleanup_policy_makes_the_gate_unready_at_once() -> None:
+    problem = "topic siak.status.v1 has cleanup.policy=delete; it needs cleanup.policy=compact"
+    prepared = 0
+
+    async def topic_misconfigured_twice() -> None:
+        nonlocal prepared
+        prepared += 1
+        if prepared <= 2:
+            raise TopicMisconfiguredError(problem)
+
+    settings = gate_settings(kafka_start_grace_s=0.1, task_backoff_max_s=0.1)
+    async with running_gate(settings, prepare_kafka=topic_misconfigured_twice) as gate:
+        refused = await gate.readyz()
+
+        async def put_right() -> bool:
+            return (await gate.readyz()).status_code == 200
+
+        await eventually(put_right, within=5, what="ready once the topic is put right")
+        healed = (await gate.readyz()).json()
+
+    assert refused.status_code == 503
+    assert refused.json()["status"] == "failing"
+    assert refused.json()["topics"] == problem
+    assert "topics" not in healed

@@ -93,15 +93,22 @@ class FakePublisher:
 
 
 class FakePublishedLog:
-    def __init__(self, state: PublishedState | None = None, *, failures: int = 0) -> None:
+    def __init__(
+        self,
+        state: PublishedState | None = None,
+        *,
+        failures: int = 0,
+        failure: Exception | None = None,
+    ) -> None:
         self.state = state or PublishedState()
         self.failures = failures
+        self.failure = failure or ConnectionError("broker not reachable")
         self.reads = 0
 
     async def read(self) -> PublishedState:
         self.reads += 1
         if self.reads <= self.failures:
-            raise ConnectionError("broker not reachable")
+            raise self.failure
         return self.state
 
 

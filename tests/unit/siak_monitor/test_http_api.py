@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,16 @@ from services.siak_monitor.maintenance_requests import FileMaintenance
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import PublishedState
-from tests.unit.siak_monitor.fakes import FakeClock, FakeProber, fake_monitor, probe_all, settings
+from shared.topics import TopicMisconfiguredError
+from tests.support.polling import eventually
+from tests.unit.siak_monitor.fakes import (
+    FakeClock,
+    FakeProber,
+    FakePublishedLog,
+    fake_monitor,
+    probe_all,
+    settings,
+)
 
 TOKEN = "secret-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
@@ -203,3 +213,27 @@ async def test_metrics_show_status_per_region_and_the_backlog(api: Api) -> None:
     assert 'siak_monitor_region_status{region="73.71",status="UP"} 1.0' in text
     assert "siak_monitor_pending_events 3.0" in text
     assert "siak_monitor_ready 0.0" in text
+
+
+async def test_a_topic_with_the_wrong_cleanup_policy_is_named_while_it_keeps_the_monitor_unready(
+    api: Api,
+) -> None:
+    problem = "topic siak.status.v1 has cleanup.policy=delete; it needs cleanup.policy=compact"
+    log = FakePublishedLog(failures=1, failure=TopicMisconfiguredError(problem))
+    recovering = asyncio.create_task(api.monitor.recover(log))
+    try:
+        await eventually(lambda: _reads(log, 1), within=5, what="the first read back")
+        refused = await api.http.get("/readyz")
+        await recovering
+    finally:
+        recovering.cancel()
+    ready(api)
+    healed = await api.http.get("/readyz")
+
+    assert refused.status_code == 503
+    assert refused.json()["status"] == f"cannot start: {problem}"
+    assert healed.status_code == 200 and healed.json()["status"] == "ready"
+
+
+async def _reads(log: FakePublishedLog, count: int) -> bool:
+    return log.reads >= count

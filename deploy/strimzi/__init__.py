@@ -1,0 +1,1 @@
+"""Strimzi KafkaTopic and KafkaUser resources generated from shared/topics.py."""
