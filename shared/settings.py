@@ -17,8 +17,9 @@ KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256"]
 
 
 class KafkaSettings(BaseSettings):
-    # Only the documented names: by field name, SSL_CERT_FILE (OpenSSL's) would be read too.
-    model_config = SettingsConfigDict(extra="ignore")
+    # Only the documented names (by field name, OpenSSL's SSL_CERT_FILE would be read too);
+    # a value given by field name is refused rather than silently ignored.
+    model_config = SettingsConfigDict(extra="forbid")
 
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS", min_length=1
@@ -79,8 +80,9 @@ class KafkaSettings(BaseSettings):
 
 
 class DatabaseSettings(BaseSettings):
-    # Only DATABASE_URL: by field name, a stray URL variable would be read too.
-    model_config = SettingsConfigDict(extra="ignore")
+    # Only DATABASE_URL (by field name, a stray URL variable would be read too); a value given
+    # by field name is refused rather than silently ignored.
+    model_config = SettingsConfigDict(extra="forbid")
 
     url: str = Field(
         default="postgresql://postgres@127.0.0.1:5433/siak_gate",

@@ -132,3 +132,10 @@ def test_created_topics_need_two_replicas_in_sync_where_there_are_two(
 ) -> None:
     kafka = _settings(KAFKA_TOPIC_REPLICATION_FACTOR=str(replicas))
     assert (kafka.topic_replication_factor, kafka.topic_min_insync_replicas) == (replicas, in_sync)
+
+
+def test_a_value_given_by_field_name_is_refused_not_ignored() -> None:
+    """Only the variables' names are read: a field's own name would otherwise fall silently
+    back to the default broker."""
+    with pytest.raises(ValidationError, match="bootstrap_servers"):
+        KafkaSettings.model_validate({"bootstrap_servers": "broker:9093"})
