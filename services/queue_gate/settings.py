@@ -38,7 +38,17 @@ class GateSettings(BaseSettings):
         default=5.0, gt=0, description="how often every line is checked for work not woken"
     )
     max_active_regions: int = Field(default=64, ge=1, description="regions dispatched at once")
-    api_key: SecretStr = Field(min_length=1)
+    api_key: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        description="the single intake key for local use; portals get keys of their own",
+    )
+    client_key_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often portals' keys are read again: a revoked key stops working"
+        " within this on every replica (within twice this if PostgreSQL is unreachable)",
+    )
     admin_token: SecretStr = Field(min_length=1)
     data_key: SecretStr = Field(description="base64url of 32 random bytes sealing personal data")
     applicant_key_secret: SecretStr = Field(min_length=_MIN_SECRET_BYTES)
@@ -87,7 +97,7 @@ class GateSettings(BaseSettings):
     @model_validator(mode="after")
     def _admin_token_is_not_the_intake_key(self) -> GateSettings:
         # One secret for both would make every portal holding the intake key an operator.
-        if self.admin_token.get_secret_value() == self.api_key.get_secret_value():
+        if self.api_key and self.admin_token.get_secret_value() == self.api_key.get_secret_value():
             raise ValueError("admin_token must differ from api_key")
         return self
 

@@ -64,7 +64,11 @@ async def accept(
     ports: FakePorts, submission: SubmissionRequest | None = None, *, key: str = "key-1"
 ) -> Acceptance:
     return await accept_submission(
-        submission or request(), idempotency_key=key, deps=deps_of(ports), now=ports.clock()
+        submission or request(),
+        idempotency_key=key,
+        client_id="portal-test",
+        deps=deps_of(ports),
+        now=ports.clock(),
     )
 
 
@@ -129,6 +133,7 @@ async def test_a_full_backlog_refuses_new_submissions_and_stores_nothing() -> No
         await accept_submission(
             request(nik="7371015205900003"),
             idempotency_key="key-3",
+            client_id="portal-test",
             deps=deps_of(ports, backlog_cap=2),
             now=ports.clock(),
         )
@@ -172,6 +177,7 @@ def racing_ports(rival_body: SubmissionRequest) -> FakePorts:
         body_fingerprint=submission_fingerprint(rival_body),
         sealed_payload=b"sealed",
         state=SubmissionState.DEFERRED,
+        client_id="portal-test",
     )
     return ports
 
@@ -198,7 +204,11 @@ async def test_personal_data_is_sealed_at_rest_and_bound_to_its_ticket() -> None
     sealer = PayloadSealer(base64.urlsafe_b64decode("A" * 43 + "="))
 
     accepted = await accept_submission(
-        request(), idempotency_key="key-1", deps=deps_of(ports, sealer=sealer), now=ports.clock()
+        request(),
+        idempotency_key="key-1",
+        client_id="portal-test",
+        deps=deps_of(ports, sealer=sealer),
+        now=ports.clock(),
     )
 
     stored = accepted.submission
