@@ -34,7 +34,7 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
 from services.queue_gate.adapters.prometheus_metrics import TASK_RESTARTS, InstrumentedSiakClient
-from services.queue_gate.adapters.sealing import PayloadSealer
+from services.queue_gate.adapters.sealing import DataKeyring
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
 from services.queue_gate.client_keyring import ClientKeyring
@@ -324,7 +324,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             controls=PostgresRegionControlStore(pool),
             client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
-            sealer=PayloadSealer.from_base64(settings.data_key.get_secret_value()),
+            sealer=DataKeyring.from_settings(settings),
             siak=InstrumentedSiakClient(
                 HttpSiakClient(
                     siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s

@@ -66,6 +66,8 @@ class NewSubmission:
     sealed_payload: bytes
     state: SubmissionState
     client_id: str
+    data_key_id: str
+    """The id of the key that sealed `sealed_payload`."""
     """The intake key's client that submitted it (`LOCAL_CLIENT_ID` for `GATE_API_KEY`)."""
 
 
@@ -85,6 +87,8 @@ class StoredSubmission:
     next_attempt_at: datetime | None
     parked_reason: str | None
     sealed_payload: bytes | None
+    data_key_id: str
+    """The id of the key that sealed `sealed_payload`."""
     client_id: str | None = None
     """Who submitted it; None for submissions from before intake keys had ids."""
 
@@ -113,11 +117,17 @@ class StoreBusyError(Exception):
 
 
 class Sealer(Protocol):
-    """Encrypts personal data at rest, bound to its ticket."""
+    """Encrypts personal data at rest, bound to its ticket, with keys known by their ids."""
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key `seal` uses: recorded on each row it seals."""
 
     def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes: ...
 
-    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes: ...
+    def unseal(self, sealed: bytes, *, ticket_id: str, key_id: str) -> bytes:
+        """Raises LookupError when no key has `key_id`, another error when the payload
+        does not open with it."""
 
 
 class SubmissionStore(Protocol):

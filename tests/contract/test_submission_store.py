@@ -39,6 +39,7 @@ def new(
         sealed_payload=b"sealed",
         state=state,
         client_id="portal-test",
+        data_key_id="default",
     )
 
 

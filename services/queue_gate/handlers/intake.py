@@ -90,6 +90,7 @@ async def accept_submission(
         sealed_payload=deps.sealer.seal(siak_payload(request), ticket_id=ticket_id),
         state=state_on_acceptance(GateState.OPEN if gate.lets_through else GateState.CLOSED),
         client_id=client_id,
+        data_key_id=deps.sealer.key_id,
     )
     try:
         admitted = await deps.submissions.add(new, backlog_cap=deps.backlog_cap)

@@ -44,6 +44,7 @@ EXPECTED_COLUMNS = {
         "delivered_at",
         "purged_at",
         "client_id",
+        "data_key_id",
     },
     "region_control": {
         "region_code",

@@ -33,6 +33,7 @@ def new(
         sealed_payload=b"sealed",
         state=SubmissionState.DEFERRED,
         client_id="portal-test",
+        data_key_id="default",
     )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.queue_gate.adapters.sealing import UnknownDataKeyError
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate import GateState
@@ -197,6 +198,7 @@ class FakeSubmissionStore:
             parked_reason=None,
             sealed_payload=submission.sealed_payload,
             client_id=submission.client_id,
+            data_key_id=submission.data_key_id,
         )
         self._rows[stored.ticket_id] = stored
         self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
@@ -357,12 +359,19 @@ class FakeClientKeyStore:
 
 
 class FakeSealer:
-    """Reversible but not secret: XOR behind a prefix naming the ticket it is bound to."""
+    """Reversible but not secret: XOR behind a prefix naming the ticket it is bound to; it
+    knows the key ids in `known` and seals with `key_id`."""
+
+    def __init__(self) -> None:
+        self.key_id = "fake-key"
+        self.known = {self.key_id}
 
     def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes:
         return _binding(ticket_id) + _xor(plaintext)
 
-    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes:
+    def unseal(self, sealed: bytes, *, ticket_id: str, key_id: str) -> bytes:
+        if key_id not in self.known:
+            raise UnknownDataKeyError(key_id)
         binding = _binding(ticket_id)
         if not sealed.startswith(binding):
             raise ValueError("sealed for another ticket")
@@ -540,6 +549,7 @@ class FakePorts:
                 sealed_payload=sealed,
                 state=state,
                 client_id="portal-test",
+                data_key_id=self.sealer.key_id,
             )
         )
         return ticket_id
