@@ -100,9 +100,9 @@ async def submit(
     with INTAKE_SECONDS.time():
         wait = runtime.client_keys.wait_before_next(client)
         if wait is not None:
-            response: TicketView | JSONResponse = _over_rate(client, wait)
-        else:
-            response = await _submit(request, runtime, client, idempotency_key)
+            INTAKE_REFUSED.labels("rate_limited").inc()
+            return _over_rate(client, wait)
+        response = await _submit(request, runtime, client, idempotency_key)
     if isinstance(response, JSONResponse):
         INTAKE_REFUSED.labels(_refusal(response)).inc()
     return response
@@ -159,12 +159,11 @@ def _for_client(body: bytes, client: IntakeClient) -> SubmissionRequest | JSONRe
 
 
 def _refusal(response: JSONResponse) -> str:
-    if response.status_code == 429:
-        return "rate_limited" if b"rate_limited" in response.body else "backlog_full"
     return {
         403: "region_not_allowed",
         409: "idempotency_conflict",
         422: "invalid",
+        429: "backlog_full",
         503: "region_rejecting",
     }.get(response.status_code, "other")
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from prometheus_client import REGISTRY
 
 from services.queue_gate.client_keys import parser, run
 from services.queue_gate.domain.client_key import key_digest
@@ -26,6 +27,11 @@ def submission(region: str, serial: int) -> dict[str, Any]:
         "applicant": {"nik": f"737101120315{serial:04d}", "name": "Andi Tenri Ajeng"},
         "details": {"child_name": "Bayi", "birth_place": "Makassar"},
     }
+
+
+def refusals(reason: str) -> float:
+    labels = {"reason": reason}
+    return REGISTRY.get_sample_value("queue_gate_intake_refused_total", labels) or 0.0
 
 
 class Portal:
@@ -88,6 +94,7 @@ async def test_each_key_has_its_own_rate_and_past_it_gets_429_with_retry_after()
         slow_key, _ = await created(gate, name="Portal lambat", rate_per_s=0.5, burst=2)
         fast_key, _ = await created(gate, name="Portal cepat", rate_per_s=50)
         slow, fast = Portal(gate, slow_key), Portal(gate, fast_key)
+        refused_before = refusals("rate_limited")
 
         slow_answers = [(await slow.submit()).status_code for _ in range(2)]
         over = await slow.submit()
@@ -100,6 +107,7 @@ async def test_each_key_has_its_own_rate_and_past_it_gets_429_with_retry_after()
     assert over.status_code == 429, over.text
     assert over.json()["error"]["code"] == "rate_limited"
     assert over.headers["Retry-After"] == "2"  # one token every 2 s, none left
+    assert refusals("rate_limited") == refused_before + 1
     assert fast_answers == [202] * 10  # the other portal's limit is its own
     assert after_the_wait.status_code == 202
     assert waiting == 2 + 10 + 1  # the refused one changed nothing
