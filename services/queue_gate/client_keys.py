@@ -1,14 +1,13 @@
 """`python -m services.queue_gate.client_keys create|list|revoke`: the portals' intake keys.
 
-Reads `DATABASE_URL` like the migration job. Every change is audited with `--by` (default:
-the login name) and `--reason`; a created key is printed once and never stored.
+Reads `DATABASE_URL` like the migration job. Every change is audited with `--by` (who) and
+`--reason` (why); a created key is printed once and never stored.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -39,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     for command in (create, revoke):
         command.add_argument("--reason", required=True, help="why, for the audit")
-        command.add_argument("--by", default=None, help="who, for the audit (default: login)")
+        command.add_argument("--by", required=True, help="who, for the audit")
     return parse
 
 
@@ -49,7 +48,7 @@ async def run(args: argparse.Namespace, store: ClientKeyStore, out: TextIO) -> i
         for key in await store.all():
             print(client_key_view(key).model_dump_json(), file=out)
         return 0
-    actor = args.by or getpass.getuser()
+    actor: str = args.by
     if args.command == "revoke":
         revoked = await revoke_client_key(store, args.key_id, actor=actor, reason=args.reason)
         if revoked is None:
