@@ -247,3 +247,13 @@ async def test_the_command_creates_lists_and_revokes_keys_with_an_audit() -> Non
         ("revoked", "ops-c"),
     ]
     assert (await store.active()) == []
+
+
+async def test_without_gate_api_key_only_the_portals_keys_submit() -> None:
+    async with running_gate(settings_of(api_key=None)) as gate:
+        key, _ = await created(gate)
+        portal = await Portal(gate, key).submit()
+        local = await Portal(gate, API_KEY).submit()
+
+    assert portal.status_code == 202, portal.text
+    assert local.status_code == 401, local.text
