@@ -21,6 +21,7 @@ from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
+from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
@@ -33,12 +34,19 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
 from services.queue_gate.adapters.prometheus_metrics import TASK_RESTARTS, InstrumentedSiakClient
-from services.queue_gate.adapters.sealing import PayloadSealer
+from services.queue_gate.adapters.sealing import DataKeyring
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
+from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
-from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
+from services.queue_gate.entrypoints import (
+    admin_api,
+    client_keys_api,
+    http_api,
+    intake_api,
+    status_page,
+)
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
@@ -50,6 +58,7 @@ from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.ports import (
+    ClientKeyStore,
     DispatchLeases,
     GateAnnouncer,
     RegionControlStore,
@@ -88,6 +97,7 @@ class GateAdapters:
     submissions: SubmissionStore
     statuses: RegionStatusStore
     controls: RegionControlStore
+    client_keys: ClientKeyStore
     announcer: GateAnnouncer
     sealer: Sealer
     siak: SiakClient
@@ -118,6 +128,7 @@ def create_app(
             runtime = build_gate(settings, adapters=connected, clock=clock)
             app.state.runtime = runtime
             await runtime.gates.reload()
+            await runtime.client_keys.refresh()
             runtime.start_background()
             # A healthy stack starts as before, its consumers subscribed before traffic
             # comes; with Kafka down the gate starts anyway after this grace.
@@ -139,10 +150,12 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         max_bytes=body_cap,
-        admit=credentials_before_body(settings),
+        admit=credentials_before_body(
+            settings, lambda: getattr(getattr(app.state, "runtime", None), "client_keys", None)
+        ),
         refusal=error_for_status,
     )
-    for module in (intake_api, http_api, admin_api, status_page):
+    for module in (intake_api, http_api, admin_api, client_keys_api, status_page):
         app.include_router(module.router)
     return app
 
@@ -212,6 +225,13 @@ def build_gate(
             # A stopped consumer reads nothing: its next assignment starts a new catch-up.
             adapters.status_catch_up.revoked()
 
+    keyring = ClientKeyring(
+        adapters.client_keys,
+        local_key=settings.api_key.get_secret_value() if settings.api_key else None,
+        clock=clock,
+        refresh_every=timedelta(seconds=settings.client_key_refresh_s),
+    )
+
     async def kafka_reachable() -> bool:
         return await adapters.kafka.reachable(timeout_s=1.0)
 
@@ -221,11 +241,13 @@ def build_gate(
         dispatch=dispatch,
         supervisor=dispatcher,
         clock=clock,
+        client_keys=keyring,
         background={
             "kafka": run_kafka,
             "outbox relay": adapters.relay.run,
             "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
             "gate board": board.run,
+            "client keys": keyring.run,
             "dispatch supervisor": dispatcher.run,
             "backlog reconciliation": functools.partial(
                 reconcile_periodically,
@@ -305,8 +327,9 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
             statuses=PostgresRegionStatusStore(pool),
             controls=PostgresRegionControlStore(pool),
+            client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
-            sealer=PayloadSealer.from_base64(settings.data_key.get_secret_value()),
+            sealer=DataKeyring.from_settings(settings),
             siak=InstrumentedSiakClient(
                 HttpSiakClient(
                     siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s

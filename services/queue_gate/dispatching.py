@@ -44,6 +44,14 @@ fixed configuration is used within minutes."""
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A stored payload that cannot be opened: `data_key_unknown` (sealed with a key the
+    gate is not configured with) or `payload_unreadable` (it does not open)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class DispatchDeps:
     submissions: SubmissionStore
     statuses: RegionStatusStore
@@ -180,9 +188,8 @@ class RegionDispatcher:
                     break  # a reassignment: the gate read may be superseded already
                 if sent and (self.gate_news.is_set() or self.pacer.allowance(now) < 1):
                     break
-                self.pacer.take(now)
                 sent += 1
-                answer = await self._send(item)
+                answer = await self._send(item, now)
                 in_a_row = self.misconfigured_in_a_row
                 self.misconfigured_in_a_row = (
                     in_a_row + 1 if isinstance(answer, Misconfigured) else 0
@@ -199,11 +206,12 @@ class RegionDispatcher:
             await deps.submissions.mark_delivered(delivered)
             await deps.submissions.release([s.ticket_id for s in stretch[sent:]])
 
-    async def _send(self, item: StoredSubmission) -> SiakAnswer | None:
-        """SIAK's answer; None when the stored payload cannot be read."""
+    async def _send(self, item: StoredSubmission, now: datetime) -> SiakAnswer | Unreadable:
+        """SIAK's answer; Unreadable when the stored payload cannot be read."""
         payload = self._unsealed(item)
-        if payload is None:
-            return None
+        if isinstance(payload, Unreadable):
+            return payload  # SIAK never sees it: it takes no token, and is no canary
+        self.pacer.take(now)
         return await self.deps.siak.submit(self.region_code, item.ticket_id, payload)
 
     async def _on_delivered(self, now: datetime) -> None:
@@ -212,28 +220,45 @@ class RegionDispatcher:
         if was_recovering and self.pacer.state is GateState.OPEN:
             await self._announce_open(now)
 
-    def _unsealed(self, head: StoredSubmission) -> bytes | None:
+    def _unsealed(self, head: StoredSubmission) -> bytes | Unreadable:
         if head.sealed_payload is None:
-            return None
+            return Unreadable("payload_unreadable")
         try:
-            return self.deps.sealer.unseal(head.sealed_payload, ticket_id=head.ticket_id)
-        except Exception:
-            log.exception("the personal data of ticket %s cannot be unsealed", head.ticket_id)
-            return None
+            return self.deps.sealer.unseal(
+                head.sealed_payload, ticket_id=head.ticket_id, key_id=head.data_key_id
+            )
+        except LookupError:
+            # Loud, but the line goes on: configure the key and retry the parked ones.
+            log.error(
+                "ticket %s was sealed with the data key %r, which this gate is not "
+                "configured with: parked (data_key_unknown)",
+                head.ticket_id,
+                head.data_key_id,
+            )
+            return Unreadable("data_key_unknown")
+        except Exception as error:
+            # The type only: an error's message is no place to risk personal data.
+            log.error(
+                "the personal data of ticket %s does not open with the data key %r (%s): parked",
+                head.ticket_id,
+                head.data_key_id,
+                type(error).__name__,
+            )
+            return Unreadable("payload_unreadable")
 
     async def _record_undelivered(
         self,
         head: StoredSubmission,
-        answer: Refused | Unavailable | Misconfigured | None,
+        answer: Refused | Unavailable | Misconfigured | Unreadable,
         now: datetime,
     ) -> None:
-        if answer is None:
-            # Unreadable (a lost data key): park it so the rest of the line goes on.
+        if isinstance(answer, Unreadable):
+            # Park it so the rest of the line goes on.
             await self.deps.submissions.move(
                 head.ticket_id,
                 to=SubmissionState.PARKED,
                 expected=SubmissionState.DISPATCHING,
-                parked_reason="payload_unreadable",
+                parked_reason=answer.reason,
             )
         elif isinstance(answer, Refused):
             self.pacer.on_siak_answered(now)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
@@ -68,6 +69,10 @@ class NewSubmission:
     body_fingerprint: str
     sealed_payload: bytes
     state: SubmissionState
+    client_id: str
+    data_key_id: str
+    """The id of the key that sealed `sealed_payload`."""
+    """The intake key's client that submitted it (`LOCAL_CLIENT_ID` for `GATE_API_KEY`)."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,10 @@ class StoredSubmission:
     next_attempt_at: datetime | None
     parked_reason: str | None
     sealed_payload: bytes | None
+    data_key_id: str
+    """The id of the key that sealed `sealed_payload`."""
+    client_id: str | None = None
+    """Who submitted it; None for submissions from before intake keys had ids."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +121,17 @@ class StoreBusyError(Exception):
 
 
 class Sealer(Protocol):
-    """Encrypts personal data at rest, bound to its ticket."""
+    """Encrypts personal data at rest, bound to its ticket, with keys known by their ids."""
+
+    @property
+    def key_id(self) -> str:
+        """The id of the key `seal` uses: recorded on each row it seals."""
 
     def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes: ...
 
-    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes: ...
+    def unseal(self, sealed: bytes, *, ticket_id: str, key_id: str) -> bytes:
+        """Raises LookupError when no key has `key_id`, another error when the payload
+        does not open with it."""
 
 
 class SubmissionStore(Protocol):
@@ -206,3 +221,23 @@ class GateAnnouncer(Protocol):
         """Tell subscribers (durably: through the outbox, in one transaction) of each sighted
         gate that differs from what they were last told; each change is told once, whichever
         replica sights it first. The events written."""
+
+
+class ClientKeyStore(Protocol):
+    """The portals' intake keys (digests only), every change audited in the same commit."""
+
+    async def add(self, key: ClientKey, *, reason: str) -> None:
+        """Store a new key, audited as created by `key.created_by` for `reason`."""
+
+    async def revoke(self, key_id: str, *, actor: str, reason: str) -> ClientKey | None:
+        """Revoke an active key, audited; the key as revoked, None when no such key is
+        active (unknown or revoked before: nothing changes)."""
+
+    async def active(self) -> list[ClientKey]:
+        """Every key not revoked."""
+
+    async def all(self) -> list[ClientKey]:
+        """Every key, revoked ones too, oldest first."""
+
+    async def changes(self, key_id: str | None = None) -> list[ClientKeyChange]:
+        """The audit of one key (all keys when None), oldest first."""

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.domain.gate import GateState
@@ -37,6 +38,8 @@ class GateRuntime:
     dispatch: DispatchDeps
     supervisor: DispatchSupervisor
     clock: Callable[[], datetime]
+    client_keys: ClientKeyring
+    """The intake keys every submission is checked against."""
     background: dict[str, TaskFactory] = field(default_factory=dict)
     """Every long-running task of the gate, by name, run under `tasks`."""
     tasks: Supervisor = field(default_factory=Supervisor)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -13,9 +14,73 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from shared.settings import DatabaseSettings, KafkaSettings
 
 _MIN_SECRET_BYTES = 32
+_DATA_KEY_BYTES = 32
+_DATA_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+DEFAULT_DATA_KEY_ID = "default"
+"""The id of the key in `GATE_DATA_KEY`, and of every row sealed before keys had ids."""
 
 
-class GateSettings(BaseSettings):
+class DataKeySettings(BaseSettings):
+    """The keys sealing personal data at rest: the gate's, and the re-sealing job's."""
+
+    model_config = SettingsConfigDict(env_prefix="GATE_", extra="ignore")
+
+    data_key: SecretStr | None = Field(
+        default=None,
+        description=f"base64url of 32 random bytes; the key with id '{DEFAULT_DATA_KEY_ID}'",
+    )
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="more keys, 'id=base64url,id2=base64url': every one is read with",
+    )
+    data_key_id: str | None = Field(
+        default=None,
+        description="the id of the key new submissions are sealed with"
+        f" (default: '{DEFAULT_DATA_KEY_ID}' when only GATE_DATA_KEY is set)",
+    )
+
+    @property
+    def data_keyring(self) -> dict[str, bytes]:
+        """Every configured data key by its id."""
+        keys: dict[str, bytes] = {}
+        if self.data_key is not None:
+            keys[DEFAULT_DATA_KEY_ID] = _data_key("data_key", self.data_key.get_secret_value())
+        listed = self.data_keys.get_secret_value() if self.data_keys else ""
+        for entry in filter(None, (part.strip() for part in listed.split(","))):
+            key_id, equals, encoded = entry.partition("=")
+            if not equals or not _DATA_KEY_ID.match(key_id):
+                raise ValueError("data_keys: each entry must be id=base64url, id of [A-Za-z0-9_.-]")
+            if key_id in keys:
+                raise ValueError(f"data_keys: the key id {key_id} is given twice")
+            keys[key_id] = _data_key(f"data_keys ({key_id})", encoded)
+        return keys
+
+    @property
+    def sealing_key_id(self) -> str:
+        keys = self.data_keyring
+        return self.data_key_id or (next(iter(keys)) if len(keys) == 1 else "")
+
+    @model_validator(mode="after")
+    def _sealing_key_is_configured(self) -> DataKeySettings:
+        keys = self.data_keyring
+        if not keys:
+            raise ValueError("data_key or data_keys must give at least one key")
+        if self.sealing_key_id not in keys:
+            raise ValueError("data_key_id must name one of the keys of data_key and data_keys")
+        return self
+
+
+def _data_key(field: str, encoded: str) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except ValueError:
+        raise ValueError(f"{field}: must be base64url") from None
+    if len(raw) != _DATA_KEY_BYTES:
+        raise ValueError(f"{field}: must encode exactly {_DATA_KEY_BYTES} bytes")
+    return raw
+
+
+class GateSettings(DataKeySettings):
     model_config = SettingsConfigDict(env_prefix="GATE_", extra="ignore")
 
     host: str = "127.0.0.1"
@@ -38,9 +103,18 @@ class GateSettings(BaseSettings):
         default=5.0, gt=0, description="how often every line is checked for work not woken"
     )
     max_active_regions: int = Field(default=64, ge=1, description="regions dispatched at once")
-    api_key: SecretStr = Field(min_length=1)
+    api_key: SecretStr | None = Field(
+        default=None,
+        min_length=1,
+        description="the single intake key for local use; portals get keys of their own",
+    )
+    client_key_refresh_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often portals' keys are read again: a revoked key stops working"
+        " within this on every replica (within twice this if PostgreSQL is unreachable)",
+    )
     admin_token: SecretStr = Field(min_length=1)
-    data_key: SecretStr = Field(description="base64url of 32 random bytes sealing personal data")
     applicant_key_secret: SecretStr = Field(min_length=_MIN_SECRET_BYTES)
     retention_days: float = Field(
         default=30.0, gt=0, description="personal data kept after delivery or cancellation"
@@ -72,22 +146,10 @@ class GateSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 
-    @field_validator("data_key")
-    @classmethod
-    def _data_key_is_32_bytes(cls, value: SecretStr) -> SecretStr:
-        encoded = value.get_secret_value()
-        try:
-            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-        except ValueError:
-            raise ValueError("must be base64url") from None
-        if len(raw) != 32:
-            raise ValueError("must encode exactly 32 bytes")
-        return value
-
     @model_validator(mode="after")
     def _admin_token_is_not_the_intake_key(self) -> GateSettings:
         # One secret for both would make every portal holding the intake key an operator.
-        if self.admin_token.get_secret_value() == self.api_key.get_secret_value():
+        if self.api_key and self.admin_token.get_secret_value() == self.api_key.get_secret_value():
             raise ValueError("admin_token must differ from api_key")
         return self
 

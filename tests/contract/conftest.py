@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.region_control_store import (
     PostgresRegionControlStore,
@@ -26,6 +27,7 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.ports import (
+    ClientKeyStore,
     DispatchLeases,
     GateAnnouncer,
     RegionControlStore,
@@ -36,6 +38,7 @@ from shared.regions import load_registry
 from tests.conftest import Infrastructure
 from tests.support.databases import fresh_database
 from tests.unit.queue_gate.fakes import (
+    FakeClientKeyStore,
     FakeGateAnnouncer,
     FakeLeases,
     FakeRegionControlStore,
@@ -63,6 +66,7 @@ class Stores:
     submissions: SubmissionStore
     statuses: RegionStatusStore
     controls: RegionControlStore
+    client_keys: ClientKeyStore
     leases: DispatchLeases
     replica: Callable[[], GateAnnouncer]
     """A gate announcer as another replica of the gate has it."""
@@ -88,6 +92,7 @@ def _fakes() -> Stores:
         submissions=FakeSubmissionStore(clock),
         statuses=FakeRegionStatusStore(clock, announcer),
         controls=FakeRegionControlStore(clock),
+        client_keys=FakeClientKeyStore(clock),
         leases=FakeLeases(),
         replica=lambda: announcer,
     )
@@ -114,6 +119,7 @@ def _postgres(pool: asyncpg.Pool, url: str) -> Stores:
         submissions=PostgresSubmissionStore(pool),
         statuses=PostgresRegionStatusStore(pool),
         controls=PostgresRegionControlStore(pool),
+        client_keys=PostgresClientKeyStore(pool),
         leases=AdvisoryDispatchLeases(connect),
         replica=lambda: PostgresGateAnnouncer(pool),
     )

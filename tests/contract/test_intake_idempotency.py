@@ -45,7 +45,7 @@ async def accept(
         reject_retry_after=timedelta(minutes=5),
     )
     return await accept_submission(
-        submission, idempotency_key=key, deps=deps, now=datetime.now(UTC)
+        submission, idempotency_key=key, client_id="portal-test", deps=deps, now=datetime.now(UTC)
     )
 
 

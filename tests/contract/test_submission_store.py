@@ -38,6 +38,8 @@ def new(
         body_fingerprint=f"body-{ticket_id}",
         sealed_payload=b"sealed",
         state=state,
+        client_id="portal-test",
+        data_key_id="default",
     )
 
 

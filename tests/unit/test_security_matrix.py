@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from services.queue_gate.domain.client_key import ClientKey, key_digest, new_client_key
 from tests.unit.queue_gate.fake_gate import (
     ADMIN_TOKEN,
     API_KEY,
@@ -25,7 +26,7 @@ from tests.unit.queue_gate.fake_gate import (
     gate_settings,
     running_gate,
 )
-from tests.unit.queue_gate.fakes import FakePorts
+from tests.unit.queue_gate.fakes import START, FakePorts
 from tests.unit.siak_monitor.fakes import FakeClock, ready_app
 from tests.unit.siak_monitor.fakes import settings as monitor_settings
 
@@ -36,7 +37,22 @@ class Credential(StrEnum):
     NONE = "no credentials"
     WRONG = "a wrong token"
     INTAKE = "the gate's intake key"
+    CLIENT = "a portal's intake key"
     ADMIN = "the service's admin token"
+
+
+CLIENT_KEY_ID, CLIENT_KEY = new_client_key()
+PORTAL = ClientKey(
+    key_id=CLIENT_KEY_ID,
+    name="Portal matriks",
+    rate_per_s=100.0,
+    burst=100,
+    regions=None,
+    digest=key_digest(CLIENT_KEY),
+    created_at=START,
+    created_by="ops-test",
+)
+INTAKE_KEYS = frozenset({Credential.INTAKE, Credential.CLIENT})
 
 
 EVERYONE = frozenset(Credential)
@@ -89,7 +105,7 @@ GATE_RULES: dict[tuple[str, str], Rule] = {
     # The ticket id is the capability: 128 random bits (see the test of their randomness).
     ("GET", "/v1/submissions/{ticket_id}"): public(404, ticket_id=UNKNOWN_TICKET),
     ("POST", "/v1/submissions"): Rule(
-        frozenset({Credential.INTAKE}),
+        INTAKE_KEYS,
         frozenset({202}),
         body=SUBMISSION,
         headers={"Idempotency-Key": "matrix-1"},
@@ -103,6 +119,14 @@ GATE_RULES: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/v1/admin/submissions/{ticket_id}/cancel"): only(
         Credential.ADMIN, 409, body={"reason": "drill"}, ticket_id=UNKNOWN_TICKET
+    ),
+    ("GET", "/v1/admin/client-keys"): only(Credential.ADMIN, 200),
+    ("GET", "/v1/admin/client-keys/changes"): only(Credential.ADMIN, 200),
+    ("POST", "/v1/admin/client-keys"): only(
+        Credential.ADMIN, 201, body={"name": "Portal", "rate_per_s": 5, "reason": "drill"}
+    ),
+    ("POST", "/v1/admin/client-keys/{key_id}/revoke"): only(
+        Credential.ADMIN, 404, body={"reason": "drill"}, key_id="0" * 12
     ),
 }
 
@@ -124,7 +148,9 @@ MONITOR_RULES: dict[tuple[str, str], Rule] = {
 
 
 def gate() -> FastAPI:
-    return gate_app(gate_settings(), FakePorts())
+    ports = FakePorts()
+    ports.client_keys.holding(PORTAL)
+    return gate_app(gate_settings(), ports)
 
 
 def monitor() -> FastAPI:
@@ -157,6 +183,7 @@ def authorization(credential: Credential, admin_token: str) -> dict[str, str]:
         Credential.NONE: None,
         Credential.WRONG: "not-the-token",
         Credential.INTAKE: API_KEY,
+        Credential.CLIENT: CLIENT_KEY,
         Credential.ADMIN: admin_token,
     }[credential]
     return {} if token is None else {"Authorization": f"Bearer {token}"}
@@ -232,7 +259,7 @@ async def test_ticket_ids_are_not_guessable() -> None:
 
 
 async def test_the_backlog_cap_holds_under_a_burst() -> None:
-    """The gate's one limit on intake (no per-client rate limit exists): a region's line
+    """The limit on intake that holds for every key, the local one too: a region's line
     takes at most `backlog_cap` submissions, however many arrive at once."""
     async with running_gate(gate_settings(backlog_cap=3)) as gate:
 

@@ -56,6 +56,13 @@ DEAD_LETTERED = Counter(
     "Records set aside on their topic's .dlt: undecodable, unknown_region or unstorable",
     ["topic", "kind"],
 )
+PAYLOADS_UNOPENED = Counter(
+    "queue_gate_payloads_unopened_total",
+    "Sealed payloads that could not be opened, parked: data_key_unknown (sealed with a key"
+    " id the gate is not configured with: add the key, retry the parked ones) or"
+    " does_not_open (the key with that id does not open it). Alert on any increase.",
+    ["reason"],
+)
 TASK_RESTARTS = Counter(
     "queue_gate_task_restarts_total",
     "Background tasks that failed (raised or returned) and were started again, by task",

@@ -1,8 +1,10 @@
-"""The gate's HTTP dependencies: the runtime, the two bearer tokens, checked before any body."""
+"""The gate's HTTP dependencies: the runtime, the admin token and the intake keys, checked
+before any body."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
@@ -10,8 +12,13 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
 
+from services.queue_gate.client_keyring import (
+    ClientKeyring,
+    ClientKeysUnverifiableError,
+    IntakeClient,
+)
 from services.queue_gate.domain.submission import MAX_SUBMISSION_BYTES
-from services.queue_gate.entrypoints.errors import error_for_status
+from services.queue_gate.entrypoints.errors import UNAVAILABLE_RETRY_AFTER_S, error_for_status
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES, Admit
@@ -37,9 +44,14 @@ RegionCode = Annotated[
 ]
 
 
-def _bears(authorization: str | None, expected: str) -> bool:
+def _bearer(authorization: str | None) -> str | None:
     scheme, _, token = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and secrets.compare_digest(token.encode(), expected.encode())
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _bears(authorization: str | None, expected: str) -> bool:
+    token = _bearer(authorization)
+    return token is not None and secrets.compare_digest(token.encode(), expected.encode())
 
 
 def _unauthorized(message: str) -> HTTPException:
@@ -48,11 +60,29 @@ def _unauthorized(message: str) -> HTTPException:
     )
 
 
+def _keys_unverifiable() -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        "intake keys cannot be checked now; try again shortly",
+        headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+    )
+
+
+def _identified(keyring: ClientKeyring, authorization: str | None) -> IntakeClient:
+    token = _bearer(authorization)
+    try:
+        client = keyring.identify(token) if token is not None else None
+    except ClientKeysUnverifiableError:
+        raise _keys_unverifiable() from None
+    if client is None:
+        raise _unauthorized("unknown intake key")
+    return client
+
+
 async def _intake_client(
     runtime: Runtime, authorization: Annotated[str | None, Header()] = None
-) -> None:
-    if not _bears(authorization, runtime.settings.api_key.get_secret_value()):
-        raise _unauthorized("unknown intake key")
+) -> IntakeClient:
+    return _identified(runtime.client_keys, authorization)
 
 
 async def _operator(
@@ -75,25 +105,30 @@ def body_cap(scope: Scope) -> int:
     return DEFAULT_MAX_BODY_BYTES
 
 
-def credentials_before_body(settings: GateSettings) -> Admit:
+def credentials_before_body(
+    settings: GateSettings, keyring: Callable[[], ClientKeyring | None]
+) -> Admit:
     """For `shared.http_limits.BodyLimit`: a request with a body to the admin or intake
-    routes is refused before one byte of it is read unless it bears their token."""
-    tokens = {ADMIN_ROUTES: settings.admin_token, INTAKE_ROUTES: settings.api_key}
+    routes is refused before one byte of it is read unless it bears their token (an
+    intake key of `keyring()`, the running gate's)."""
 
     def admit(scope: Scope) -> Response | None:
         if scope["method"] not in CHANGING:
             return None
         path: str = scope["path"]
-        token = next((t for prefix, t in tokens.items() if path.startswith(prefix)), None)
-        if token is None or _bears(
-            Headers(scope=scope).get("authorization"), token.get_secret_value()
-        ):
-            return None
-        error = _unauthorized("a valid bearer token is required")
-        return error_for_status(error.status_code, str(error.detail), headers=error.headers)
+        authorization = Headers(scope=scope).get("authorization")
+        try:
+            if path.startswith(ADMIN_ROUTES):
+                if not _bears(authorization, settings.admin_token.get_secret_value()):
+                    raise _unauthorized("a valid bearer token is required")
+            elif path.startswith(INTAKE_ROUTES) and (ring := keyring()) is not None:
+                _identified(ring, authorization)
+        except HTTPException as error:
+            return error_for_status(error.status_code, str(error.detail), headers=error.headers)
+        return None
 
     return admit
 
 
-IntakeClient = Depends(_intake_client)
+Client = Annotated[IntakeClient, Depends(_intake_client)]
 Operator = Annotated[str, Depends(_operator)]

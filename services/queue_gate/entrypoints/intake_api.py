@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
@@ -15,6 +15,7 @@ from services.queue_gate.adapters.prometheus_metrics import (
     INTAKE_SECONDS,
     SUBMISSIONS_ACCEPTED,
 )
+from services.queue_gate.client_keyring import IntakeClient
 from services.queue_gate.domain.eta import DeliveryEstimate
 from services.queue_gate.domain.idempotency import (
     IdempotencyConflictError,
@@ -23,7 +24,7 @@ from services.queue_gate.domain.idempotency import (
 )
 from services.queue_gate.domain.submission import SubmissionRequest, field_errors
 from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
-from services.queue_gate.entrypoints.dependencies import IntakeClient, Runtime
+from services.queue_gate.entrypoints.dependencies import Client, Runtime
 from services.queue_gate.entrypoints.errors import error_response
 from services.queue_gate.handlers.intake import (
     Acceptance,
@@ -76,7 +77,6 @@ class TicketView(BaseModel):
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=TicketView,
-    dependencies=[IntakeClient],
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -85,23 +85,31 @@ class TicketView(BaseModel):
             },
         }
     },
-    responses={409: {}, 413: {}, 422: {}, 429: {}, 503: {}},
+    responses={403: {}, 409: {}, 413: {}, 422: {}, 429: {}, 503: {}},
 )
 async def submit(
     request: Request,
     runtime: Runtime,
+    client: Client,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", examples=["portal-7f3a9c"])],
 ) -> TicketView | JSONResponse:
-    """Accept a submission; answered only once it is committed in PostgreSQL."""
+    """Accept a submission; answered only once it is committed in PostgreSQL.
+
+    403 for a region the client's key is not for; 429 past the key's rate (`Retry-After`)
+    or while the region's line is full."""
     with INTAKE_SECONDS.time():
-        response = await _submit(request, runtime, idempotency_key)
+        wait = runtime.client_keys.wait_before_next(client)
+        if wait is not None:
+            INTAKE_REFUSED.labels("rate_limited").inc()
+            return _over_rate(client, wait)
+        response = await _submit(request, runtime, client, idempotency_key)
     if isinstance(response, JSONResponse):
         INTAKE_REFUSED.labels(_refusal(response)).inc()
     return response
 
 
 async def _submit(
-    request: Request, runtime: GateRuntime, idempotency_key: str
+    request: Request, runtime: GateRuntime, client: IntakeClient, idempotency_key: str
 ) -> TicketView | JSONResponse:
     try:
         key = validate_idempotency_key(idempotency_key)
@@ -109,16 +117,17 @@ async def _submit(
         return _invalid(
             [{"loc": ["header", "Idempotency-Key"], "type": "value_error", "msg": str(error)}]
         )
-    body = (
-        await request.body()
-    )  # bounded, and the key checked, before (`body_cap`, `credentials_before_body`)
-    try:
-        submission = SubmissionRequest.model_validate_json(body)
-    except ValidationError as error:
-        return _invalid([{**e, "loc": ["body", *e["loc"]]} for e in field_errors(error)])
+    # Bounded, and the key checked, before (`body_cap`, `credentials_before_body`).
+    submission = _for_client(await request.body(), client)
+    if isinstance(submission, JSONResponse):
+        return submission
     try:
         acceptance = await accept_submission(
-            submission, idempotency_key=key, deps=runtime.intake, now=runtime.clock()
+            submission,
+            idempotency_key=key,
+            client_id=client.client_id,
+            deps=runtime.intake,
+            now=runtime.clock(),
         )
     except IdempotencyConflictError as error:
         return error_response(status.HTTP_409_CONFLICT, "idempotency_conflict", str(error))
@@ -138,13 +147,49 @@ async def _submit(
     return await _answer(runtime, acceptance)
 
 
+def _for_client(body: bytes, client: IntakeClient) -> SubmissionRequest | JSONResponse:
+    """The submission in `body`, if valid and for a region the client's key is for."""
+    try:
+        submission = SubmissionRequest.model_validate_json(body)
+    except ValidationError as error:
+        return _invalid([{**e, "loc": ["body", *e["loc"]]} for e in field_errors(error)])
+    if not client.may_submit_for(submission.region_code):
+        return _region_not_allowed()
+    return submission
+
+
 def _refusal(response: JSONResponse) -> str:
     return {
+        403: "region_not_allowed",
         409: "idempotency_conflict",
         422: "invalid",
         429: "backlog_full",
         503: "region_rejecting",
     }.get(response.status_code, "other")
+
+
+def _over_rate(client: IntakeClient, wait: timedelta) -> JSONResponse:
+    return error_response(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        "rate_limited",
+        f"the intake key {client.client_id} is over its rate; try again after Retry-After",
+        headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds())))},
+    )
+
+
+def _region_not_allowed() -> JSONResponse:
+    return error_response(
+        status.HTTP_403_FORBIDDEN,
+        "region_not_allowed",
+        "this intake key may not submit for the region given",
+        fields=[
+            {
+                "loc": ["body", "region_code"],
+                "type": "region_not_allowed",
+                "msg": "not a region of this intake key",
+            }
+        ],
+    )
 
 
 @router.get("/{ticket_id}")

@@ -60,7 +60,12 @@ class Acceptance:
 
 
 async def accept_submission(
-    request: SubmissionRequest, *, idempotency_key: str, deps: IntakeDeps, now: datetime
+    request: SubmissionRequest,
+    *,
+    idempotency_key: str,
+    client_id: str,
+    deps: IntakeDeps,
+    now: datetime,
 ) -> Acceptance:
     """Commit a new submission, or answer the ticket its Idempotency-Key already has.
 
@@ -84,6 +89,8 @@ async def accept_submission(
         body_fingerprint=fingerprint,
         sealed_payload=deps.sealer.seal(siak_payload(request), ticket_id=ticket_id),
         state=state_on_acceptance(GateState.OPEN if gate.lets_through else GateState.CLOSED),
+        client_id=client_id,
+        data_key_id=deps.sealer.key_id,
     )
     try:
         admitted = await deps.submissions.add(new, backlog_cap=deps.backlog_cap)

@@ -43,6 +43,8 @@ EXPECTED_COLUMNS = {
         "updated_at",
         "delivered_at",
         "purged_at",
+        "client_id",
+        "data_key_id",
     },
     "region_control": {
         "region_code",
@@ -60,6 +62,19 @@ EXPECTED_COLUMNS = {
     "gate_told": {"region_code", "gate_state", "told_at"},
     "outbox": {"id", "topic", "key", "value", "created_at"},
     "region_backlog": {"region_code", "waiting"},
+    "client_key": {
+        "key_id",
+        "name",
+        "digest",
+        "rate_per_s",
+        "burst",
+        "regions",
+        "created_at",
+        "created_by",
+        "revoked_at",
+        "revoked_by",
+    },
+    "client_key_audit": {"id", "key_id", "action", "change", "reason", "changed_by", "changed_at"},
     "schema_migrations": {"version", "name", "applied_at"},
 }
 

@@ -32,6 +32,8 @@ def new(
         body_fingerprint=f"body-{n}",
         sealed_payload=b"sealed",
         state=SubmissionState.DEFERRED,
+        client_id="portal-test",
+        data_key_id="default",
     )
 
 

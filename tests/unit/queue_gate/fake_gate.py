@@ -154,6 +154,7 @@ def fake_adapters(
             submissions=ports.submissions,
             statuses=ports.statuses,
             controls=ports.controls,
+            client_keys=ports.client_keys,
             announcer=ports.announcer,
             sealer=ports.sealer,
             siak=ports.siak,

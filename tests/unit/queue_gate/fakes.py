@@ -10,7 +10,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from services.queue_gate.adapters.sealing import UnknownDataKeyError
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
+from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_gate import RegionControl
@@ -205,6 +207,8 @@ class FakeSubmissionStore:
             next_attempt_at=None,
             parked_reason=None,
             sealed_payload=submission.sealed_payload,
+            client_id=submission.client_id,
+            data_key_id=submission.data_key_id,
         )
         self._rows[stored.ticket_id] = stored
         self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
@@ -319,13 +323,65 @@ class FakeSubmissionStore:
         return {s.applicant_key for s in in_region if s.state is _S.PARKED}
 
 
+class FakeClientKeyStore:
+    """Keys and their audit in memory, as the PostgreSQL store keeps them."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._keys: dict[str, ClientKey] = {}
+        self._changes: list[ClientKeyChange] = []
+        self.failing = False
+        """While set, every read raises, as a store whose database is gone."""
+
+    def holding(self, key: ClientKey) -> FakeClientKeyStore:
+        """The store with `key` in it already, unaudited: for setting a scene."""
+        self._keys[key.key_id] = key
+        return self
+
+    async def add(self, key: ClientKey, *, reason: str) -> None:
+        if key.key_id in self._keys:
+            raise ValueError("key id taken")
+        self._keys[key.key_id] = key
+        self._audit(key.key_id, "created", reason, key.created_by)
+
+    async def revoke(self, key_id: str, *, actor: str, reason: str) -> ClientKey | None:
+        key = self._keys.get(key_id)
+        if key is None or key.revoked_at is not None:
+            return None
+        revoked = dataclasses.replace(key, revoked_at=self._clock(), revoked_by=actor)
+        self._keys[key_id] = revoked
+        self._audit(key_id, "revoked", reason, actor)
+        return revoked
+
+    async def active(self) -> list[ClientKey]:
+        return [key for key in await self.all() if key.revoked_at is None]
+
+    async def all(self) -> list[ClientKey]:
+        if self.failing:
+            raise ConnectionError("the database is gone")
+        return sorted(self._keys.values(), key=lambda key: (key.created_at, key.key_id))
+
+    async def changes(self, key_id: str | None = None) -> list[ClientKeyChange]:
+        return [c for c in self._changes if key_id in (None, c.key_id)]
+
+    def _audit(self, key_id: str, action: str, reason: str, actor: str) -> None:
+        self._changes.append(ClientKeyChange(key_id, action, reason, actor, self._clock()))
+
+
 class FakeSealer:
-    """Reversible but not secret: XOR behind a prefix naming the ticket it is bound to."""
+    """Reversible but not secret: XOR behind a prefix naming the ticket it is bound to; it
+    knows the key ids in `known` and seals with `key_id`."""
+
+    def __init__(self) -> None:
+        self.key_id = "fake-key"
+        self.known = {self.key_id}
 
     def seal(self, plaintext: bytes, *, ticket_id: str) -> bytes:
         return _binding(ticket_id) + _xor(plaintext)
 
-    def unseal(self, sealed: bytes, *, ticket_id: str) -> bytes:
+    def unseal(self, sealed: bytes, *, ticket_id: str, key_id: str) -> bytes:
+        if key_id not in self.known:
+            raise UnknownDataKeyError(key_id)
         binding = _binding(ticket_id)
         if not sealed.startswith(binding):
             raise ValueError("sealed for another ticket")
@@ -458,6 +514,7 @@ class FakePorts:
         self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
         self.submissions = FakeSubmissionStore(self.clock)
+        self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
         self.leases = FakeLeases()
@@ -501,6 +558,8 @@ class FakePorts:
                 body_fingerprint=f"body-{ticket_id}",
                 sealed_payload=sealed,
                 state=state,
+                client_id="portal-test",
+                data_key_id=self.sealer.key_id,
             )
         )
         return ticket_id

@@ -18,6 +18,7 @@ GATE_TASKS = [
     "outbox relay",
     "wakeups",
     "gate board",
+    "client keys",
     "dispatch supervisor",
     "backlog reconciliation",
     "retention",
@@ -95,6 +96,9 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
             return board.reloads > seen
 
         await eventually(reloaded, within=5, what="the board reading the gates again")
+    elif task == "client keys":
+        # Once at start-up, and at once by the task started again (the first run died).
+        assert gate.runtime.client_keys.refreshes == 2
     elif task == "backlog reconciliation":
         assert gate.edges.backlog_counts.checks == 1  # the first run died before it checked
     elif task == "dispatch supervisor":

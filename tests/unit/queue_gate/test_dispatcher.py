@@ -304,3 +304,20 @@ async def test_a_lease_lost_mid_stretch_ends_it_before_the_next_send() -> None:
 
     assert ports.siak.sent == tickets[:1]
     assert all(ports.submissions.stored(t).state is not _S.DISPATCHING for t in tickets[1:])
+
+
+async def test_an_unreadable_canary_is_parked_without_stalling_the_line_behind_it() -> None:
+    """SIAK never sees a payload that cannot be opened: it is no canary to wait an answer for."""
+    ports = FakePorts()
+    unreadable = await ports.waiting(MAKASSAR, "ani")
+    ports.sealer.known = set()  # no key of the gate opens it
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    first_step = dispatcher_for(ports)
+    await drive(ports, first_step)
+    ports.sealer.known = {ports.sealer.key_id}
+    readable = await ports.waiting(MAKASSAR, "budi")
+
+    await drive(ports, first_step)
+
+    assert ports.submissions.stored(unreadable).state is _S.PARKED
+    assert ports.siak.sent == [readable]

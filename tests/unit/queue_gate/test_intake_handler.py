@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import timedelta
 
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from services.queue_gate.adapters.sealing import PayloadSealer
+from services.queue_gate.adapters.sealing import DataKeyring
 from services.queue_gate.domain.idempotency import IdempotencyConflictError
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.domain.submission import SubmissionRequest, submission_fingerprint
@@ -64,7 +63,11 @@ async def accept(
     ports: FakePorts, submission: SubmissionRequest | None = None, *, key: str = "key-1"
 ) -> Acceptance:
     return await accept_submission(
-        submission or request(), idempotency_key=key, deps=deps_of(ports), now=ports.clock()
+        submission or request(),
+        idempotency_key=key,
+        client_id="portal-test",
+        deps=deps_of(ports),
+        now=ports.clock(),
     )
 
 
@@ -129,6 +132,7 @@ async def test_a_full_backlog_refuses_new_submissions_and_stores_nothing() -> No
         await accept_submission(
             request(nik="7371015205900003"),
             idempotency_key="key-3",
+            client_id="portal-test",
             deps=deps_of(ports, backlog_cap=2),
             now=ports.clock(),
         )
@@ -172,6 +176,8 @@ def racing_ports(rival_body: SubmissionRequest) -> FakePorts:
         body_fingerprint=submission_fingerprint(rival_body),
         sealed_payload=b"sealed",
         state=SubmissionState.DEFERRED,
+        client_id="portal-test",
+        data_key_id="default",
     )
     return ports
 
@@ -193,12 +199,16 @@ async def test_a_lost_race_against_another_body_is_a_conflict() -> None:
         await accept(ports)
 
 
-async def test_personal_data_is_sealed_at_rest_and_bound_to_its_ticket() -> None:
+async def test_personal_data_is_sealed_at_rest_bound_to_its_ticket_under_the_current_key() -> None:
     ports = FakePorts()
-    sealer = PayloadSealer(base64.urlsafe_b64decode("A" * 43 + "="))
+    sealer = DataKeyring({"old": b"o" * 32, "new": b"n" * 32}, current="new")
 
     accepted = await accept_submission(
-        request(), idempotency_key="key-1", deps=deps_of(ports, sealer=sealer), now=ports.clock()
+        request(),
+        idempotency_key="key-1",
+        client_id="portal-test",
+        deps=deps_of(ports, sealer=sealer),
+        now=ports.clock(),
     )
 
     stored = accepted.submission
@@ -206,10 +216,13 @@ async def test_personal_data_is_sealed_at_rest_and_bound_to_its_ticket() -> None
     assert NIK.encode() not in stored.sealed_payload
     assert NAME.encode() not in stored.sealed_payload
     assert NIK not in stored.applicant_key
-    opened = sealer.unseal(stored.sealed_payload, ticket_id=stored.ticket_id)
+    assert stored.data_key_id == "new"
+    opened = sealer.unseal(stored.sealed_payload, ticket_id=stored.ticket_id, key_id="new")
     assert NIK.encode() in opened
     with pytest.raises(InvalidTag):
-        sealer.unseal(stored.sealed_payload, ticket_id="tkt_someone_else")
+        sealer.unseal(stored.sealed_payload, ticket_id="tkt_someone_else", key_id="new")
+    with pytest.raises(InvalidTag):
+        sealer.unseal(stored.sealed_payload, ticket_id=stored.ticket_id, key_id="old")
 
 
 async def test_a_new_ticket_knows_how_many_wait_before_it_unless_held_behind_a_parked_one() -> None:

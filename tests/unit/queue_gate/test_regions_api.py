@@ -9,6 +9,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
@@ -51,6 +52,7 @@ def runtime_over(ports: FakePorts) -> GateRuntime:
         dispatch=dispatch,
         supervisor=supervisor,
         clock=ports.clock,
+        client_keys=ClientKeyring(ports.client_keys, local_key="key", clock=ports.clock),
     )
 
 

@@ -27,7 +27,7 @@ WAITING_SQL = "(" + ", ".join(sorted(f"'{state.value}'" for state in WAITING_STA
 """The domain's waiting states as an SQL list: a submission still in its line."""
 _COLUMNS = """seq, ticket_id, region_code, service_type, applicant_key, body_fingerprint, state,
     attempts, accepted_at, updated_at, delivered_at, next_attempt_at, parked_reason,
-    sealed_payload"""
+    sealed_payload, client_id, data_key_id"""
 _NOT_HELD = """NOT EXISTS (
     SELECT 1 FROM submission p
      WHERE p.region_code = s.region_code AND p.applicant_key = s.applicant_key
@@ -46,13 +46,14 @@ SELECT DISTINCT region_code, applicant_key FROM submission
 # Rows are numbered in `seq` in the order given; a key already taken inserts nothing.
 _INSERT = f"""
 INSERT INTO submission (ticket_id, region_code, service_type, applicant_key, idempotency_key,
-                        body_fingerprint, sealed_payload, state)
+                        body_fingerprint, sealed_payload, state, client_id, data_key_id)
 SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
-       body_fingerprint, sealed_payload, state
+       body_fingerprint, sealed_payload, state, client_id, data_key_id
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-              $7::bytea[], $8::text[])
+              $7::bytea[], $8::text[], $9::text[], $10::text[])
        WITH ORDINALITY AS given(ticket_id, region_code, service_type, applicant_key,
-                                idempotency_key, body_fingerprint, sealed_payload, state, n)
+                                idempotency_key, body_fingerprint, sealed_payload, state,
+                                client_id, data_key_id, n)
  ORDER BY n
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING {_COLUMNS}
@@ -346,6 +347,8 @@ async def _insert(connection: Any, submissions: list[NewSubmission]) -> list[Sto
         [s.body_fingerprint for s in submissions],
         [s.sealed_payload for s in submissions],
         [s.state.value for s in submissions],
+        [s.client_id for s in submissions],
+        [s.data_key_id for s in submissions],
     ]
     rows = await connection.fetch(_INSERT, *columns)
     return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
@@ -392,4 +395,6 @@ def _to_submission(row: asyncpg.Record) -> StoredSubmission:
         next_attempt_at=row["next_attempt_at"],
         parked_reason=row["parked_reason"],
         sealed_payload=row["sealed_payload"],
+        client_id=row["client_id"],
+        data_key_id=row["data_key_id"],
     )
