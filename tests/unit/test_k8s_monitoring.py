@@ -1,5 +1,5 @@
 """deploy/k8s/monitoring: alert rules checked and unit-tested by promtool, every metric they and
-the dashboard use exported by the services."""
+the dashboard use exported by the services, every alert explained in the runbook."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.support.ops_tools import REPO, run_ops_tool
 
 MONITORING = K8S / "monitoring"
 RULE_TESTS = Path(__file__).parent / "prometheus_rules" / "rules-test.yaml"
+RUNBOOK = REPO / "docs" / "operations.md"
 METRIC_SOURCES = (
     REPO / "services" / "queue_gate" / "adapters" / "prometheus_metrics.py",
     REPO / "services" / "siak_monitor" / "entrypoints" / "metrics.py",
@@ -111,6 +112,15 @@ def test_alerts_use_only_metrics_the_services_export() -> None:
         used = _used_series(alert["expr"])
         assert used, alert["alert"]
         assert used <= known, (alert["alert"], used - known)
+
+
+def test_every_alert_is_labelled_and_links_its_runbook_section() -> None:
+    headings = re.findall(r"^#{2,4} (\w+)$", RUNBOOK.read_text(), flags=re.MULTILINE)
+    for alert in _alerts():
+        name = alert["alert"]
+        assert alert["labels"]["severity"] in {"warning", "critical"}, name
+        assert alert["annotations"]["runbook_url"] == f"docs/operations.md#{name.lower()}"
+        assert name in headings, f"docs/operations.md has no section `{name}`"
 
 
 def test_the_dashboard_charts_only_exported_metrics_from_a_chosen_prometheus() -> None:
