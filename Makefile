@@ -10,10 +10,19 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/$(TOOLS)/bin/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK := $(PY) -m deploy.local
+# Offline checks of deploy/, built from Go modules into .tools/ops/ (each version once):
+# kustomize renders the manifests, promtool checks and unit-tests the alert rules, and
+# composecheck (deploy/tools/composecheck) loads compose.yaml with compose-go, as Docker Compose
+# does, validating it against the Compose Specification's JSON Schema that compose-go embeds.
+KUSTOMIZE_VERSION := v5.8.2
+PROMETHEUS_VERSION := v0.316.0
+OPS := $(TOOLS)/ops
+COMPOSECHECK_SOURCES := $(wildcard deploy/tools/composecheck/*.go) \
+                        deploy/tools/composecheck/go.mod deploy/tools/composecheck/go.sum
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run up down status test test-unit test-sdk test-integration lint \
-        format schemas strimzi demo chaos bench clean
+        format schemas strimzi demo chaos bench clean ops-tools
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -69,7 +78,28 @@ bench: install ## figures beside baselines measured in the same run: bench/resul
 clean: down ## stop everything and remove local state and caches (keeps .venv)
 	rm -rf .run .cache
 
-install: system-deps $(VENV)/.installed
+install: system-deps $(VENV)/.installed ops-tools
+
+ops-tools: $(OPS)/bin/kustomize $(OPS)/bin/promtool $(OPS)/bin/composecheck
+
+# Each version in a folder of its own; the link in bin/ moves when a version changes.
+$(OPS)/kustomize-$(KUSTOMIZE_VERSION)/kustomize:
+	GOBIN=$(CURDIR)/$(@D) go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+
+$(OPS)/promtool-$(PROMETHEUS_VERSION)/promtool:
+	GOBIN=$(CURDIR)/$(@D) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+
+$(OPS)/bin/kustomize: $(OPS)/kustomize-$(KUSTOMIZE_VERSION)/kustomize | $(OPS)/bin
+	ln -sfn ../kustomize-$(KUSTOMIZE_VERSION)/kustomize $@
+
+$(OPS)/bin/promtool: $(OPS)/promtool-$(PROMETHEUS_VERSION)/promtool | $(OPS)/bin
+	ln -sfn ../promtool-$(PROMETHEUS_VERSION)/promtool $@
+
+$(OPS)/bin:
+	mkdir -p $@
+
+$(OPS)/bin/composecheck: $(COMPOSECHECK_SOURCES) | $(OPS)/bin
+	cd deploy/tools/composecheck && go build -buildvcs=false -o $(CURDIR)/$@ .
 
 $(VENV)/.installed: pyproject.toml uv.lock $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
@@ -83,7 +113,7 @@ $(CURDIR)/$(TOOLS)/bin/uv:
 # tests, the JDK's compiler and Node.js build and run the SDK contract tests (tests/sdk); on a
 # machine without them, Debian's packages bring them.
 SYSTEM_PACKAGES := java:openjdk-17-jre-headless javac:openjdk-17-jdk-headless mvn:maven \
-                   chromium:chromium node:nodejs npm:npm
+                   chromium:chromium node:nodejs npm:npm go:golang-go
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 	  command -v "$${pair%%:*}" >/dev/null || missing="$$missing $${pair#*:}"; \

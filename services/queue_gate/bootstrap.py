@@ -33,7 +33,11 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
-from services.queue_gate.adapters.prometheus_metrics import TASK_RESTARTS, InstrumentedSiakClient
+from services.queue_gate.adapters.prometheus_metrics import (
+    OUTBOX_DEPTH,
+    TASK_RESTARTS,
+    InstrumentedSiakClient,
+)
 from services.queue_gate.adapters.sealing import DataKeyring
 from services.queue_gate.adapters.siak_http import HttpSiakClient, siak_session
 from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_periodically
@@ -338,7 +342,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             leases=AdvisoryDispatchLeases(postgres.connect),
             kafka=kafka,
             status_catch_up=StatusCatchUp(),
-            relay=OutboxRelay(postgres.connect, kafka.publish),
+            relay=OutboxRelay(postgres.connect, kafka.publish, on_depth=OUTBOX_DEPTH.set),
             wakeups=PostgresWakeups(postgres.connect),
             backlog_counts=PostgresBacklogCounts(pool),
             database_reachable=database_reachable,

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import BaseSettings
 
 from services.queue_gate.settings import GateSettings
 from services.siak_monitor.settings import CONFIG_FILE_VARIABLE, MonitorSettings
 from shared.topics import TOPICS
+from tests.support.settings_variables import settings_variables
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -102,30 +102,6 @@ def _environment(workload: Manifest) -> dict[str, str]:
     for entry in container.get("env", []):
         variables[entry["name"]] = entry.get("value", PLACEHOLDER)
     return variables
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def _settings_variables(settings: type[BaseSettings]) -> set[str]:
-    """The environment variables `settings` reads, as its fields spell them."""
-    prefix = settings.model_config.get("env_prefix") or ""
-    delimiter = settings.model_config.get("env_nested_delimiter")
-    names: set[str] = set()
-    for field_name, field in settings.model_fields.items():
-        model = _model_in(field.annotation)
-        if model is not None and issubclass(model, BaseSettings):
-            aliases = (sub.validation_alias for sub in model.model_fields.values())
-            names |= {alias for alias in aliases if isinstance(alias, str)}
-            continue
-        names.add(f"{prefix}{field_name}".upper())
-        if model is not None and delimiter:
-            names |= {f"{prefix}{field_name}{delimiter}{sub}".upper() for sub in model.model_fields}
-    return names
 
 
 @pytest.fixture
@@ -214,7 +190,7 @@ def test_secret_templates_cover_every_secret_setting() -> None:
     ],
 )
 def test_gate_variables_are_gate_settings(kind: str, name: str, patch: str) -> None:
-    known = _settings_variables(GateSettings)
+    known = settings_variables(GateSettings)
     assert set(SHARED_VARIABLES) <= known
     assert set(_environment(_find(kind, name))) - known == set()
     (overlay_config,) = _documents(OVERLAY / "patches" / patch)
@@ -222,7 +198,7 @@ def test_gate_variables_are_gate_settings(kind: str, name: str, patch: str) -> N
 
 
 def test_monitor_variables_are_monitor_settings() -> None:
-    known = _settings_variables(MonitorSettings) | {CONFIG_FILE_VARIABLE}
+    known = settings_variables(MonitorSettings) | {CONFIG_FILE_VARIABLE}
     assert set(_environment(_find("Deployment", "siak-monitor"))) - known == set()
     (overlay_config,) = _documents(OVERLAY / "patches" / "siak-monitor-config.yaml")
     assert set(overlay_config["data"]) - known == set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -13,7 +14,9 @@ from services.queue_gate.domain.siak_answer import (
     SiakAnswer,
     Unacknowledged,
 )
-from services.queue_gate.ports import SiakClient
+from services.queue_gate.ports import SiakClient, SubmissionStore
+
+log = logging.getLogger(__name__)
 
 SUBMISSIONS_ACCEPTED = Counter(
     "queue_gate_submissions_accepted_total",
@@ -68,11 +71,36 @@ TASK_RESTARTS = Counter(
     "Background tasks that failed (raised or returned) and were started again, by task",
     ["task"],
 )
+BACKLOG = Gauge(
+    "queue_gate_backlog",
+    "Submissions waiting in each region's line (queued, deferred or dispatching), read from"
+    " PostgreSQL at each scrape: every replica reports the same numbers",
+    ["region"],
+)
+OUTBOX_DEPTH = Gauge(
+    "queue_gate_outbox_depth",
+    "Gate events stored and not yet acknowledged by Kafka, as seen by the replica relaying"
+    " them (0 on the others): grows while Kafka is away",
+)
 BACKLOG_DRIFT_REPAIRED = Counter(
     "queue_gate_backlog_drift_repaired_total",
     "Regions whose backlog count differed from their line and was corrected",
     ["region"],
 )
+
+
+async def record_backlogs(submissions: SubmissionStore) -> None:
+    """Each region's backlog as the gauge; none at all while PostgreSQL cannot say."""
+    try:
+        backlogs = await submissions.backlogs()
+    except Exception as error:
+        # A stale number would hide a stalled replay; /readyz says why the database is away.
+        BACKLOG.clear()
+        log.warning("backlog not read for /metrics: %s", type(error).__name__)
+        return
+    BACKLOG.clear()
+    for region, waiting in backlogs.items():
+        BACKLOG.labels(region).set(waiting)
 
 
 class InstrumentedSiakClient:

@@ -54,12 +54,20 @@ class OutboxRelay:
     """
 
     def __init__(
-        self, connect: Connect, publish: Publish, *, batch: int = 500, idle_interval_s: float = 0.5
+        self,
+        connect: Connect,
+        publish: Publish,
+        *,
+        batch: int = 500,
+        idle_interval_s: float = 0.5,
+        on_depth: Callable[[int], None] = lambda _depth: None,
     ) -> None:
         self.connect = connect
         self.publish = publish
         self.batch = batch
         self.idle_interval_s = idle_interval_s
+        self.on_depth = on_depth
+        """Told how many events wait, before each batch is handed to Kafka."""
 
     async def run(self) -> None:
         while True:
@@ -78,6 +86,12 @@ class OutboxRelay:
     async def relay_batch(self, connection: asyncpg.Connection[Any] | Any) -> int:
         rows = await connection.fetch(
             "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1", self.batch
+        )
+        # A short batch is the whole outbox; only a full one needs counting. Reported before
+        # publishing, so a broker that is away still lets the depth be seen growing.
+        full = len(rows) == self.batch
+        self.on_depth(
+            await connection.fetchval("SELECT count(*) FROM outbox") if full else len(rows)
         )
         # Handed over one by one, in order, then acknowledged together.
         acknowledgements = [
