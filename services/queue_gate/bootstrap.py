@@ -24,6 +24,11 @@ from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklog
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.operator_store import (
+    PostgresActionAudit,
+    PostgresConsoleSessions,
+    PostgresOperatorAccounts,
+)
 from services.queue_gate.adapters.postgres.outbox import OutboxRelay
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import (
@@ -39,6 +44,7 @@ from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
+from services.queue_gate.entrypoints.console import pages, sign_in_routes
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
@@ -49,6 +55,7 @@ from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.operators.console import ConsoleStores, console_deps
 from services.queue_gate.ports import (
     DispatchLeases,
     GateAnnouncer,
@@ -99,6 +106,7 @@ class GateAdapters:
     wakeups: Wakeups
     backlog_counts: BacklogCounts
     database_reachable: Callable[[], Awaitable[bool]]
+    console: ConsoleStores
 
 
 ConnectAdapters = Callable[[GateSettings], contextlib.AbstractAsyncContextManager[GateAdapters]]
@@ -142,7 +150,7 @@ def create_app(
         admit=credentials_before_body(settings),
         refusal=error_for_status,
     )
-    for module in (intake_api, http_api, admin_api, status_page):
+    for module in (intake_api, http_api, admin_api, status_page, sign_in_routes, pages):
         app.include_router(module.router)
     return app
 
@@ -221,6 +229,7 @@ def build_gate(
         dispatch=dispatch,
         supervisor=dispatcher,
         clock=clock,
+        console=console_deps(settings, adapters.console, clock),
         background={
             "kafka": run_kafka,
             "outbox relay": adapters.relay.run,
@@ -318,6 +327,11 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             wakeups=PostgresWakeups(postgres.connect),
             backlog_counts=PostgresBacklogCounts(pool),
             database_reachable=database_reachable,
+            console=ConsoleStores(
+                accounts=PostgresOperatorAccounts(pool),
+                sessions=PostgresConsoleSessions(pool),
+                audit=PostgresActionAudit(pool),
+            ),
         )
 
 

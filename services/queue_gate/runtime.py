@@ -13,6 +13,7 @@ from services.queue_gate.domain.gate import GateState
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GateReader, RegionGate
 from services.queue_gate.handlers.tickets import Pace, assumed_pace
+from services.queue_gate.operators.console import ConsoleDeps
 from services.queue_gate.settings import GateSettings
 from shared.supervision import Supervisor, TaskFactory
 
@@ -37,6 +38,7 @@ class GateRuntime:
     dispatch: DispatchDeps
     supervisor: DispatchSupervisor
     clock: Callable[[], datetime]
+    console: ConsoleDeps
     background: dict[str, TaskFactory] = field(default_factory=dict)
     """Every long-running task of the gate, by name, run under `tasks`."""
     tasks: Supervisor = field(default_factory=Supervisor)

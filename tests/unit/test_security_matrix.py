@@ -104,6 +104,12 @@ GATE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/admin/submissions/{ticket_id}/cancel"): only(
         Credential.ADMIN, 409, body={"reason": "drill"}, ticket_id=UNKNOWN_TICKET
     ),
+    # The console: a browser session of its own, never a bearer token; a stranger is sent to
+    # the sign-in form, and a POST without the form's CSRF token changes nothing.
+    ("GET", "/console"): public(303),
+    ("GET", "/console/sign-in"): public(200),
+    ("POST", "/console/sign-in"): public(415),
+    ("POST", "/console/sign-out"): public(303),
 }
 
 MONITOR_RULES: dict[tuple[str, str], Rule] = {

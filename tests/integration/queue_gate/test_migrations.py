@@ -61,6 +61,9 @@ EXPECTED_COLUMNS = {
     "outbox": {"id", "topic", "key", "value", "created_at"},
     "region_backlog": {"region_code", "waiting"},
     "schema_migrations": {"version", "name", "applied_at"},
+    "operator_account": {"name", "role", "password_hash", "created_at"},
+    "operator_session": {"token_hash", "operator", "role", "csrf_token", "last_seen_at"},
+    "operator_action_audit": {"id", "at", "actor", "action", "subject", "reason", "detail"},
 }
 
 

@@ -15,6 +15,7 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.entrypoints import http_api, status_page
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
+from services.queue_gate.operators.console import console_deps
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.events import SiakStatus
@@ -51,6 +52,7 @@ def runtime_over(ports: FakePorts) -> GateRuntime:
         dispatch=dispatch,
         supervisor=supervisor,
         clock=ports.clock,
+        console=console_deps(settings, ports.console.stores(), ports.clock),
     )
 
 
