@@ -16,10 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.monitor_maintenance import HttpMaintenanceCalendar
 from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
@@ -44,7 +46,7 @@ from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
-from services.queue_gate.entrypoints.console import pages, sign_in_routes
+from services.queue_gate.entrypoints.console import routes as console_routes
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
@@ -150,7 +152,7 @@ def create_app(
         admit=credentials_before_body(settings),
         refusal=error_for_status,
     )
-    for module in (intake_api, http_api, admin_api, status_page, sign_in_routes, pages):
+    for module in (intake_api, http_api, admin_api, status_page, console_routes):
         app.include_router(module.router)
     return app
 
@@ -292,6 +294,9 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
         postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
         # One request in flight per region dispatched: a kept-alive connection each.
         siak_session(connections=settings.max_active_regions) as siak,
+        httpx.AsyncClient(
+            base_url=settings.monitor_url, timeout=settings.monitor_timeout_s
+        ) as monitor,
     ):
         if settings.migrate_on_start:
             async with pool.acquire() as connection:
@@ -331,6 +336,12 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
                 accounts=PostgresOperatorAccounts(pool),
                 sessions=PostgresConsoleSessions(pool),
                 audit=PostgresActionAudit(pool),
+                maintenance=HttpMaintenanceCalendar(
+                    monitor,
+                    admin_token=settings.monitor_admin_token.get_secret_value()
+                    if settings.monitor_admin_token
+                    else None,
+                ),
             ),
         )
 

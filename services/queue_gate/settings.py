@@ -79,6 +79,13 @@ class GateSettings(BaseSettings):
         default=5, ge=1, description="failed sign-ins per name or address within the window"
     )
     console_sign_in_window_s: float = Field(default=900.0, gt=0)
+    monitor_url: str = Field(
+        default="http://127.0.0.1:8081", description="siak_monitor, for maintenance windows"
+    )
+    monitor_admin_token: SecretStr | None = Field(
+        default=None, description="siak_monitor's admin token; unset: the console only reads"
+    )
+    monitor_timeout_s: float = Field(default=10.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 

@@ -1,4 +1,4 @@
-"""What an operator does to regions and parked submissions, from the admin API or the console."""
+"""What an operator does to regions, parked submissions and maintenance, from any entrypoint."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from typing import Any
 from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GateReader
-from services.queue_gate.operators.ports import ActionAudit, AuditEntry
+from services.queue_gate.operators.ports import (
+    ActionAudit,
+    AuditEntry,
+    MaintenanceCalendar,
+    MaintenancePlan,
+    MaintenanceWindow,
+)
 from services.queue_gate.ports import RegionControlStore, SubmissionStore
 
 log = logging.getLogger(__name__)
@@ -52,3 +58,58 @@ async def move_parked(
         await audit.record(AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason))
         log.info("%s moved parked ticket %s to %s", actor, ticket_id, to)
     return moved
+
+
+async def schedule_maintenance(
+    window: MaintenanceWindow,
+    *,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> MaintenancePlan:
+    plan = await calendar.schedule(window)
+    await audit.record(
+        AuditEntry(now, actor, "maintenance_scheduled", plan.id, window.reason, _detail(window))
+    )
+    return plan
+
+
+async def change_maintenance(
+    plan_id: str,
+    window: MaintenanceWindow,
+    *,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> MaintenancePlan | None:
+    plan = await calendar.change(plan_id, window)
+    if plan is not None:
+        await audit.record(
+            AuditEntry(now, actor, "maintenance_changed", plan_id, window.reason, _detail(window))
+        )
+    return plan
+
+
+async def cancel_maintenance(
+    plan_id: str,
+    *,
+    reason: str,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> bool:
+    cancelled = await calendar.cancel(plan_id)
+    if cancelled:
+        await audit.record(AuditEntry(now, actor, "maintenance_cancelled", plan_id, reason))
+    return cancelled
+
+
+def _detail(window: MaintenanceWindow) -> dict[str, object]:
+    return {
+        "regions": window.regions,
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+    }

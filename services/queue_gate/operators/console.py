@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.queue_gate.domain.sign_in_throttle import SignInThrottle
-from services.queue_gate.operators.ports import ActionAudit, ConsoleSessions, OperatorAccounts
+from services.queue_gate.operators.ports import (
+    ActionAudit,
+    ConsoleSessions,
+    MaintenanceCalendar,
+    OperatorAccounts,
+)
 from services.queue_gate.operators.signing_in import ConsoleSignIn
 from services.queue_gate.settings import GateSettings
 
@@ -19,12 +24,14 @@ class ConsoleStores:
     accounts: OperatorAccounts
     sessions: ConsoleSessions
     audit: ActionAudit
+    maintenance: MaintenanceCalendar
 
 
 @dataclass(frozen=True)
 class ConsoleDeps:
     sign_in: ConsoleSignIn
     audit: ActionAudit
+    maintenance: MaintenanceCalendar
 
 
 def console_deps(
@@ -42,4 +49,4 @@ def console_deps(
         idle_timeout=timedelta(seconds=settings.console_idle_timeout_s),
         clock=clock,
     )
-    return ConsoleDeps(sign_in=sign_in, audit=stores.audit)
+    return ConsoleDeps(sign_in=sign_in, audit=stores.audit, maintenance=stores.maintenance)

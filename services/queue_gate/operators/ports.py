@@ -73,3 +73,50 @@ class ActionAudit(Protocol):
 
     async def search(self, text: str | None, *, limit: int) -> list[AuditEntry]:
         """Newest first, region controls' changes included; `text` matched anywhere."""
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """A window as the monitor's `POST /v1/maintenance` takes it; times are instants."""
+
+    regions: list[str] | str
+    """Region codes, or "*" for every watched region."""
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+    message_id: str
+    message_en: str
+
+
+@dataclass(frozen=True)
+class MaintenancePlan:
+    id: str
+    editable: bool
+    """False for a plan of the monitor's configuration file: change it there."""
+    window: MaintenanceWindow
+
+
+class MaintenanceRefusedError(Exception):
+    """The monitor refused the window; `field` names what it refused, when it said."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class MonitorUnavailableError(Exception):
+    """The monitor could not be reached or is not configured."""
+
+
+class MaintenanceCalendar(Protocol):
+    """The monitor's maintenance calendar (it announces windows; the gate only asks)."""
+
+    async def plans(self) -> list[MaintenancePlan]: ...
+
+    async def schedule(self, window: MaintenanceWindow) -> MaintenancePlan: ...
+
+    async def change(self, plan_id: str, window: MaintenanceWindow) -> MaintenancePlan | None:
+        """None when there is no such plan."""
+
+    async def cancel(self, plan_id: str) -> bool:
+        """False when there is no such plan."""

@@ -1,8 +1,9 @@
-"""In-memory fakes of the console's stores: accounts, sessions, the audit of operators' actions."""
+"""In-memory fakes of the console's stores: accounts, sessions, audit, maintenance calendar."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -13,6 +14,9 @@ from services.queue_gate.operators.ports import (
     AccountExistsError,
     AuditEntry,
     ConsoleSession,
+    MaintenancePlan,
+    MaintenanceRefusedError,
+    MaintenanceWindow,
     OperatorAccount,
 )
 
@@ -77,7 +81,9 @@ class FakeActionAudit:
             )
             for code, control in self._controls.history
         ]
-        every = sorted([*self.entries, *controls], key=lambda entry: entry.at, reverse=True)
+        # Newest first; of those at one instant, the later recorded first.
+        recorded = [*controls, *self.entries][::-1]
+        every = sorted(recorded, key=lambda entry: entry.at, reverse=True)
         wanted = (text or "").lower()
         return [entry for entry in every if wanted in _searchable(entry)][:limit]
 
@@ -88,15 +94,59 @@ def _searchable(entry: AuditEntry) -> str:
     ).lower()
 
 
+class FakeMaintenanceCalendar:
+    """The monitor's calendar: plans by id; `refuse` makes the next call refused like a 422."""
+
+    def __init__(self) -> None:
+        self.plans_by_id: dict[str, MaintenancePlan] = {}
+        self.refuse: MaintenanceRefusedError | None = None
+        self._ids = itertools.count(1)
+
+    async def plans(self) -> list[MaintenancePlan]:
+        return list(self.plans_by_id.values())
+
+    async def schedule(self, window: MaintenanceWindow) -> MaintenancePlan:
+        self._refused()
+        plan = MaintenancePlan(f"mnt-{next(self._ids)}", editable=True, window=window)
+        self.plans_by_id[plan.id] = plan
+        return plan
+
+    async def change(self, plan_id: str, window: MaintenanceWindow) -> MaintenancePlan | None:
+        self._refused()
+        if plan_id not in self.plans_by_id:
+            return None
+        self.plans_by_id[plan_id] = MaintenancePlan(plan_id, editable=True, window=window)
+        return self.plans_by_id[plan_id]
+
+    async def cancel(self, plan_id: str) -> bool:
+        return self.plans_by_id.pop(plan_id, None) is not None
+
+    def _refused(self) -> None:
+        if self.refuse is not None:
+            refusal, self.refuse = self.refuse, None
+            raise refusal
+
+
 @dataclass
 class FakeConsole:
     accounts: FakeOperatorAccounts
     sessions: FakeConsoleSessions
     audit: FakeActionAudit
+    maintenance: FakeMaintenanceCalendar
 
     @classmethod
     def over(cls, controls: ControlHistory) -> FakeConsole:
-        return cls(FakeOperatorAccounts(), FakeConsoleSessions(), FakeActionAudit(controls))
+        return cls(
+            FakeOperatorAccounts(),
+            FakeConsoleSessions(),
+            FakeActionAudit(controls),
+            FakeMaintenanceCalendar(),
+        )
 
     def stores(self) -> ConsoleStores:
-        return ConsoleStores(accounts=self.accounts, sessions=self.sessions, audit=self.audit)
+        return ConsoleStores(
+            accounts=self.accounts,
+            sessions=self.sessions,
+            audit=self.audit,
+            maintenance=self.maintenance,
+        )

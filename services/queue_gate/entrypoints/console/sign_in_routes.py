@@ -38,9 +38,7 @@ async def sign_in_form(
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
-async def sign_in(
-    request: Request, runtime: Runtime, language: ChosenLanguage
-) -> Response:
+async def sign_in(request: Request, runtime: Runtime, language: ChosenLanguage) -> Response:
     fields = await form_fields(request)
     words = Page(language).words
     if not same_token(fields.get("csrf_token"), request.cookies.get(SIGN_IN_CSRF_COOKIE)):

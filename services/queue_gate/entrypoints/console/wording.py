@@ -70,6 +70,16 @@ class ConsoleWording:
     done: str
     not_allowed: str
     times_hint: str
+    reason_required: str
+    not_parked: str
+    unknown_region: str
+    monitor_unavailable: str
+    invalid_field: str
+    default: str
+    region_code: str
+    other_region: str
+    current: str
+    every_region: str
 
 
 WORDING = {
@@ -135,6 +145,16 @@ WORDING = {
         done="Tersimpan.",
         not_allowed="Peran Anda hanya boleh melihat.",
         times_hint="format: 2030-01-31T22:00",
+        reason_required="Alasan wajib diisi.",
+        not_parked="Hanya pengajuan tertahan yang dapat dipindahkan.",
+        unknown_region="Kode wilayah tidak dikenal.",
+        monitor_unavailable="Monitor SIAK tidak dapat dihubungi; coba lagi nanti.",
+        invalid_field="Isian tidak sah",
+        default="bawaan",
+        region_code="Kode wilayah",
+        other_region="Wilayah lain",
+        current="Saat ini",
+        every_region="semua wilayah",
     ),
     Language.EN: ConsoleWording(
         title="SIAK Gate Operator Console",
@@ -198,5 +218,15 @@ WORDING = {
         done="Saved.",
         not_allowed="Your role may only look.",
         times_hint="format: 2030-01-31T22:00",
+        reason_required="A reason is required.",
+        not_parked="Only a parked submission can be moved.",
+        unknown_region="Unknown region code.",
+        monitor_unavailable="The SIAK monitor cannot be reached; try again later.",
+        invalid_field="Invalid field",
+        default="default",
+        region_code="Region code",
+        other_region="Another region",
+        current="Now",
+        every_region="every region",
     ),
 }

@@ -1,4 +1,4 @@
-"""The console's pages that only read: regions (the landing page)."""
+"""`/console`: every region's SIAK status, gate, backlog, replay rate and drain time."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import datetime
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.queue_gate.entrypoints.console.html import HEADERS, Page, layout, text
+from services.queue_gate.entrypoints.console.answers import html_page
+from services.queue_gate.entrypoints.console.html import Page, text
 from services.queue_gate.entrypoints.console.session import (
     COOKIE_PATH,
     ChosenLanguage,
@@ -35,7 +36,7 @@ async def regions_page(
         if cards
         else f"<p>{text(page.words.no_regions)}</p>"
     ]
-    return HTMLResponse(layout(page, page.words.regions, body), headers=HEADERS)
+    return html_page(page, page.words.regions, body)
 
 
 async def _drained_at(runtime: GateRuntime, view: RegionGateView) -> datetime | None:
