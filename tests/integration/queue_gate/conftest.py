@@ -150,8 +150,10 @@ def gate_settings(
         "initial_rate": 200.0,
         "max_rate": 1000.0,
         "ramp_interval_s": 0.2,
-        "kafka": {"bootstrap_servers": infrastructure.bootstrap_servers},
-        "database": {"url": database_url},
+        # Both read their settings by the KAFKA_*/DATABASE_URL names only: given by field
+        # name, they were dropped and the gate went to the defaults (127.0.0.1:9092, :5433).
+        "kafka": KafkaSettings.plaintext(infrastructure.bootstrap_servers),
+        "database": {"DATABASE_URL": database_url},
         **overrides,
     }
     return GateSettings.model_validate(values)
