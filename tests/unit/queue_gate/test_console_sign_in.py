@@ -20,6 +20,7 @@ async def test_the_console_sends_a_stranger_to_the_sign_in_form() -> None:
     assert form.status_code == 200
     assert '<html lang="en">' in form.text
     assert 'type="password"' in form.text
+    assert '<a href="?lang=id" lang="id">Bahasa Indonesia</a>' in form.text
 
 
 async def test_signing_in_sets_an_http_only_strict_session_cookie() -> None:

@@ -93,7 +93,7 @@ def layout(page: Page, heading: str, body: Iterable[str]) -> str:
             f"<p><strong>{text(words.title)}</strong></p>",
             _navigation(page) if page.operator else "",
             f'<p><a href="?lang={other.value}" lang="{other.value}">'
-            f"{text(WORDING[other].other_language)}</a></p>",
+            f"{text(words.other_language)}</a></p>",
             "</header>",
             '<main id="content">',
             f"<h1>{text(heading)}</h1>",
