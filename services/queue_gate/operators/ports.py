@@ -57,7 +57,9 @@ class OperatorAccounts(Protocol):
 
 
 class ConsoleSessions(Protocol):
-    async def open(self, session: ConsoleSession) -> None: ...
+    async def open(self, session: ConsoleSession, *, idle_since: datetime) -> None:
+        """Keep `session`; sessions last seen before `idle_since` go (nobody may present
+        them again, and a browser closed without signing out never would)."""
 
     async def seen(
         self, token_hash: str, *, now: datetime, idle_since: datetime

@@ -78,7 +78,7 @@ class ConsoleSignIn:
             csrf_token=secrets.token_urlsafe(32),
             last_seen_at=now,
         )
-        await self.sessions.open(session)
+        await self.sessions.open(session, idle_since=now - self.idle_timeout)
         await self.audit.record(AuditEntry(now, account.name, "sign_in", "console", None))
         return SignedIn(token, session)
 

@@ -42,7 +42,10 @@ class FakeConsoleSessions:
     def __init__(self) -> None:
         self.sessions: dict[str, ConsoleSession] = {}
 
-    async def open(self, session: ConsoleSession) -> None:
+    async def open(self, session: ConsoleSession, *, idle_since: datetime) -> None:
+        self.sessions = {
+            key: kept for key, kept in self.sessions.items() if kept.last_seen_at >= idle_since
+        }
         self.sessions[session.token_hash] = session
 
     async def seen(

@@ -65,16 +65,21 @@ class PostgresConsoleSessions:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def open(self, session: ConsoleSession) -> None:
-        await self.pool.execute(
-            "INSERT INTO operator_session (token_hash, operator, role, csrf_token, last_seen_at) "
-            "VALUES ($1, $2, $3, $4, $5)",
-            session.token_hash,
-            session.operator,
-            session.role.value,
-            session.csrf_token,
-            session.last_seen_at,
-        )
+    async def open(self, session: ConsoleSession, *, idle_since: datetime) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "DELETE FROM operator_session WHERE last_seen_at < $1", idle_since
+            )
+            await connection.execute(
+                "INSERT INTO operator_session "
+                "(token_hash, operator, role, csrf_token, last_seen_at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                session.token_hash,
+                session.operator,
+                session.role.value,
+                session.csrf_token,
+                session.last_seen_at,
+            )
 
     async def seen(
         self, token_hash: str, *, now: datetime, idle_since: datetime
