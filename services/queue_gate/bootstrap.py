@@ -46,6 +46,7 @@ from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
 from services.queue_gate.entrypoints import admin_api, http_api, intake_api, status_page
+from services.queue_gate.entrypoints.console import refusals as console_refusals
 from services.queue_gate.entrypoints.console import routes as console_routes
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
@@ -154,6 +155,7 @@ def create_app(
     )
     for module in (intake_api, http_api, admin_api, status_page, console_routes):
         app.include_router(module.router)
+    console_refusals.install(app)
     return app
 
 

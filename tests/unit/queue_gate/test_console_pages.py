@@ -122,6 +122,8 @@ async def test_an_action_without_the_csrf_token_is_refused(
     answer = await gate.http.post(f"/console/parked/{ticket}/retry", data={"reason": "x"})
 
     assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "Formulir ini kedaluwarsa atau tidak sah." in answer.text
     assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
 
 
@@ -134,6 +136,7 @@ async def test_a_viewer_sees_but_may_not_act(gate: FakeGate, ports: FakePorts) -
 
     assert ticket in page.text
     assert answer.status_code == 403
+    assert "Peran Anda hanya boleh melihat." in answer.text
     assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
 
 

@@ -56,6 +56,14 @@ async def _signed_in(
 SignedIn = Annotated[ConsoleSession, Depends(_signed_in)]
 
 
+class ConsoleRefusalError(HTTPException):
+    """A console request refused before any change; answered as a page, not JSON."""
+
+
+class LooksOnlyError(ConsoleRefusalError):
+    """A viewer's account tried to change something."""
+
+
 @dataclass(frozen=True)
 class ConsoleForm:
     """A POST's fields, its CSRF token checked against the session's."""
@@ -71,7 +79,7 @@ async def form_fields(request: Request) -> dict[str, str]:
     """An url-encoded form's fields, the last of each name; other bodies are refused."""
     content_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if content_type != FORM_TYPE:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send {FORM_TYPE}")
+        raise ConsoleRefusalError(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, f"send {FORM_TYPE}")
     try:
         pairs = parse_qsl(
             (await request.body()).decode(),
@@ -80,7 +88,9 @@ async def form_fields(request: Request) -> dict[str, str]:
             max_num_fields=MAX_FORM_FIELDS,
         )
     except (UnicodeDecodeError, ValueError):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "a form that cannot be read") from None
+        raise ConsoleRefusalError(
+            status.HTTP_400_BAD_REQUEST, "a form that cannot be read"
+        ) from None
     return dict(pairs)
 
 
@@ -93,7 +103,7 @@ def same_token(given: str | None, expected: str | None) -> bool:
 async def _checked_form(request: Request, session: SignedIn) -> ConsoleForm:
     fields = await form_fields(request)
     if not same_token(fields.get("csrf_token"), session.csrf_token):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+        raise ConsoleRefusalError(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
     return ConsoleForm(session, fields)
 
 
@@ -102,7 +112,7 @@ CheckedForm = Annotated[ConsoleForm, Depends(_checked_form)]
 
 async def _may_act(form: CheckedForm) -> ConsoleForm:
     if form.session.role is not Role.OPERATOR:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this account may only look")
+        raise LooksOnlyError(status.HTTP_403_FORBIDDEN, "this account may only look")
     return form
 
 

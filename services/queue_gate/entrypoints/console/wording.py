@@ -80,6 +80,7 @@ class ConsoleWording:
     other_region: str
     current: str
     every_region: str
+    form_refused: str
 
 
 WORDING = {
@@ -155,6 +156,7 @@ WORDING = {
         other_region="Wilayah lain",
         current="Saat ini",
         every_region="semua wilayah",
+        form_refused="Formulir ini kedaluwarsa atau tidak sah. Muat ulang halaman, lalu coba lagi.",
     ),
     Language.EN: ConsoleWording(
         title="SIAK Gate Operator Console",
@@ -228,5 +230,6 @@ WORDING = {
         other_region="Another region",
         current="Now",
         every_region="every region",
+        form_refused="This form has expired or is not valid. Reload the page and try again.",
     ),
 }
