@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import Override
 from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.entrypoints.templates.language_choice import Language
+from services.queue_gate.entrypoints.templates.status_wording import WORDING as STATUS_WORDING
 from services.queue_gate.operators.ports import MaintenanceRefusedError, Role
 from shared.events import SiakStatus
 from tests.unit.queue_gate.console_client import an_operator, csrf_token, sign_in
@@ -54,7 +57,7 @@ async def post(gate: FakeGate, path: str, token: str, **fields: str) -> httpx.Re
 async def test_the_regions_page_shows_status_gate_backlog_rate_and_drain_time(
     gate: FakeGate, ports: FakePorts
 ) -> None:
-    await ports.region_is("73.71", SiakStatus.DOWN)
+    await ports.region_is("73.71", SiakStatus.DOWN, since=ports.clock())
     await ports.waiting("73.71", "a")
     await signed_in(gate)
 
@@ -63,8 +66,10 @@ async def test_the_regions_page_shows_status_gate_backlog_rate_and_drain_time(
 
     assert page.status_code == 200
     assert 'data-region="73.71"' in page.text
-    assert f"SIAK status</dt><dd>{region['siak_status']}<" in page.text
-    assert f"Gate</dt><dd>{region['gate_state']} · " in page.text
+    words = STATUS_WORDING[Language.EN]
+    status, gate_state = SiakStatus(region["siak_status"]), GateState(region["gate_state"])
+    assert f"SIAK status</dt><dd>{words.siak_statuses[status]} ({status.value})<" in page.text
+    assert f"Gate</dt><dd>{words.gate_states[gate_state]} ({gate_state.value}) · " in page.text
     assert "Backlog</dt><dd>1<" in page.text and "Estimated drain time" in page.text
 
 

@@ -17,6 +17,7 @@ from services.queue_gate.entrypoints.console.session import (
 )
 from services.queue_gate.entrypoints.dependencies import Runtime
 from services.queue_gate.entrypoints.http_api import RegionGateView, list_regions
+from services.queue_gate.entrypoints.templates.status_wording import WORDING as STATUS_WORDING
 from services.queue_gate.handlers.tickets import estimate_with
 from services.queue_gate.runtime import GateRuntime
 
@@ -57,9 +58,13 @@ async def _drained_at(runtime: GateRuntime, view: RegionGateView) -> datetime | 
 def _region_card(page: Page, view: RegionGateView, drained_at: datetime | None) -> str:
     words = page.words
     rate = f"{view.replay_rate:g}" + (f" ({words.paused})" if view.replay_paused else "")
+    # The status page's words for what SIAK and the gate are doing, the API's value beside them.
+    public = STATUS_WORDING[page.language]
+    status = f"{public.siak_statuses[view.siak_status]} ({view.siak_status.value})"
+    gate = f"{public.gate_states[view.gate_state]} ({view.gate_state.value})"
     rows = [
-        (words.siak_status, view.siak_status.value),
-        (words.gate, f"{view.gate_state.value} · {view.override.value} · {view.mode.value}"),
+        (words.siak_status, status),
+        (words.gate, f"{gate} · {view.override.value} · {view.mode.value}"),
         (words.backlog, str(view.backlog)),
         (words.replay_rate, rate),
         (words.drain_time, _moment(drained_at) if view.backlog else "-"),
