@@ -183,6 +183,18 @@ async def test_an_override_closes_the_gate_as_the_admin_api_would(
     assert entry.actor == "ani"
 
 
+async def test_the_maximum_rate_goes_back_to_the_default(gate: FakeGate, ports: FakePorts) -> None:
+    token = await signed_in(gate)
+    await post(gate, "/console/controls", token, region_code="73.71", max_rate="4", reason="a")
+
+    answer = await post(
+        gate, "/console/controls", token, region_code="73.71", max_rate_default="1", reason="b"
+    )
+
+    assert answer.status_code == 303
+    assert (await ports.controls.get("73.71")).max_rate is None
+
+
 @pytest.mark.parametrize(
     ("fields", "named"),
     [

@@ -71,6 +71,8 @@ def _change_from(form: ConsoleForm) -> dict[str, Any]:
         if value == UNCHANGED:
             continue
         change[name] = None if value == DEFAULT else value
+    if form.get("max_rate_default"):
+        change["max_rate"] = None  # back to GATE_MAX_RATE, as null does in the admin API
     return change
 
 
@@ -162,6 +164,9 @@ def _fields(words: ConsoleWording, key: str) -> list[str]:
             field_id=f"max-rate-{key}",
             extra=' min="0.001" max="10000" step="any"',
         ),
+        f'<p><input type="checkbox" id="max-rate-default-{key}" name="max_rate_default" '
+        f'value="1"> <label for="max-rate-default-{key}" class="inline">'
+        f"{text(words.max_rate_default)}</label></p>",
         field(
             "reason",
             words.reason,

@@ -30,6 +30,7 @@ dl{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem .75rem
 dt{color:#4a5360}dd{margin:0;font-weight:600;overflow-wrap:anywhere}
 form{margin:.5rem 0}
 label{display:block;margin:.4rem 0 .1rem;font-weight:600}
+label.inline{display:inline}
 input,select,button{font:inherit;padding:.35rem .5rem;max-width:100%}
 input[type=text],input[type=password],input[type=search],input[type=number],
 input[type=datetime-local]{width:100%;box-sizing:border-box}

@@ -81,6 +81,7 @@ class ConsoleWording:
     current: str
     every_region: str
     form_refused: str
+    max_rate_default: str
 
 
 WORDING = {
@@ -156,6 +157,7 @@ WORDING = {
         other_region="Wilayah lain",
         current="Saat ini",
         every_region="semua wilayah",
+        max_rate_default="Laju maksimum kembali ke bawaan",
         form_refused="Formulir ini kedaluwarsa atau tidak sah. Muat ulang halaman, lalu coba lagi.",
     ),
     Language.EN: ConsoleWording(
@@ -230,6 +232,7 @@ WORDING = {
         other_region="Another region",
         current="Now",
         every_region="every region",
+        max_rate_default="Maximum rate back to the default",
         form_refused="This form has expired or is not valid. Reload the page and try again.",
     ),
 }
