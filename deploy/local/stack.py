@@ -196,6 +196,9 @@ class Stack:
                     "GATE_SIAK_BASE_URL": s.gate_siak_url or env["SIAK_SIM_URL"],
                     "GATE_API_KEY": env["GATE_API_KEY"],
                     "GATE_ADMIN_TOKEN": env["GATE_ADMIN_TOKEN"],
+                    # The console plans maintenance through the monitor's admin API.
+                    "GATE_MONITOR_URL": env["MONITOR_URL"],
+                    "GATE_MONITOR_ADMIN_TOKEN": env["MONITOR_ADMIN_TOKEN"],
                     "GATE_DATA_KEY": keys["GATE_DATA_KEY"],
                     "GATE_APPLICANT_KEY_SECRET": keys["GATE_APPLICANT_KEY_SECRET"],
                 },

@@ -16,15 +16,22 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.monitor_maintenance import HttpMaintenanceCalendar
 from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.operator_store import (
+    PostgresActionAudit,
+    PostgresConsoleSessions,
+    PostgresOperatorAccounts,
+)
 from services.queue_gate.adapters.postgres.outbox import OutboxRelay
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import (
@@ -51,6 +58,8 @@ from services.queue_gate.entrypoints import (
     intake_api,
     status_page,
 )
+from services.queue_gate.entrypoints.console import refusals as console_refusals
+from services.queue_gate.entrypoints.console import routes as console_routes
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.status_consumer import (
@@ -61,6 +70,7 @@ from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.operators.console import ConsoleStores, console_deps
 from services.queue_gate.ports import (
     ClientKeyStore,
     DispatchLeases,
@@ -113,6 +123,7 @@ class GateAdapters:
     wakeups: Wakeups
     backlog_counts: BacklogCounts
     database_reachable: Callable[[], Awaitable[bool]]
+    console: ConsoleStores
 
 
 ConnectAdapters = Callable[[GateSettings], contextlib.AbstractAsyncContextManager[GateAdapters]]
@@ -159,8 +170,9 @@ def create_app(
         ),
         refusal=error_for_status,
     )
-    for module in (intake_api, http_api, admin_api, client_keys_api, status_page):
+    for module in (intake_api, http_api, admin_api, client_keys_api, status_page, console_routes):
         app.include_router(module.router)
+    console_refusals.install(app)
     return app
 
 
@@ -246,6 +258,7 @@ def build_gate(
         supervisor=dispatcher,
         clock=clock,
         client_keys=keyring,
+        console=console_deps(settings, adapters.console, clock),
         background={
             "kafka": run_kafka,
             "outbox relay": adapters.relay.run,
@@ -310,6 +323,9 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
         postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
         # One request in flight per region dispatched: a kept-alive connection each.
         siak_session(connections=settings.max_active_regions) as siak,
+        httpx.AsyncClient(
+            base_url=settings.monitor_url, timeout=settings.monitor_timeout_s
+        ) as monitor,
     ):
         if settings.migrate_on_start:
             async with pool.acquire() as connection:
@@ -346,6 +362,17 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             wakeups=PostgresWakeups(postgres.connect),
             backlog_counts=PostgresBacklogCounts(pool),
             database_reachable=database_reachable,
+            console=ConsoleStores(
+                accounts=PostgresOperatorAccounts(pool),
+                sessions=PostgresConsoleSessions(pool),
+                audit=PostgresActionAudit(pool),
+                maintenance=HttpMaintenanceCalendar(
+                    monitor,
+                    admin_token=settings.monitor_admin_token.get_secret_value()
+                    if settings.monitor_admin_token
+                    else None,
+                ),
+            ),
         )
 
 

@@ -14,6 +14,7 @@ from services.queue_gate.domain.gate import GateState
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GateReader, RegionGate
 from services.queue_gate.handlers.tickets import Pace, assumed_pace
+from services.queue_gate.operators.console import ConsoleDeps
 from services.queue_gate.settings import GateSettings
 from shared.supervision import Supervisor, TaskFactory
 
@@ -40,6 +41,7 @@ class GateRuntime:
     clock: Callable[[], datetime]
     client_keys: ClientKeyring
     """The intake keys every submission is checked against."""
+    console: ConsoleDeps
     background: dict[str, TaskFactory] = field(default_factory=dict)
     """Every long-running task of the gate, by name, run under `tasks`."""
     tasks: Supervisor = field(default_factory=Supervisor)

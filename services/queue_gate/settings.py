@@ -143,6 +143,23 @@ class GateSettings(DataKeySettings):
     db_keepalives_idle_s: int = Field(default=30, ge=1)
     db_keepalives_interval_s: int = Field(default=10, ge=1)
     db_keepalives_count: int = Field(default=3, ge=1)
+    console_idle_timeout_s: float = Field(
+        default=900.0, gt=0, description="an operator's console session idle this long ends"
+    )
+    console_cookie_secure: bool | None = Field(
+        default=None, description="Secure session cookie; unset: when the request came over TLS"
+    )
+    console_sign_in_attempts: int = Field(
+        default=5, ge=1, description="failed sign-ins per name or address within the window"
+    )
+    console_sign_in_window_s: float = Field(default=900.0, gt=0)
+    monitor_url: str = Field(
+        default="http://127.0.0.1:8081", description="siak_monitor, for maintenance windows"
+    )
+    monitor_admin_token: SecretStr | None = Field(
+        default=None, description="siak_monitor's admin token; unset: the console only reads"
+    )
+    monitor_timeout_s: float = Field(default=10.0, gt=0)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 

@@ -128,6 +128,23 @@ GATE_RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/admin/client-keys/{key_id}/revoke"): only(
         Credential.ADMIN, 404, body={"reason": "drill"}, key_id="0" * 12
     ),
+    # The console: a browser session of its own, never a bearer token; a stranger is sent to
+    # the sign-in form, and a POST without the form's CSRF token changes nothing.
+    ("GET", "/console"): public(303),
+    ("GET", "/console/sign-in"): public(200),
+    ("POST", "/console/sign-in"): public(415),
+    ("POST", "/console/sign-out"): public(303),
+    ("GET", "/console/parked"): public(303),
+    ("POST", "/console/parked/{ticket_id}/{move}"): public(
+        303, ticket_id=UNKNOWN_TICKET, move="retry"
+    ),
+    ("GET", "/console/controls"): public(303),
+    ("POST", "/console/controls"): public(303),
+    ("GET", "/console/maintenance"): public(303),
+    ("POST", "/console/maintenance"): public(303),
+    ("POST", "/console/maintenance/{plan_id}"): public(303, plan_id="none"),
+    ("POST", "/console/maintenance/{plan_id}/cancel"): public(303, plan_id="none"),
+    ("GET", "/console/audit"): public(303),
 }
 
 MONITOR_RULES: dict[tuple[str, str], Rule] = {

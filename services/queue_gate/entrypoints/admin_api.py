@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
+from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.entrypoints.dependencies import Operator, RegionCode, Runtime
 from services.queue_gate.entrypoints.http_api import UNKNOWN_REGION, RegionGateView, region_view
 from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket
+from services.queue_gate.handlers.operator_actions import change_region_control, move_parked
 from shared.regions import load_registry
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-log = logging.getLogger(__name__)
 
 
 class ControlChange(BaseModel):
@@ -55,12 +53,14 @@ async def change_region(
     resume replay, set its replay ceiling."""
     if code not in load_registry():
         raise HTTPException(status.HTTP_404_NOT_FOUND, UNKNOWN_REGION)
-    controls = runtime.intake.controls
-    current = await controls.get(code)
-    given = change.model_dump(exclude_unset=True, exclude={"reason"})
-    updated: RegionControl = dataclasses.replace(current, **given, reason=change.reason)
-    await controls.update(code, updated, actor=operator)
-    await runtime.gates.reload()  # intake on this replica follows the change at once
+    await change_region_control(
+        code,
+        change.model_dump(exclude_unset=True, exclude={"reason"}),
+        reason=change.reason,
+        actor=operator,
+        controls=runtime.intake.controls,
+        gates=runtime.gates,
+    )
     return await region_view(runtime, code)
 
 
@@ -93,8 +93,15 @@ async def cancel_parked(
 async def _move_parked(
     runtime: Runtime, ticket_id: str, to: SubmissionState, operator: str, action: ParkedAction
 ) -> TicketView:
-    moved = await runtime.intake.submissions.move(ticket_id, to=to, expected=SubmissionState.PARKED)
+    moved = await move_parked(
+        ticket_id,
+        to=to,
+        reason=action.reason,
+        actor=operator,
+        submissions=runtime.intake.submissions,
+        audit=runtime.console.audit,
+        now=runtime.clock(),
+    )
     if not moved:
         raise HTTPException(status.HTTP_409_CONFLICT, "only a parked submission can be moved")
-    log.info("%s moved parked ticket %s to %s: %s", operator, ticket_id, to, action.reason)
     return await get_ticket(ticket_id, runtime)

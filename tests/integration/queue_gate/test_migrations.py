@@ -76,6 +76,9 @@ EXPECTED_COLUMNS = {
     },
     "client_key_audit": {"id", "key_id", "action", "change", "reason", "changed_by", "changed_at"},
     "schema_migrations": {"version", "name", "applied_at"},
+    "operator_account": {"name", "role", "password_hash", "created_at"},
+    "operator_session": {"token_hash", "operator", "role", "csrf_token", "last_seen_at"},
+    "operator_action_audit": {"id", "at", "actor", "action", "subject", "reason", "detail"},
 }
 
 

@@ -165,6 +165,7 @@ def fake_adapters(
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,
             database_reachable=edges.database.reachable,
+            console=ports.console.stores(),
         )
 
     return connect

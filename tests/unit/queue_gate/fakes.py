@@ -31,6 +31,7 @@ from services.queue_gate.ports import (
 )
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
+from tests.unit.queue_gate.console_fakes import FakeConsole
 
 START = datetime(2021, 10, 19, 8, 0, tzinfo=UTC)
 _S = SubmissionState
@@ -157,6 +158,8 @@ class FakeRegionControlStore:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
         self._controls: dict[str, RegionControl] = {}
+        self.history: list[tuple[str, RegionControl]] = []
+        """Every change, oldest first, as the audit table keeps them."""
 
     async def get(self, region_code: str) -> RegionControl:
         return self._controls.get(region_code, RegionControl())
@@ -168,6 +171,7 @@ class FakeRegionControlStore:
     async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
         changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())
         self._controls[region_code] = changed
+        self.history.append((region_code, changed))
 
 
 class FakeSubmissionStore:
@@ -518,6 +522,7 @@ class FakePorts:
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
         self.leases = FakeLeases()
+        self.console = FakeConsole.over(self.controls)
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)
 

@@ -1,11 +1,13 @@
-"""`PATCH /v1/admin/regions/{code}` over the app on fakes: what an operator may set, and null."""
+"""The admin API over the app on fakes: what an operator may set, null, and the audit."""
 
 from __future__ import annotations
 
 import pytest
 
 from services.queue_gate.domain.region_gate import Override
+from services.queue_gate.domain.ticket import SubmissionState
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, running_gate
+from tests.unit.queue_gate.fakes import FakePorts
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
@@ -41,3 +43,18 @@ async def test_null_sets_intake_mode_and_rate_back_to_their_defaults() -> None:
 
     assert response.status_code == 200, response.text
     assert control.intake_mode is None and control.max_rate is None
+
+
+async def test_a_retry_of_a_parked_submission_is_audited_with_who_and_why() -> None:
+    ports = FakePorts()
+    ticket = await ports.waiting("73.71", "a", state=SubmissionState.PARKED)
+    async with running_gate(ports=ports) as gate:
+        await gate.http.post(
+            f"/v1/admin/submissions/{ticket}/retry",
+            json={"reason": "SIAK fixed the record"},
+            headers={**ADMIN, "X-Operator": "ani"},
+        )
+
+    assert ports.submissions.stored(ticket).state is SubmissionState.QUEUED
+    [entry] = await ports.console.audit.search(ticket, limit=10)
+    assert (entry.actor, entry.action, entry.reason) == ("ani", "retry", "SIAK fixed the record")

@@ -16,6 +16,7 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.entrypoints import http_api, status_page
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
+from services.queue_gate.operators.console import console_deps
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.events import SiakStatus
@@ -53,6 +54,7 @@ def runtime_over(ports: FakePorts) -> GateRuntime:
         supervisor=supervisor,
         clock=ports.clock,
         client_keys=ClientKeyring(ports.client_keys, local_key="key", clock=ports.clock),
+        console=console_deps(settings, ports.console.stores(), ports.clock),
     )
 
 

@@ -1,0 +1,94 @@
+"""siak_monitor's maintenance API over HTTP, called with its admin token by the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from services.queue_gate.operators.ports import (
+    MaintenancePlan,
+    MaintenanceRefusedError,
+    MaintenanceWindow,
+    MonitorUnavailableError,
+)
+
+_PLANS = "/v1/maintenance"
+
+
+class HttpMaintenanceCalendar:
+    def __init__(self, http: httpx.AsyncClient, *, admin_token: str | None) -> None:
+        self.http = http
+        self.admin_token = admin_token
+
+    async def plans(self) -> list[MaintenancePlan]:
+        answer = await self._call("GET", _PLANS)
+        return [_plan(item) for item in answer.json()]
+
+    async def schedule(self, window: MaintenanceWindow) -> MaintenancePlan:
+        answer = await self._call("POST", _PLANS, _request(window), admin=True)
+        return _plan(answer.json())
+
+    async def change(self, plan_id: str, window: MaintenanceWindow) -> MaintenancePlan | None:
+        answer = await self._call("PUT", f"{_PLANS}/{plan_id}", _request(window), admin=True)
+        return None if answer.status_code == 404 else _plan(answer.json())
+
+    async def cancel(self, plan_id: str) -> bool:
+        answer = await self._call("DELETE", f"{_PLANS}/{plan_id}", admin=True)
+        return answer.status_code != 404
+
+    async def _call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, admin: bool = False
+    ) -> httpx.Response:
+        headers = {}
+        if admin:
+            if not self.admin_token:
+                raise MonitorUnavailableError("GATE_MONITOR_ADMIN_TOKEN is not set")
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        try:
+            answer = await self.http.request(method, path, json=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise MonitorUnavailableError(type(error).__name__) from None
+        if answer.status_code == 422:
+            raise _refusal(answer)
+        if answer.status_code == 409:
+            raise MaintenanceRefusedError("the monitor's configuration file holds this plan")
+        if answer.status_code != 404 and answer.is_error:
+            raise MonitorUnavailableError(f"the monitor answered {answer.status_code}")
+        return answer
+
+
+def _request(window: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "regions": window.regions,
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+        "reason": window.reason,
+        "message": {"id": window.message_id, "en": window.message_en},
+    }
+
+
+def _plan(item: dict[str, Any]) -> MaintenancePlan:
+    return MaintenancePlan(
+        id=item["id"],
+        editable=item["origin"] == "api",
+        window=MaintenanceWindow(
+            regions=item["regions"],
+            starts_at=datetime.fromisoformat(item["starts_at"]),
+            ends_at=datetime.fromisoformat(item["ends_at"]),
+            reason=item["reason"],
+            message_id=item["message"]["id"],
+            message_en=item["message"]["en"],
+        ),
+    )
+
+
+def _refusal(answer: httpx.Response) -> MaintenanceRefusedError:
+    """The first field the monitor named, without echoing what was sent."""
+    try:
+        first = answer.json()["detail"][0]
+        location = [str(part) for part in first["loc"] if part != "body"]
+        return MaintenanceRefusedError(str(first["msg"]), ".".join(location) or None)
+    except (ValueError, KeyError, IndexError, TypeError):
+        return MaintenanceRefusedError("the monitor refused the window")

@@ -1,0 +1,121 @@
+"""`/console/parked`: parked submissions with SIAK's reason code, each retried or cancelled."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.entrypoints.console.answers import done, html_page
+from services.queue_gate.entrypoints.console.html import Page, field, form, text
+from services.queue_gate.entrypoints.console.session import (
+    COOKIE_PATH,
+    ActingForm,
+    ChosenLanguage,
+    SignedIn,
+    page_for,
+)
+from services.queue_gate.entrypoints.console.wording import WORDING
+from services.queue_gate.entrypoints.dependencies import Runtime
+from services.queue_gate.handlers.operator_actions import move_parked
+from services.queue_gate.ports import StoredSubmission
+from services.queue_gate.runtime import GateRuntime
+
+router = APIRouter(prefix=f"{COOKIE_PATH}/parked", tags=["console"])
+REGION_QUERY = Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")
+MAX_REASON = 300
+_MOVES = {"retry": SubmissionState.QUEUED, "cancel": SubmissionState.CANCELLED}
+
+
+@router.get("")
+async def parked_page(
+    session: SignedIn,
+    runtime: Runtime,
+    language: ChosenLanguage,
+    region: Annotated[str | None, REGION_QUERY] = None,
+    done: bool = False,
+) -> Response:
+    page = page_for(session, language, notice=WORDING[language].done if done else None)
+    return await _render(page, runtime, region)
+
+
+@router.post("/{ticket_id}/{move}")
+async def move_parked_submission(
+    ticket_id: str,
+    move: Literal["retry", "cancel"],
+    form: ActingForm,
+    runtime: Runtime,
+    language: ChosenLanguage,
+) -> Response:
+    """`retry` puts it back in line at its place, `cancel` gives up on it; with a reason."""
+    page = page_for(form.session, language)
+    to = _MOVES[move]
+    reason = form.get("reason")
+    if not 1 <= len(reason) <= MAX_REASON:
+        return await _render(
+            page, runtime, None, page.words.reason_required, status.HTTP_400_BAD_REQUEST
+        )
+    moved = await move_parked(
+        ticket_id,
+        to=to,
+        reason=reason,
+        actor=form.session.operator,
+        submissions=runtime.intake.submissions,
+        audit=runtime.console.audit,
+        now=runtime.clock(),
+    )
+    if not moved:
+        return await _render(page, runtime, None, page.words.not_parked, status.HTTP_409_CONFLICT)
+    return done(f"{COOKIE_PATH}/parked", language)
+
+
+async def _render(
+    page: Page,
+    runtime: GateRuntime,
+    region: str | None,
+    problem: str | None = None,
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    if problem:
+        page = Page(page.language, page.operator, page.csrf_token, problem=problem)
+    parked = await runtime.intake.submissions.parked(region)
+    words = page.words
+    cards = "".join(_card(page, submission) for submission in parked)
+    body = [f'<ul class="cards">{cards}</ul>' if parked else f"<p>{text(words.no_parked)}</p>"]
+    return html_page(page, words.parked, body, status_code)
+
+
+def _card(page: Page, submission: StoredSubmission) -> str:
+    """The ticket, its region and service and SIAK's reason code: nothing of the applicant."""
+    words = page.words
+    ticket = submission.ticket_id
+    rows = [
+        (words.region, submission.region_code),
+        (words.service, submission.service_type),
+        (words.siak_reason, submission.parked_reason or "-"),
+        (words.since, submission.updated_at.strftime("%Y-%m-%d %H:%M UTC")),
+    ]
+    described = "".join(f"<dt>{text(term)}</dt><dd>{text(value)}</dd>" for term, value in rows)
+    actions = [
+        form(
+            page,
+            f"{COOKIE_PATH}/parked/{ticket}/{move}",
+            [
+                field(
+                    "reason",
+                    words.reason,
+                    required=True,
+                    field_id=f"reason-{move}-{ticket}",
+                    extra=f' maxlength="{MAX_REASON}"',
+                )
+            ],
+            label,
+            label=f"{label} {ticket}",
+        )
+        for move, label in (("retry", words.retry), ("cancel", words.cancel))
+    ]
+    return (
+        f'<li data-ticket="{text(ticket)}"><h2>{text(words.ticket)} {text(ticket)}</h2>'
+        f"<dl>{described}</dl>{''.join(actions)}</li>"
+    )

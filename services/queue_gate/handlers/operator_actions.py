@@ -1,0 +1,115 @@
+"""What an operator does to regions, parked submissions and maintenance, from any entrypoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.handlers.region_gate import GateReader
+from services.queue_gate.operators.ports import (
+    ActionAudit,
+    AuditEntry,
+    MaintenanceCalendar,
+    MaintenancePlan,
+    MaintenanceWindow,
+)
+from services.queue_gate.ports import RegionControlStore, SubmissionStore
+
+log = logging.getLogger(__name__)
+
+PARKED_MOVES = {SubmissionState.QUEUED: "retry", SubmissionState.CANCELLED: "cancel"}
+
+
+async def change_region_control(
+    region_code: str,
+    given: Mapping[str, Any],
+    *,
+    reason: str,
+    actor: str,
+    controls: RegionControlStore,
+    gates: GateReader,
+) -> None:
+    """Only the fields `given` change; the store audits who and why."""
+    current = await controls.get(region_code)
+    updated: RegionControl = dataclasses.replace(current, **given, reason=reason)
+    await controls.update(region_code, updated, actor=actor)
+    await gates.reload()  # intake on this replica follows the change at once
+
+
+async def move_parked(
+    ticket_id: str,
+    *,
+    to: SubmissionState,
+    reason: str,
+    actor: str,
+    submissions: SubmissionStore,
+    audit: ActionAudit,
+    now: datetime,
+) -> bool:
+    """Retry (back in line, at the place it had) or cancel a parked submission; False when
+    it is not parked."""
+    moved = await submissions.move(ticket_id, to=to, expected=SubmissionState.PARKED)
+    if moved:
+        await audit.record(AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason))
+        log.info("%s moved parked ticket %s to %s", actor, ticket_id, to)
+    return moved
+
+
+async def schedule_maintenance(
+    window: MaintenanceWindow,
+    *,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> MaintenancePlan:
+    plan = await calendar.schedule(window)
+    await audit.record(
+        AuditEntry(now, actor, "maintenance_scheduled", plan.id, window.reason, _detail(window))
+    )
+    return plan
+
+
+async def change_maintenance(
+    plan_id: str,
+    window: MaintenanceWindow,
+    *,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> MaintenancePlan | None:
+    plan = await calendar.change(plan_id, window)
+    if plan is not None:
+        await audit.record(
+            AuditEntry(now, actor, "maintenance_changed", plan_id, window.reason, _detail(window))
+        )
+    return plan
+
+
+async def cancel_maintenance(
+    plan_id: str,
+    *,
+    reason: str,
+    actor: str,
+    calendar: MaintenanceCalendar,
+    audit: ActionAudit,
+    now: datetime,
+) -> bool:
+    cancelled = await calendar.cancel(plan_id)
+    if cancelled:
+        await audit.record(AuditEntry(now, actor, "maintenance_cancelled", plan_id, reason))
+    return cancelled
+
+
+def _detail(window: MaintenanceWindow) -> dict[str, object]:
+    return {
+        "regions": window.regions,
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+    }

@@ -1,0 +1,92 @@
+"""The gate's client of the monitor's maintenance API, against the monitor's own routes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from services.queue_gate.adapters.monitor_maintenance import HttpMaintenanceCalendar
+from services.queue_gate.operators.ports import (
+    MaintenanceRefusedError,
+    MaintenanceWindow,
+    MonitorUnavailableError,
+)
+from tests.unit.siak_monitor.fakes import FakeClock, ready_app, settings
+
+TOKEN = "monitor-admin-token"
+
+
+@pytest.fixture
+async def monitor() -> AsyncIterator[tuple[httpx.AsyncClient, FakeClock]]:
+    clock = FakeClock()
+    app = ready_app(settings(admin_token=TOKEN), clock)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://monitor") as http:
+        yield http, clock
+
+
+def window(clock: FakeClock, *, hours: int = 2) -> MaintenanceWindow:
+    starts = clock() + timedelta(days=1)
+    return MaintenanceWindow(
+        regions=["73.71"],
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=hours),
+        reason="data_migration",
+        message_id="Pemeliharaan",
+        message_en="Maintenance",
+    )
+
+
+async def test_schedules_lists_changes_and_cancels_a_window(
+    monitor: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    http, clock = monitor
+    calendar = HttpMaintenanceCalendar(http, admin_token=TOKEN)
+
+    plan = await calendar.schedule(window(clock))
+    listed = await calendar.plans()
+    changed = await calendar.change(plan.id, window(clock, hours=3))
+    cancelled = await calendar.cancel(plan.id)
+
+    assert [item.id for item in listed] == [plan.id] and plan.editable
+    assert plan.window == window(clock)
+    assert changed is not None and changed.window.ends_at == window(clock, hours=3).ends_at
+    assert cancelled and await calendar.plans() == []
+    assert not await calendar.cancel(plan.id)
+    assert await calendar.change(plan.id, window(clock)) is None
+
+
+async def test_a_refused_window_names_the_field(
+    monitor: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    http, clock = monitor
+    calendar = HttpMaintenanceCalendar(http, admin_token=TOKEN)
+    forwards = window(clock)
+    backwards = dataclasses.replace(forwards, ends_at=forwards.starts_at - timedelta(hours=1))
+
+    with pytest.raises(MaintenanceRefusedError) as refused:
+        await calendar.schedule(backwards)
+
+    assert refused.value.field == "ends_at"
+
+
+async def test_without_the_right_token_the_monitor_is_unavailable_to_change(
+    monitor: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    http, clock = monitor
+
+    with pytest.raises(MonitorUnavailableError):
+        await HttpMaintenanceCalendar(http, admin_token="wrong").schedule(window(clock))
+    with pytest.raises(MonitorUnavailableError):
+        await HttpMaintenanceCalendar(http, admin_token=None).schedule(window(clock))
+    assert await HttpMaintenanceCalendar(http, admin_token=None).plans() == []
+
+
+async def test_an_unreachable_monitor_is_unavailable() -> None:
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=1.0) as http:
+        with pytest.raises(MonitorUnavailableError):
+            await HttpMaintenanceCalendar(http, admin_token=TOKEN).plans()
