@@ -21,6 +21,10 @@ SIAK_MAINTENANCE_PLANS: Final = "siak.maintenance.plans.v1"
 SIAK_CENTRAL_STATUS: Final = "siak.central.status.v1"
 """The status of what every region depends on (central SIAK), keyed by its name (compacted)."""
 
+MONITOR_OWNERSHIP: Final = "siak.monitor.ownership.v1"
+"""Never written: the monitor replicas' consumer group assigns its one partition to the
+replica that probes and publishes (docs/decisions/0014)."""
+
 GATE_EVENTS: Final = "queue-gate.events.v1"
 """Gate and submission life-cycle events, free of personal data."""
 
@@ -49,6 +53,8 @@ MONITOR_TOPICS: Final = (
     TopicSpec(SIAK_MAINTENANCE_PLANS, partitions=1, config={"cleanup.policy": "compact"}),
     TopicSpec(SIAK_CENTRAL_STATUS, partitions=1, config={"cleanup.policy": "compact"}),
 )
+OWNERSHIP_TOPICS: Final = (TopicSpec(MONITOR_OWNERSHIP, partitions=1),)
+"""Topics that carry no events (no schema, no AsyncAPI channel): created by the monitor."""
 GATE_TOPICS: Final = (
     *MONITOR_TOPICS,
     TopicSpec(GATE_EVENTS, config={"retention.ms": str(30 * _DAY_MS)}),
