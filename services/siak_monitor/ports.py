@@ -47,6 +47,8 @@ class ClaimingPublisher(EventPublisher, Protocol):
     held it; once `spent` (that right lost, or its connection broken) it publishes nothing."""
 
     spent: asyncio.Event
+    tenure: int | None
+    """Once claimed, the claim's place among all claims (a later claim is greater)."""
 
     async def claim(self) -> None:
         """Take the right to publish; raises while the broker cannot be reached."""

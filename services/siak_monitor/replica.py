@@ -62,6 +62,14 @@ class Replica:
         self.term: Term | None = None
         self.standing = Standing.JOINING
 
+    def tenure(self) -> int | None:
+        """The running term's claim, while it can still publish: told to the group, so that
+        a rebalance leaves the shard with the latest claimant, not a woken former owner."""
+        term = self.term
+        if term is None or term.publisher.spent.is_set():
+            return None
+        return term.publisher.tenure
+
     def spent(self) -> bool:
         """Whether the running term's publisher can publish no more: the term must end and
         the shard be asked for again."""

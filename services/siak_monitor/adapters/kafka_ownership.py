@@ -4,10 +4,17 @@ ownership topic (nothing is ever written to it; membership is what counts)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.coordinator.assignors.sticky.sticky_assignor import StickyPartitionAssignor
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.protocol import (
+    ConsumerProtocolMemberAssignment,
+    ConsumerProtocolMemberMetadata,
+)
 
+from services.siak_monitor.domain.shard_holder import shard_holder
 from services.siak_monitor.replica import Replica
 from shared import topics
 from shared.kafka_admin import ensure_topics
@@ -23,9 +30,10 @@ class KafkaOwnership:
     """Keeps this replica in the group and tells `replica` what the group assigns it.
 
     A member that dies or hangs stops heartbeating; after `session_timeout_ms` the group
-    assigns the shard to another member. The sticky assignor leaves the shard where it is when
-    a standby joins or leaves. When the term's publisher is spent, this replica leaves the
-    group and joins again, so the shard is claimed anew only under a fresh assignment.
+    assigns the shard to another member. Each member tells the group its current claim, and
+    the shard stays with the latest claimant (`shard_holder`) when members join or leave.
+    When the term's publisher is spent, this replica leaves the group and joins again, so
+    the shard is claimed anew only under a fresh assignment.
     """
 
     def __init__(self, kafka: KafkaSettings, *, group_id: str, session_timeout_ms: int) -> None:
@@ -43,7 +51,7 @@ class KafkaOwnership:
                 enable_auto_commit=False,
                 session_timeout_ms=self.session_timeout_ms,
                 heartbeat_interval_ms=max(100, self.session_timeout_ms // 5),
-                partition_assignment_strategy=(StickyPartitionAssignor,),
+                partition_assignment_strategy=(_LatestClaimant(replica),),
             )
             consumer.subscribe([topics.MONITOR_OWNERSHIP], listener=_Assignments(replica))
             try:
@@ -67,3 +75,39 @@ class _Assignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.replica.owns(any(tp.topic == topics.MONITOR_OWNERSHIP for tp in assigned))
+
+
+class _LatestClaimant(AbstractPartitionAssignor):  # type: ignore[misc]
+    """The group's assignor: each member's metadata carries its claim; the leader gives the
+    ownership topic's partition to `shard_holder` of them."""
+
+    name = "siak-monitor-latest-claimant"
+    version = 0
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+
+    def metadata(self, topics_: Iterable[str]) -> Any:
+        tenure = self.replica.tenure()
+        claim = b"" if tenure is None else str(tenure).encode()
+        return ConsumerProtocolMemberMetadata(self.version, list(topics_), claim)
+
+    def assign(self, _cluster: Any, members: Mapping[str, Any]) -> dict[str, Any]:
+        holder = shard_holder({member: _claim(data.user_data) for member, data in members.items()})
+        shard = [(topics.MONITOR_OWNERSHIP, [0])]
+        return {
+            member: ConsumerProtocolMemberAssignment(
+                self.version, shard if member == holder else [], b""
+            )
+            for member in members
+        }
+
+    def on_assignment(self, _assignment: Any) -> None:
+        pass
+
+
+def _claim(user_data: bytes | None) -> int | None:
+    try:
+        return int(user_data) if user_data else None
+    except ValueError:
+        return None

@@ -75,12 +75,14 @@ class KafkaEventPublisher:
         self.transaction_timeout_ms = transaction_timeout_ms
         self.spent = asyncio.Event()
         """Set once this publisher can publish nothing more (fenced, or its producer broke)."""
+        self.tenure: int | None = None
+        """Once claimed: the claim's place among all claims of the shard (later is greater)."""
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
 
     async def claim(self) -> None:
-        """Start the producer, fencing the shard's earlier holder; raises if the broker cannot
-        be reached (try again) and once spent."""
+        """Start the producer, fencing the shard's earlier holder, and commit a record of the
+        claim; raises if the broker cannot be reached (try again) and once spent."""
         async with self._lock:
             if self.spent.is_set():
                 raise ProducerFenced()
@@ -94,10 +96,18 @@ class KafkaEventPublisher:
             )
             try:
                 await producer.start()
+                # The claim's own record: its offset orders this tenure after every earlier
+                # one, which the replicas' assignor uses to leave the shard with its owner.
+                async with asyncio.timeout(2 * self.request_timeout_ms / 1000):
+                    async with producer.transaction():
+                        sent = await producer.send_and_wait(
+                            topics.MONITOR_OWNERSHIP, b"", key=self.transactional_id.encode()
+                        )
             except BaseException:
                 await _stop_quietly(producer)
                 raise
             self._producer = producer
+            self.tenure = sent.offset
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:
         # One batch at a time keeps the order of batches the order on the wire.

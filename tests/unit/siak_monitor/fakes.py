@@ -216,11 +216,12 @@ class ShardPublisher:
         self.name = name
         self.spent = asyncio.Event()
         self.epoch: int | None = None
+        self.tenure: int | None = None
         self.fenced_batches = 0
 
     async def claim(self) -> None:
         self.shard.epoch += 1
-        self.epoch = self.shard.epoch
+        self.epoch = self.tenure = self.shard.epoch
         self.shard.claims.append(self.name)
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.siak_monitor.bootstrap import build_monitor
+from services.siak_monitor.domain.shard_holder import shard_holder
 from services.siak_monitor.entrypoints.readiness import readiness
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.replica import Replica, Standing, Term
@@ -133,3 +134,10 @@ async def test_a_standby_is_ready_and_a_replica_the_group_has_not_answered_is_no
     await replica.owns(False)
     standby, body = readiness(idle.monitor, idle.maintenance, supervisor, replica.standing)
     assert (standby, body["standing"]) == (True, "standby")
+
+
+def test_the_shard_stays_with_its_latest_claimant_when_a_former_owner_rejoins() -> None:
+    # replica-1 claimed at 4, hung, and rejoins believing in it; replica-2 claimed at 9.
+    assert shard_holder({"replica-1": 4, "replica-2": 9, "replica-3": None}) == "replica-2"
+    assert shard_holder({"replica-2": None, "replica-1": None}) == "replica-1"
+    assert shard_holder({}) is None
