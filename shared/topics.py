@@ -22,8 +22,9 @@ SIAK_CENTRAL_STATUS: Final = "siak.central.status.v1"
 """The status of what every region depends on (central SIAK), keyed by its name (compacted)."""
 
 MONITOR_OWNERSHIP: Final = "siak.monitor.ownership.v1"
-"""Never written: the monitor replicas' consumer group assigns its one partition to the
-replica that probes and publishes (docs/decisions/0014)."""
+"""The monitor replicas' consumer group assigns its one partition to the replica that probes
+and publishes; each claim of that right commits an empty record, whose offset orders the
+claims (docs/decisions/0014)."""
 
 GATE_EVENTS: Final = "queue-gate.events.v1"
 """Gate and submission life-cycle events, free of personal data."""
