@@ -68,6 +68,7 @@ def create_app(settings: MonitorSettings) -> FastAPI:
 
             # What the routes show while no term runs: every region unknown, nothing owed.
             idle = new_term()
+            idle.maintenance.stand_by()
 
             def show(term: Term | None) -> None:
                 shown = term or idle
