@@ -50,7 +50,12 @@ async def siak_received(http: httpx.AsyncClient, sim_url: str) -> list[Received]
 
 async def read_topics(bootstrap_servers: str, names: Sequence[str] = READ_TOPICS) -> list[Record]:
     """Every record now in `names`, from the beginning (missing topics are skipped)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    # What subscribers see: the monitor publishes in transactions (decision 14).
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
     await consumer.start()
     try:
         existing = await consumer.topics()

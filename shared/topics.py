@@ -21,6 +21,11 @@ SIAK_MAINTENANCE_PLANS: Final = "siak.maintenance.plans.v1"
 SIAK_CENTRAL_STATUS: Final = "siak.central.status.v1"
 """The status of what every region depends on (central SIAK), keyed by its name (compacted)."""
 
+MONITOR_OWNERSHIP: Final = "siak.monitor.ownership.v1"
+"""The monitor replicas' consumer group assigns its one partition to the replica that probes
+and publishes; each claim of that right commits an empty record, whose offset orders the
+claims (docs/decisions/0014)."""
+
 GATE_EVENTS: Final = "queue-gate.events.v1"
 """Gate and submission life-cycle events, free of personal data."""
 
@@ -149,6 +154,14 @@ TOPICS: Final = (
         writers=frozenset({Role.GATE}),
         readers=frozenset({Role.SUBSCRIBER}),
     ),
+    TopicSpec(
+        MONITOR_OWNERSHIP,
+        partitions=1,
+        # Claims are ordered by their offsets; old ones are of no use once a day has passed.
+        retention_ms=_DAY_MS,
+        writers=frozenset({Role.MONITOR}),
+        readers=frozenset({Role.MONITOR}),
+    ),
     # Read by people investigating, with tools of their own; broker default retention.
     TopicSpec(dead_letter_topic(SIAK_STATUS), partitions=1, writers=frozenset({Role.GATE})),
     TopicSpec(dead_letter_topic(MONITOR_HEARTBEAT), partitions=1, writers=frozenset({Role.GATE})),
@@ -167,3 +180,5 @@ def topic(name: str) -> TopicSpec:
 
 MONITOR_TOPICS: Final = used_by(Role.MONITOR)
 GATE_TOPICS: Final = used_by(Role.GATE)
+OWNERSHIP_TOPICS: Final = (topic(MONITOR_OWNERSHIP),)
+"""Carries no events (no schema, no AsyncAPI channel): only the monitor replicas' claims."""

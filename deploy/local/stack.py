@@ -36,6 +36,8 @@ class StackSettings:
     gate_port: int = 8080
     database: str = "siak_gate"
     watch: str = "73"
+    monitor_replicas: int = 1
+    """siak_monitor processes: the first on `monitor_port`, the next on the ports above it."""
     external_kafka: str | None = None
     external_database: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
@@ -57,6 +59,7 @@ class StackSettings:
             monitor_port=port("MONITOR_PORT", cls.monitor_port),
             gate_port=port("GATE_PORT", cls.gate_port),
             watch=environ.get("MONITOR_WATCH", cls.watch),
+            monitor_replicas=max(1, int(environ.get("MONITOR_REPLICAS", cls.monitor_replicas))),
             external_kafka=environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             external_database=environ.get("DATABASE_URL") or None,
         )
@@ -152,6 +155,29 @@ class Stack:
             secrets_file.chmod(0o600)
         return {name: known[name] for name in SECRET_NAMES}
 
+    def _monitor(self, paths: Paths, common: Mapping[str, str], replica: int) -> Component:
+        """Replica 1 is `siak_monitor`, the others `siak_monitor-<n>`: one group, one of them
+        publishing at a time (docs/decisions/0014)."""
+        s = self.settings
+        env = self.environment()
+        suffix = "" if replica == 1 else f"-{replica}"
+        port = s.monitor_port + replica - 1
+        return PythonService(
+            paths,
+            name="siak_monitor" + suffix,
+            module="services.siak_monitor",
+            port=port,
+            ready_path="/readyz",
+            env={
+                **common,
+                "MONITOR_PORT": str(port),
+                "MONITOR_MONITOR_ID": "siak-monitor" + suffix,
+                "MONITOR_WATCH": s.watch,
+                "MONITOR_PROBE_URL_TEMPLATE": env["SIAK_SIM_URL"] + "/regions/{region}/health",
+                "MONITOR_ADMIN_TOKEN": env["MONITOR_ADMIN_TOKEN"],
+            },
+        )
+
     def _services(self, paths: Paths) -> list[Component]:
         s = self.settings
         env = self.environment()
@@ -170,19 +196,9 @@ class Stack:
                 ready_path="/healthz",
                 env={**common, "SIAK_SIM_PORT": str(s.siak_sim_port)},
             ),
-            PythonService(
-                paths,
-                name="siak_monitor",
-                module="services.siak_monitor",
-                port=s.monitor_port,
-                ready_path="/readyz",
-                env={
-                    **common,
-                    "MONITOR_PORT": str(s.monitor_port),
-                    "MONITOR_WATCH": s.watch,
-                    "MONITOR_PROBE_URL_TEMPLATE": env["SIAK_SIM_URL"] + "/regions/{region}/health",
-                    "MONITOR_ADMIN_TOKEN": env["MONITOR_ADMIN_TOKEN"],
-                },
+            *(
+                self._monitor(paths, common, replica)
+                for replica in range(1, s.monitor_replicas + 1)
             ),
             PythonService(
                 paths,

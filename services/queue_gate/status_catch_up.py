@@ -62,6 +62,26 @@ class StatusCatchUp:
             del self._remaining[partition]
             self._check()
 
+    def behind(self) -> list[int]:
+        """The assigned partitions not read to their end yet."""
+        return sorted(self._remaining or {})
+
+    def reached(self, partition: int, position: int) -> None:
+        """The consumer's position in `partition` is `position`: what lies before it was read.
+
+        The monitor publishes in transactions, and each one ends with a marker that takes an
+        offset but is never delivered: a partition whose last record is followed by one is
+        read to its end once the position has passed the marker, not when that record is.
+        The position passes a record only when the consumer asks for the next one, so after
+        the record has been applied.
+        """
+        if self._remaining is None:
+            return
+        end = self._remaining.get(partition)
+        if end is not None and position >= end:
+            del self._remaining[partition]
+            self._check()
+
     def report(self) -> dict[str, object]:
         """For `/readyz`: whether dispatch is held, and on how many partitions."""
         if self._remaining is None:

@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
 from services.siak_monitor.adapters.http_prober import HttpProber
+from services.siak_monitor.adapters.kafka_ownership import KafkaOwnership
 from services.siak_monitor.adapters.kafka_published_log import KafkaPublishedLog
 from services.siak_monitor.adapters.kafka_publisher import KafkaEventPublisher
 from services.siak_monitor.adapters.stepped_clock import SteppedClock
@@ -28,8 +29,9 @@ from services.siak_monitor.entrypoints.dependencies import admin_before_body
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
-from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober, PublishedLog
-from services.siak_monitor.running import supervise_monitor, task_kind
+from services.siak_monitor.ports import EventPublisher, MonitorMetrics, Prober
+from services.siak_monitor.replica import Replica, Term
+from services.siak_monitor.running import task_kind
 from services.siak_monitor.settings import MonitorSettings
 from shared.clock import utc_now
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
@@ -40,42 +42,65 @@ Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 
 def create_app(settings: MonitorSettings) -> FastAPI:
-    """The monitor as a web app; Kafka need not be reachable for it to start."""
+    """The monitor as a web app; Kafka need not be reachable for it to start. It probes and
+    publishes only while the replicas' group gives it the shard (docs/decisions/0014)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        publisher = KafkaEventPublisher(
-            settings.kafka, request_timeout_ms=settings.publish_request_timeout_ms
-        )
         metrics_ = PrometheusMetrics(CollectorRegistry())
+        supervisor = supervisor_for(settings, metrics_)
         clock = clock_for(settings)
         async with httpx.AsyncClient(limits=_connection_limits(settings)) as http:
-            monitor = build_monitor(
-                settings,
-                prober=HttpProber(http, clock=clock),
-                publisher=publisher,
-                metrics=metrics_,
-                clock=clock,
-            )
-            maintenance = MaintenanceService(monitor, file_plans=settings.maintenance)
-            supervisor = supervisor_for(settings, metrics_)
+
+            def new_term() -> Term:
+                publisher = KafkaEventPublisher(
+                    settings.kafka,
+                    transactional_id=settings.shard_transactional_id(),
+                    request_timeout_ms=settings.publish_request_timeout_ms,
+                    transaction_timeout_ms=3 * settings.publish_request_timeout_ms,
+                )
+                monitor = build_monitor(
+                    settings,
+                    prober=HttpProber(http, clock=clock),
+                    publisher=publisher,
+                    metrics=metrics_,
+                    clock=clock,
+                )
+                maintenance = MaintenanceService(monitor, file_plans=settings.maintenance)
+                return Term(monitor, maintenance, publisher, supervisor_for(settings, metrics_))
+
+            # What the routes show while no term runs: every region unknown, nothing owed.
+            idle = new_term()
+            idle.maintenance.stand_by()
+
+            def show(term: Term | None) -> None:
+                shown = term or idle
+                metrics_.watch(shown.monitor)
+                app.state.monitor = shown.monitor
+                app.state.maintenance = shown.maintenance
+                app.state.supervisor = term.supervisor if term else supervisor
+
+            replica = Replica(new_term, KafkaPublishedLog(settings.kafka), on_change=show)
             expose(
                 app,
-                monitor,
-                maintenance,
+                idle.monitor,
+                idle.maintenance,
                 metrics_,
                 admin_token=settings.admin_token,
                 supervisor=supervisor,
+                replica=replica,
             )
-            published_log = KafkaPublishedLog(settings.kafka)
-            supervise_monitor(
-                monitor, supervisor, functools.partial(restore, monitor, maintenance, published_log)
+            ownership = KafkaOwnership(
+                settings.kafka,
+                group_id=settings.ownership_group,
+                session_timeout_ms=settings.ownership_session_timeout_ms,
             )
+            supervisor.start("ownership", functools.partial(ownership.hold, replica))
             try:
                 yield
             finally:
                 await supervisor.stop()
-                await publisher.stop()
+                await replica.step_down()
 
     app = FastAPI(title="siak_monitor", summary="SIAK health per region", lifespan=lifespan)
     install_routes(app, max_body_bytes=settings.max_body_bytes)
@@ -159,9 +184,12 @@ def expose(
     *,
     admin_token: SecretStr,
     supervisor: Supervisor | None = None,
+    replica: Replica | None = None,
 ) -> None:
-    """What the routes read from `app.state`; `/readyz` reports the `supervisor`'s tasks."""
+    """What the routes read from `app.state`; `/readyz` reports the `supervisor`'s tasks and
+    the `replica`'s standing (without one, the monitor counts as the shard's owner)."""
     metrics.watch(monitor)
+    app.state.replica = replica
     app.state.monitor = monitor
     app.state.supervisor = supervisor or Supervisor()
     app.state.maintenance = maintenance
@@ -169,16 +197,6 @@ def expose(
     app.state.admin_token = admin_token.get_secret_value()
     if not app.state.admin_token:
         log.warning("MONITOR_ADMIN_TOKEN is not set: the maintenance admin API refuses everyone")
-
-
-async def restore(
-    monitor: Monitor, maintenance: MaintenanceService, published_log: PublishedLog
-) -> None:
-    """Read back what was published, then let publishing start."""
-    state = await monitor.recover(published_log)
-    maintenance.restore(state.plans)
-    monitor.mark_restored()
-    log.info("published statuses read back; publishing")
 
 
 def _connection_limits(settings: MonitorSettings) -> httpx.Limits:

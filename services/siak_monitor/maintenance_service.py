@@ -39,7 +39,8 @@ class KnownPlan:
 
 
 class NotReadyError(RuntimeError):
-    """The plans published earlier have not been read back yet."""
+    """The plans published earlier have not been read back yet, or never will be here: this
+    replica stands by."""
 
 
 class FilePlanError(ValueError):
@@ -68,6 +69,7 @@ class MaintenanceService:
         self.new_id = new_id
         self._known: dict[str, KnownPlan] = {}
         self._ready = False
+        self._not_ready = "the maintenance plans published earlier are not read back yet"
         self._restored: set[str] = set()
         """Plans `restore` has taken back or announced, should it have to run again."""
         at = monitor.clock()
@@ -82,6 +84,10 @@ class MaintenanceService:
     @property
     def ready(self) -> bool:
         return self._ready
+
+    def stand_by(self) -> None:
+        """This service belongs to a standby replica: it refuses changes, saying where to go."""
+        self._not_ready = "this replica stands by: the publishing replica takes maintenance changes"
 
     def plans(self) -> list[KnownPlan]:
         return list(self._known.values())
@@ -260,7 +266,7 @@ class MaintenanceService:
 
     def _require_ready(self) -> None:
         if not self._ready:
-            raise NotReadyError("the maintenance plans published earlier are not read back yet")
+            raise NotReadyError(self._not_ready)
 
 
 def _records_file_plan(record: MaintenancePlanned, known: KnownPlan) -> bool:

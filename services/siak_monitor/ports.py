@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -39,6 +40,21 @@ class Delivery(StrEnum):
 class EventPublisher(Protocol):
     async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:
         """Send in order; per event, what became of it. Never raises."""
+
+
+class ClaimingPublisher(EventPublisher, Protocol):
+    """A publisher that must first claim the right to publish, which takes it from whoever
+    held it; once `spent` (that right lost, or its connection broken) it publishes nothing."""
+
+    spent: asyncio.Event
+    tenure: int | None
+    """Once claimed, the claim's place among all claims (a later claim is greater)."""
+
+    async def claim(self) -> None:
+        """Take the right to publish; raises while the broker cannot be reached."""
+
+    async def stop(self) -> None:
+        """Publish nothing more; `spent` is set."""
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,16 @@ class MonitorSettings(BaseSettings):
         ge=1024,
         description="larger request bodies are refused with 413 before they are parsed",
     )
+    ownership_group: str = Field(
+        default="siak-monitor",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="consumer group of the replicas; the one assigned the shard publishes",
+    )
+    ownership_session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="silence after which another replica takes the shard over",
+    )
     admin_token: SecretStr = SecretStr("")
     chaos_clock_offset_file: Path | None = Field(
         default=None,
@@ -224,6 +234,10 @@ class MonitorSettings(BaseSettings):
             body_contains=self.parent.body_contains,
             timeout_s=self.parent.timeout_s or self.probe_timeout_s,
         )
+
+    def shard_transactional_id(self) -> str:
+        """The stable transactional id of the one shard: whoever claims it fences the rest."""
+        return f"{self.ownership_group}.shard-0"
 
     def schedule(self) -> Schedule:
         return Schedule(

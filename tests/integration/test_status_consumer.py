@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
@@ -250,3 +251,48 @@ async def test_while_the_database_is_away_the_consumer_waits_with_back_off_and_s
     # seconds; retrying at once (as the consumer did) makes a dozen in about 0.3 s.
     assert proxy.refusals[11] - proxy.refusals[0] >= 1.0
     assert await stored_seq(pool, "11.14") == 1
+
+
+async def test_applies_committed_transactions_only_and_catches_up_past_their_markers(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    """The monitor publishes in transactions; a fenced replica's are aborted. Each commit
+    or abort leaves a marker at the end of the partition, which no record is delivered for."""
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=str(uuid.uuid4()))
+    await producer.start()
+    try:
+        async with producer.transaction():
+            await send(producer, status_record("11.16", SiakStatus.UP, 1))
+        await producer.begin_transaction()
+        await send(producer, status_record("11.16", SiakStatus.DOWN, 2))
+        await producer.abort_transaction()
+        async with producer.transaction():
+            # Every partition now ends with a commit marker.
+            for partition in range(3):
+                record = status_record("11.17", SiakStatus.UP, partition + 1)
+                await send(producer, record, partition=partition)
+    finally:
+        await producer.stop()
+    store = PostgresRegionStatusStore(pool)
+    async with status_consumer(bootstrap, store) as catch_up:
+
+        async def caught_up() -> bool:
+            return catch_up.caught_up
+
+        await eventually(caught_up, what="caught up past the markers")
+    assert await stored_seq(pool, "11.17") == 3
+    assert await stored_seq(pool, "11.16") == 1
+
+
+async def send(
+    producer: AIOKafkaProducer, record: KafkaRecord, partition: int | None = None
+) -> None:
+    await producer.send_and_wait(
+        topics.SIAK_STATUS,
+        record.value,
+        key=record.key,
+        headers=record.headers,
+        partition=partition,
+    )

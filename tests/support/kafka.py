@@ -60,6 +60,8 @@ class TopicReader:
             group_id=f"test-reader-{uuid.uuid4()}",
             auto_offset_reset="earliest",
             enable_auto_commit=False,
+            # As subscribers must: the monitor publishes in transactions.
+            isolation_level="read_committed",
         )
         self.records: list[ReadRecord] = []
 

@@ -299,14 +299,20 @@ def test_services_run_their_module_probed_on_readyz_and_healthz(
     assert annotations["prometheus.io/port"] == str(port["containerPort"])
 
 
-def test_monitor_runs_exactly_one_replica_replaced_by_recreate() -> None:
+def test_monitor_runs_two_replicas_on_different_nodes_with_a_budget() -> None:
     monitor = _find("Deployment", "siak-monitor")
-    assert monitor["spec"]["replicas"] == 1
-    assert monitor["spec"]["strategy"] == {"type": "Recreate"}
-    for path in (OVERLAY / "patches").glob("*.yaml"):
-        for patch in _documents(path):
-            if patch["metadata"]["name"] == "siak-monitor" and patch["kind"] == "Deployment":
-                assert "replicas" not in patch["spec"] and "strategy" not in patch["spec"]
+    assert monitor["spec"]["replicas"] >= 2
+    assert monitor["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    (spread,) = _pod(monitor)["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    assert spread["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["podAffinityTerm"]["labelSelector"] == monitor["spec"]["selector"]
+    budget = _find("PodDisruptionBudget", "siak-monitor")
+    assert budget["spec"] == {"minAvailable": 1, "selector": monitor["spec"]["selector"]}
+    # Every replica names itself in its heartbeats.
+    (own_id,) = (e for e in _container(monitor)["env"] if e["name"] == "MONITOR_MONITOR_ID")
+    assert own_id["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
 
 
 def test_gate_rolls_out_several_replicas_without_losing_capacity() -> None:

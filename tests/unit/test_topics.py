@@ -16,6 +16,7 @@ def test_each_service_creates_the_topics_it_writes_or_reads_and_no_other() -> No
         topics.SIAK_MAINTENANCE,
         topics.SIAK_MAINTENANCE_PLANS,
         topics.SIAK_CENTRAL_STATUS,
+        topics.MONITOR_OWNERSHIP,
     }
     assert {spec.name for spec in topics.GATE_TOPICS} == {
         topics.SIAK_STATUS,
@@ -27,11 +28,12 @@ def test_each_service_creates_the_topics_it_writes_or_reads_and_no_other() -> No
     }
 
 
-def test_every_topic_has_one_writer_and_dead_letters_are_not_public() -> None:
+def test_every_topic_has_one_writer_and_only_event_topics_are_public() -> None:
     assert len({spec.name for spec in topics.TOPICS}) == len(topics.TOPICS)
     for spec in topics.TOPICS:
         assert len(spec.writers) == 1, spec.name
-        assert spec.public is not spec.name.endswith(topics.DEAD_LETTER_SUFFIX), spec.name
+        internal = spec.name.endswith(topics.DEAD_LETTER_SUFFIX) or spec in topics.OWNERSHIP_TOPICS
+        assert spec.public is not internal, spec.name
 
 
 @pytest.mark.parametrize(

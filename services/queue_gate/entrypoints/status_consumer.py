@@ -125,14 +125,21 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     """Tells `catch_up` which records each assignment of the status topic has to read: from
     the group's committed offset (or the earliest kept) to the end the partition has now."""
 
-    def __init__(self, catch_up: StatusCatchUp, *, attempts: int = 3) -> None:
+    def __init__(
+        self, catch_up: StatusCatchUp, *, attempts: int = 3, watch_interval_s: float = 0.2
+    ) -> None:
         self.catch_up = catch_up
         self.subscriber: Any = None
         """The faststream subscriber listened to: its `consumer` exists once it started."""
         self.attempts = attempts
+        self.watch_interval_s = watch_interval_s
+        self._watching: asyncio.Task[None] | None = None
 
     async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
         self.catch_up.revoked()
+        if self._watching is not None:
+            self._watching.cancel()
+            self._watching = None
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         for attempt in range(1, self.attempts + 1):
@@ -146,6 +153,24 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
                 await asyncio.sleep(0.2 * attempt)
             else:
                 self.catch_up.assigned(spans)
+                if not self.catch_up.caught_up:
+                    self._watching = asyncio.create_task(self._watch_positions(list(assigned)))
+                return
+
+    async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
+        """Tell `catch_up` where the consumer stands until it is caught up: past a last
+        record's transaction marker there is no record to say so (see `reached`)."""
+        consumer = self.subscriber.consumer
+        while not self.catch_up.caught_up:
+            await asyncio.sleep(self.watch_interval_s)
+            behind = self.catch_up.behind()
+            try:
+                for tp in partitions:
+                    if tp.partition in behind:
+                        self.catch_up.reached(tp.partition, await consumer.position(tp))
+            except Exception as error:
+                # A rebalance under way; the next assignment starts a new watch.
+                log.warning("reading the status consumer's position: %s", type(error).__name__)
                 return
 
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
@@ -181,6 +206,8 @@ def subscribe_to_status(
         topics.SIAK_STATUS,
         group_id=group_id,
         auto_offset_reset="earliest",
+        # The monitor publishes in transactions: what a fenced replica sent was aborted.
+        isolation_level="read_committed",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         listener=assignments,
     )
@@ -214,6 +241,7 @@ def subscribe_to_heartbeats(
         topics.MONITOR_HEARTBEAT,
         group_id=group_id,
         auto_offset_reset="latest",
+        isolation_level="read_committed",
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )
     async def on_heartbeat(message: KafkaMessage) -> None:

@@ -43,7 +43,12 @@ class KafkaPublishedLog:
         partitions = await self._partitions()
         if not partitions:
             return
-        consumer = AIOKafkaConsumer(**client_options(self.kafka), enable_auto_commit=False)
+        # Committed records only: a fenced replica's aborted ones never happened.
+        consumer = AIOKafkaConsumer(
+            **client_options(self.kafka),
+            enable_auto_commit=False,
+            isolation_level="read_committed",
+        )
         await consumer.start()
         try:
             consumer.assign(partitions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, FastAPI, HTTPException, status
+from fastapi import APIRouter, FastAPI, HTTPException, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -18,6 +18,7 @@ from services.siak_monitor.entrypoints.dependencies import (
 )
 from services.siak_monitor.entrypoints.readiness import readiness
 from services.siak_monitor.monitoring import Monitor
+from services.siak_monitor.replica import Replica, Standing
 from shared.events import MaintenanceText, ProbeEvidence, SiakStatus
 from shared.regions import UnknownRegionError, load_registry
 
@@ -111,11 +112,14 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(
-    monitor: MonitorDep, maintenance: MaintenanceDep, supervisor: SupervisorDep
+    request: Request, monitor: MonitorDep, maintenance: MaintenanceDep, supervisor: SupervisorDep
 ) -> JSONResponse:
     """503 until what earlier runs published has been read back, so `seq` can continue, and
-    while a background task has been failing for too long (`failing` names it)."""
-    ready, body = readiness(monitor, maintenance, supervisor)
+    while a background task has been failing for too long (`failing` names it). A standby
+    replica (another one publishes) answers 200 with `standing: standby`."""
+    replica: Replica | None = request.app.state.replica
+    standing = replica.standing if replica is not None else Standing.ACTIVE
+    ready, body = readiness(monitor, maintenance, supervisor, standing)
     return JSONResponse(body, status.HTTP_200_OK if ready else status.HTTP_503_SERVICE_UNAVAILABLE)
 
 

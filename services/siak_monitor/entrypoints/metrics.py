@@ -30,6 +30,7 @@ class PrometheusMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.registry = registry
+        self._state: _MonitorState | None = None
         self.probe_seconds = Histogram(
             "siak_monitor_probe_duration_seconds",
             "Time a probe took to answer (or to time out).",
@@ -70,7 +71,11 @@ class PrometheusMetrics:
         )
 
     def watch(self, monitor: Monitor) -> None:
-        self.registry.register(_MonitorState(monitor))
+        """Report `monitor`'s state from now on (a replica's monitor changes with each term)."""
+        if self._state is None:
+            self._state = _MonitorState(monitor)
+            self.registry.register(self._state)
+        self._state.monitor = monitor
 
     def probe_finished(self, target: ProbeTarget, result: ProbeResult, *, parent: bool) -> None:
         if result.latency_ms is not None:

@@ -96,8 +96,13 @@ async def simulator() -> AsyncIterator[Simulator]:
 def monitor_settings(
     bootstrap_servers: str, simulator: Simulator, watch: str, **overrides: Any
 ) -> MonitorSettings:
+    name = f"test-{uuid.uuid4().hex[:8]}"
     values: dict[str, Any] = {
-        "monitor_id": f"test-{uuid.uuid4().hex[:8]}",
+        "monitor_id": name,
+        # A group (and so a transactional id) of the test's own: monitors of other tests
+        # watch other regions and must not fence this one.
+        "ownership_group": name,
+        "ownership_session_timeout_ms": 6000,
         "watch": watch,
         "probe_url_template": simulator.health_url(),
         "admin_token": ADMIN_TOKEN,

@@ -45,6 +45,18 @@ def test_an_assignment_with_nothing_to_read_is_caught_up_at_once() -> None:
     assert catching_up(p0=(7, 7), p1=(0, 0)).caught_up
 
 
+def test_a_position_past_the_last_records_transaction_marker_counts_as_read_to_the_end() -> None:
+    # Records at 3 and 4, the commit marker at 5: no record is ever delivered at 5.
+    catch_up = catching_up(p0=(3, 6))
+    catch_up.processed(0, 4)
+    assert catch_up.behind() == [0]
+
+    catch_up.reached(0, 5)
+    assert not catch_up.caught_up
+    catch_up.reached(0, 6)
+    assert catch_up.caught_up and catch_up.behind() == []
+
+
 def test_caught_up_once_every_partition_is_read_to_its_end_at_assignment() -> None:
     catch_up = catching_up(p0=(4, 6), p1=(9, 9), p2=(0, 1))
     resumed: list[bool] = []

@@ -18,6 +18,7 @@ from services.siak_monitor.bootstrap import (
     supervisor_for,
 )
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
+from services.siak_monitor.domain.status_board import PublishedStatus
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
@@ -186,3 +187,76 @@ def ready_app(config: MonitorSettings, clock: FakeClock, *, restored: bool = Tru
         maintenance.restore({})
         monitor.mark_restored()
     return app
+
+
+class FakeShard:
+    """The shard's transactional id at the broker: each claim fences the earlier claimant;
+    `committed` is what read_committed readers see."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.committed: list[OutgoingEvent] = []
+        self.claims: list[str] = []
+        """Who claimed, in order (a publisher's name)."""
+        self.reads: list[list[str]] = []
+        """The claims made by the time of each read-back."""
+
+    def publisher(self, name: str) -> ShardPublisher:
+        return ShardPublisher(self, name)
+
+    def log(self) -> ShardLog:
+        return ShardLog(self)
+
+    def statuses(self, code: str) -> list[tuple[str, int]]:
+        return [
+            (event.status.value, event.seq)
+            for event in self.committed
+            if isinstance(event, StatusChanged) and event.region_code == code
+        ]
+
+
+class ShardPublisher:
+    """A term's publisher: publishes only while its claim is the latest; fenced, it is spent."""
+
+    def __init__(self, shard: FakeShard, name: str) -> None:
+        self.shard = shard
+        self.name = name
+        self.spent = asyncio.Event()
+        self.epoch: int | None = None
+        self.tenure: int | None = None
+        self.fenced_batches = 0
+
+    async def claim(self) -> None:
+        self.shard.epoch += 1
+        self.epoch = self.tenure = self.shard.epoch
+        self.shard.claims.append(self.name)
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[Delivery]:
+        if self.epoch is None or self.spent.is_set():
+            return [Delivery.NOT_SENT] * len(events)
+        if self.epoch != self.shard.epoch:
+            self.fenced_batches += 1
+            self.spent.set()
+            return [Delivery.NOT_SENT] * len(events)
+        self.shard.committed.extend(events)
+        return [Delivery.DELIVERED] * len(events)
+
+    async def stop(self) -> None:
+        self.spent.set()
+
+
+class ShardLog:
+    """Reads back the latest committed status of each region, as the Kafka log does."""
+
+    def __init__(self, shard: FakeShard) -> None:
+        self.shard = shard
+
+    async def read(self) -> PublishedState:
+        self.shard.reads.append(list(self.shard.claims))
+        state = PublishedState()
+        for event in self.shard.committed:
+            if isinstance(event, StatusChanged):
+                state.statuses[event.region_code] = PublishedStatus(
+                    event.status, event.seq, event.reason, epoch=event.epoch, since=event.since
+                )
+        return state

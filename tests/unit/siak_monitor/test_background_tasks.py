@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from services.siak_monitor.bootstrap import restore
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
 from services.siak_monitor.entrypoints.metrics import PrometheusMetrics
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
+from services.siak_monitor.replica import restore
 from shared.events import MonitorHeartbeat
 from shared.supervision import Supervisor
 from tests.support.polling import eventually

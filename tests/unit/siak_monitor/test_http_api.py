@@ -99,6 +99,17 @@ async def test_not_ready_until_the_published_log_is_read_back(api: Api) -> None:
     assert after.status_code == 200
 
 
+async def test_a_standby_refuses_maintenance_changes_naming_the_publishing_replica(
+    api: Api,
+) -> None:
+    api.maintenance.stand_by()
+
+    refused = await api.http.post("/v1/maintenance", json=api.window(1, 2), headers=ADMIN)
+
+    assert refused.status_code == 503
+    assert "the publishing replica takes maintenance changes" in refused.json()["detail"]
+
+
 async def test_region_shows_status_evidence_and_next_maintenance(api: Api) -> None:
     ready(api)
     await probe_all(api.monitor, api.clock, rounds=2)
