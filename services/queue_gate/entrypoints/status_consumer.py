@@ -11,10 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
+from services.queue_gate.adapters.kafka_link import Link, Record, Subscription
 from services.queue_gate.adapters.postgres.transient import is_transient
 from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
 from services.queue_gate.ports import RegionStatusStore
@@ -125,10 +123,10 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     """Tells `catch_up` which records each assignment of the status topic has to read: from
     the group's committed offset (or the earliest kept) to the end the partition has now."""
 
-    def __init__(self, catch_up: StatusCatchUp, *, attempts: int = 3) -> None:
+    def __init__(self, catch_up: StatusCatchUp, consumer: Any, *, attempts: int = 3) -> None:
         self.catch_up = catch_up
-        self.subscriber: Any = None
-        """The faststream subscriber listened to: its `consumer` exists once it started."""
+        self.consumer = consumer
+        """The aiokafka consumer listened to."""
         self.attempts = attempts
 
     async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
@@ -151,7 +149,7 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
         if not partitions:
             return {}
-        consumer = self.subscriber.consumer
+        consumer = self.consumer
         ends = await consumer.end_offsets(partitions)
         earliest = await consumer.beginning_offsets(partitions)
         spans = {}
@@ -163,7 +161,7 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 def subscribe_to_status(
-    broker: KafkaBroker,
+    link: Link,
     *,
     group_id: str,
     apply_change: ApplyStatusChange,
@@ -174,34 +172,29 @@ def subscribe_to_status(
     """Apply each status record in turn, telling `catch_up` how far the reading got."""
     keeping_at = persistence or Persistence()
     regions = registry or load_registry()
-    assignments = StatusAssignments(catch_up)
 
-    # NACK_ON_ERROR: anything unforeseen seeks back to the record, so nothing is skipped.
-    subscriber = broker.subscriber(
-        topics.SIAK_STATUS,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        listener=assignments,
-    )
-    assignments.subscriber = subscriber
-
-    @subscriber
-    async def on_status_changed(message: KafkaMessage) -> None:
+    async def on_status_changed(record: Record) -> None:
         await consume_status_record(
-            message.body,
+            record.value,
             apply_change=apply_change,
-            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
             registry=regions,
         )
-        record = message.raw_message
-        if not isinstance(record, tuple):
-            catch_up.processed(record.partition, record.offset)
+        catch_up.processed(record.partition, record.offset)
+
+    link.subscribe(
+        Subscription(
+            topics.SIAK_STATUS,
+            group_id=group_id,
+            handle=on_status_changed,
+            listener=lambda consumer: StatusAssignments(catch_up, consumer),
+        )
+    )
 
 
 def subscribe_to_heartbeats(
-    broker: KafkaBroker,
+    link: Link,
     *,
     group_id: str,
     store: RegionStatusStore,
@@ -210,19 +203,22 @@ def subscribe_to_heartbeats(
     """The monitor's heartbeats keep regions' statuses fresh; their silence makes them stale."""
     keeping_at = persistence or Persistence()
 
-    @broker.subscriber(
-        topics.MONITOR_HEARTBEAT,
-        group_id=group_id,
-        auto_offset_reset="latest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def on_heartbeat(message: KafkaMessage) -> None:
+    async def on_heartbeat(record: Record) -> None:
         await consume_heartbeat_record(
-            message.body,
+            record.value,
             store=store,
-            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
         )
+
+    link.subscribe(
+        Subscription(
+            topics.MONITOR_HEARTBEAT,
+            group_id=group_id,
+            handle=on_heartbeat,
+            auto_offset_reset="latest",
+        )
+    )
 
 
 async def consume_heartbeat_record(
@@ -238,19 +234,17 @@ async def consume_heartbeat_record(
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
-async def dead_letter(broker: KafkaBroker, message: KafkaMessage, *, reason: str) -> None:
+async def dead_letter(link: Link, record: Record, *, reason: str) -> None:
     """Park a record on `<topic>.dlt` with the reason, so the consumer goes on."""
-    record = message.raw_message
-    assert not isinstance(record, tuple), "batch subscribers are not dead-lettered here"
-    topic = record.topic
-    log.warning("dead-lettering a record of %s: %s", topic, reason)
-    await broker.publish(
-        message.body,
-        topic=topics.dead_letter_topic(topic),
-        key=record.key,
-        headers={
-            topics.DEAD_LETTER_REASON_HEADER: reason,
-            "x-original-partition": str(record.partition),
-            "x-original-offset": str(record.offset),
-        },
+    log.warning("dead-lettering a record of %s: %s", record.topic, reason)
+    delivery = await link.publish(
+        topics.dead_letter_topic(record.topic),
+        record.key,
+        record.value,
+        [
+            (topics.DEAD_LETTER_REASON_HEADER, reason.encode()),
+            ("x-original-partition", str(record.partition).encode()),
+            ("x-original-offset", str(record.offset).encode()),
+        ],
     )
+    await delivery
