@@ -25,6 +25,10 @@ class Subscriber:
     cwd: Path
     output: Path
 
+    @property
+    def errors(self) -> Path:
+        return self.output.with_suffix(".err")
+
     def lines(self) -> list[str]:
         return self.output.read_text().splitlines() if self.output.exists() else []
 
@@ -85,13 +89,14 @@ class Builds:
 
 @contextlib.asynccontextmanager
 async def running(subscribers: Sequence[Subscriber]) -> AsyncIterator[None]:
-    """The subscribers run (they follow their topic until stopped) for the block's length."""
+    """The subscribers run (they follow their topic until stopped) for the block's length; one
+    that stopped by itself fails the test, with what it wrote on stderr."""
     processes: list[asyncio.subprocess.Process] = []
     try:
         for subscriber in subscribers:
             with (
                 subscriber.output.open("wb") as output,
-                subscriber.output.with_suffix(".err").open("wb") as errors,
+                subscriber.errors.open("wb") as errors,
             ):
                 processes.append(
                     await asyncio.create_subprocess_exec(
@@ -100,7 +105,15 @@ async def running(subscribers: Sequence[Subscriber]) -> AsyncIterator[None]:
                 )
         yield
     finally:
+        stopped = [
+            f"{subscriber.language} exited {process.returncode}:\n{subscriber.errors.read_text()}"
+            for subscriber, process in zip(subscribers, processes, strict=False)
+            if process.returncode is not None
+        ]
         for process in processes:
-            process.terminate()
+            if process.returncode is None:
+                process.terminate()
         for process in processes:
             await asyncio.wait_for(process.wait(), timeout=10)
+        if stopped:
+            raise AssertionError("\n".join(stopped))

@@ -17,7 +17,7 @@ from tests.integration.siak_monitor.conftest import (
     topic_events,
 )
 from tests.support.example_subscribers import Builds, running
-from tests.support.kafka import ReadRecord, produce_all
+from tests.support.kafka import ReadRecord, produce, produce_all
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
@@ -45,10 +45,17 @@ async def test_example_followers_apply_each_status_change_once_and_ignore_stale_
         await simulator.set("17.04", "down")
         await status.until(lambda e: e[-1].status == SiakStatus.DOWN, what="17.04 DOWN")
         # Copies of what the monitor published, ahead of its next change: the first (now
-        # stale) record of 17.04 and the latest one again, as a redelivery would.
+        # stale) record of 17.04 and the latest one again, as a redelivery would; and beside
+        # them a record that is no CloudEvent at all.
         published = [r for r in status.records if r.key == b"17.04"]
         await produce_all(
             bootstrap_servers, topics.SIAK_STATUS, [_copy(published[0]), _copy(published[-1])]
+        )
+        await produce(
+            bootstrap_servers,
+            topics.SIAK_STATUS,
+            KafkaRecord(b"17.99", b"{}", [("content-type", b"application/cloudevents+json")]),
+            partition=await produce(bootstrap_servers, topics.SIAK_STATUS, _copy(published[-1])),
         )
         await simulator.set("17.04", "up")
         await status.until(lambda e: e[-1].status == SiakStatus.UP, what="17.04 UP again")
@@ -61,7 +68,7 @@ async def test_example_followers_apply_each_status_change_once_and_ignore_stale_
             change = decode_event(record.value, StatusChanged).data
             expected[change.region_code].append(_line(change))
     assert [line.split()[1] for line in expected["17.04"]][-3:] == ["UP", "DOWN", "UP"]
-    assert len(status.records) == len(seen) + 2, "the stale and repeated copies are on the topic"
+    assert len(status.records) == len(seen) + 3, "the stale and repeated copies are on the topic"
 
     subscribers = (await builds).subscribers(
         tmp_path,
