@@ -23,23 +23,30 @@ function isNewer({ region_code, epoch = 0, seq }) {
 const kafka = new Kafka({ brokers: [process.argv[2]], logLevel: logLevel.ERROR });
 // A group of its own each start: the compacted topic holds every region's latest status, so a
 // follower reads it from the beginning every time.
+// KafkaJS reads committed records only (readUncommitted: false): a fenced monitor's aborted
+// records are never seen.
 const consumer = kafka.consumer({ groupId: `status-follower-${randomUUID()}` });
 await consumer.connect();
 await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
 await consumer.run({
   autoCommit: false,
-  eachMessage: async ({ message }) => {
+  eachMessage: async ({ topic, partition, message }) => {
     if (message.value === null) return; // a tombstone
-    const event = CloudEventsKafka.toEvent({
-      key: message.key?.toString(),
-      value: message.value.toString(),
-      // The SDK wants header values as strings.
-      headers: Object.fromEntries(
-        Object.entries(message.headers).map(([name, value]) => [name, value.toString()]),
-      ),
-    });
-    if (event.type !== STATUS_CHANGED || !isNewer(event.data)) return;
-    const { region_code, status, epoch = 0, seq } = event.data;
-    console.log(`${region_code} ${status} (epoch ${epoch}, seq ${seq})`);
+    try {
+      const event = CloudEventsKafka.toEvent({
+        key: message.key?.toString(),
+        value: message.value.toString(),
+        // The SDK wants header values as strings.
+        headers: Object.fromEntries(
+          Object.entries(message.headers).map(([name, value]) => [name, value.toString()]),
+        ),
+      });
+      if (event.type !== STATUS_CHANGED || !isNewer(event.data)) return;
+      const { region_code, status, epoch = 0, seq } = event.data;
+      console.log(`${region_code} ${status} (epoch ${epoch}, seq ${seq})`);
+    } catch (error) {
+      // One bad record must not stop the follower.
+      console.error(`skipping ${topic}-${partition}@${message.offset}: ${error.name}`);
+    }
   },
 });

@@ -17,16 +17,23 @@ await consumer.connect();
 await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
 await consumer.run({
   autoCommit: false,
-  eachMessage: async ({ message }) => {
-    const event = CloudEventsKafka.toEvent({
-      key: message.key?.toString(),
-      value: message.value.toString(),
-      headers: Object.fromEntries(
-        Object.entries(message.headers).map(([name, value]) => [name, value.toString()]),
-      ),
-    });
+  eachMessage: async ({ topic, partition, message }) => {
+    let event;
+    try {
+      event = CloudEventsKafka.toEvent({
+        key: message.key?.toString(),
+        value: message.value.toString(),
+        headers: Object.fromEntries(
+          Object.entries(message.headers).map(([name, value]) => [name, value.toString()]),
+        ),
+      });
+    } catch (error) {
+      // One bad record must not stop the follower.
+      console.error(`skipping ${topic}-${partition}@${message.offset}: ${error.name}`);
+      return;
+    }
     // The gate publishes at least once: a record sent again has the same event id.
-    if (event.type !== SUBMISSION_CHANGED || event.data.ticket_id !== ticketId) return;
+    if (event.type !== SUBMISSION_CHANGED || event.data?.ticket_id !== ticketId) return;
     if (told.has(event.id)) return;
     told.add(event.id);
     const { at, state, parked_reason } = event.data;

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -36,8 +37,12 @@ class LatestStatuses:
 async def follow(bootstrap_servers: str) -> None:
     # No consumer group: the compacted topic holds every region's latest status, so a
     # follower reads it from the beginning on every start and commits nothing.
+    # read_committed: a monitor that lost its shard (fenced) has its records aborted; skip them.
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=bootstrap_servers, auto_offset_reset="earliest"
+        TOPIC,
+        bootstrap_servers=bootstrap_servers,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
     )
     statuses = LatestStatuses()
     await consumer.start()
@@ -46,11 +51,17 @@ async def follow(bootstrap_servers: str) -> None:
             if record.value is None:  # a tombstone: nothing to apply
                 continue
             message = KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
-            event = from_kafka_event(message)
-            data = event.get_data()
-            if event.get_type() != STATUS_CHANGED or not isinstance(data, dict):
+            try:
+                event = from_kafka_event(message)
+                data = event.get_data()
+                if event.get_type() != STATUS_CHANGED or not isinstance(data, dict):
+                    continue
+                applied = statuses.apply(data)
+            except Exception as error:  # one bad record must not stop the follower
+                where = f"{record.topic}/{record.partition}@{record.offset}"
+                print(f"skipping {where}: {type(error).__name__}", file=sys.stderr)
                 continue
-            if statuses.apply(data):
+            if applied:
                 epoch, seq = data.get("epoch", 0), data["seq"]
                 print(
                     f"{data['region_code']} {data['status']} (epoch {epoch}, seq {seq})", flush=True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from aiokafka import AIOKafkaConsumer
 from cloudevents.core.bindings.kafka import KafkaMessage, from_kafka_event
@@ -25,16 +26,21 @@ async def follow(bootstrap_servers: str, ticket_id: str) -> None:
     try:
         async for record in consumer:
             message = KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
-            event = from_kafka_event(message)
+            try:
+                event = from_kafka_event(message)
+            except Exception as error:  # one bad record must not stop the follower
+                where = f"{record.topic}/{record.partition}@{record.offset}"
+                print(f"skipping {where}: {type(error).__name__}", file=sys.stderr)
+                continue
             data = event.get_data()
             if event.get_type() != SUBMISSION_CHANGED or not isinstance(data, dict):
                 continue
             # The gate publishes at least once: a record sent again has the same event id.
-            if data["ticket_id"] != ticket_id or event.get_id() in told:
+            if data.get("ticket_id") != ticket_id or event.get_id() in told:
                 continue
             told.add(event.get_id())
             reason = f" ({data['parked_reason']})" if data.get("parked_reason") else ""
-            print(f"{data['at']} {data['state']}{reason}", flush=True)
+            print(f"{data.get('at')} {data.get('state')}{reason}", flush=True)
     finally:
         await consumer.stop()
 

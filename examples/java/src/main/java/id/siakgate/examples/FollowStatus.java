@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cloudevents.CloudEvent;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 
 /** Follows every region's SIAK status on siak.status.v1 and prints each change it accepts. */
 public final class FollowStatus {
@@ -38,24 +35,20 @@ public final class FollowStatus {
     return true;
   }
 
-  public static void main(String[] args) throws IOException {
-    FollowStatus statuses = new FollowStatus();
-    try (KafkaConsumer<String, CloudEvent> consumer =
-        FromTheBeginning.consumer(args[0], TOPIC)) {
-      while (true) {
-        for (ConsumerRecord<String, CloudEvent> record : consumer.poll(Duration.ofSeconds(1))) {
-          CloudEvent event = record.value();
-          if (event == null || !STATUS_CHANGED.equals(event.getType())) {
-            continue; // no event, or another kind
-          }
-          JsonNode data = JSON.readTree(event.getData().toBytes());
-          if (statuses.apply(data)) {
-            System.out.printf("%s %s (epoch %d, seq %d)%n", data.get("region_code").asText(),
-                data.get("status").asText(), data.path("epoch").asLong(0), data.get("seq").asLong());
-            System.out.flush();
-          }
-        }
-      }
+  void handle(CloudEvent event) throws IOException {
+    if (!STATUS_CHANGED.equals(event.getType())) {
+      return;
     }
+    JsonNode data = JSON.readTree(event.getData().toBytes());
+    if (apply(data)) {
+      System.out.printf("%s %s (epoch %d, seq %d)%n", data.get("region_code").asText(),
+          data.get("status").asText(), data.path("epoch").asLong(0), data.get("seq").asLong());
+      System.out.flush();
+    }
+  }
+
+  public static void main(String[] args) {
+    // The compacted topic holds every region's latest status: read it all on every start.
+    FromTheBeginning.follow(args[0], TOPIC, new FollowStatus()::handle);
   }
 }
