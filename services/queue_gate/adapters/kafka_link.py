@@ -137,6 +137,8 @@ class KafkaLink:
             group_id=subscription.group_id,
             auto_offset_reset=subscription.auto_offset_reset,
             enable_auto_commit=False,
+            # Records of an aborted transaction (a fenced producer's) are never handled.
+            isolation_level="read_committed",
         )
         listener = subscription.listener(consumer) if subscription.listener else None
         if listener is None:
