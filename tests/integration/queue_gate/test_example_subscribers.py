@@ -17,14 +17,13 @@ from tests.support.kafka import ReadRecord, TopicReader, produce
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
-CLOUDEVENTS_JSON = b"application/cloudevents+json"
 
 
 def _ticket_events(records: list[ReadRecord], ticket: str) -> list[tuple[ReadRecord, Any]]:
     return [
         (record, envelope)
         for record in records
-        if (envelope := json.loads(record.value)).get("data", {}).get("ticket_id") == ticket
+        if (envelope := json.loads(record.value))["data"].get("ticket_id") == ticket
     ]
 
 
@@ -48,17 +47,11 @@ async def test_example_followers_tell_a_tickets_story_once_whatever_is_redeliver
             return events if any(e["data"]["state"] == state for _, e in events) else None
 
         [(deferred, _)] = await eventually(lambda: told("deferred"), what="deferred told")
-        # The gate's outbox relays at least once: the same record again, as a relay would;
-        # and beside it a record that is no CloudEvent at all.
-        bootstrap = gate.status.bootstrap_servers
+        # The gate's outbox relays at least once: the same record again, as a relay would.
+        # (No unreadable record here: other tests read every record of this topic as an event;
+        # the status followers' test has one.)
         again = KafkaRecord(deferred.key or b"", deferred.value, list(deferred.headers.items()))
-        not_an_event = KafkaRecord(b"99.99", b"{}", [("content-type", CLOUDEVENTS_JSON)])
-        await produce(
-            bootstrap,
-            topics.GATE_EVENTS,
-            not_an_event,
-            partition=await produce(bootstrap, topics.GATE_EVENTS, again),
-        )
+        await produce(gate.status.bootstrap_servers, topics.GATE_EVENTS, again)
         await gate.status.set(region, SiakStatus.UP)
         events = await eventually(lambda: told("delivered"), what="delivered told")
 
