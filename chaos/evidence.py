@@ -50,7 +50,7 @@ async def siak_received(http: httpx.AsyncClient, sim_url: str) -> list[Received]
 
 async def read_topics(bootstrap_servers: str, names: Sequence[str] = READ_TOPICS) -> list[Record]:
     """Every record now in `names`, from the beginning (missing topics are skipped)."""
-    # What subscribers see: the monitor publishes in transactions (decision 14).
+    # What subscribers see: the monitor publishes in transactions (decision 15).
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,

@@ -1,5 +1,5 @@
 """How both services connect to Kafka: the one translation of `KafkaSettings` into the
-options of aiokafka's clients and of FastStream's broker."""
+options of aiokafka's clients."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import ssl
 from typing import Any
 
 from aiokafka.helpers import create_ssl_context
-from faststream.security import BaseSecurity, SASLScram256, SASLScram512
 
 from shared.settings import KafkaSettings
 
@@ -28,18 +27,6 @@ def client_options(kafka: KafkaSettings) -> dict[str, Any]:
             "sasl_plain_password": kafka.sasl_password.get_secret_value(),
         }
     return options
-
-
-def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
-    """The same connection as FastStream's `KafkaBroker(security=...)` spells it."""
-    if kafka.security_protocol == "PLAINTEXT":
-        return None
-    context = tls_context(kafka)
-    if kafka.security_protocol == "SSL":
-        return BaseSecurity(ssl_context=context)
-    assert kafka.sasl_username is not None and kafka.sasl_password is not None
-    scram = SASLScram512 if kafka.sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
-    return scram(kafka.sasl_username, kafka.sasl_password.get_secret_value(), ssl_context=context)
 
 
 def tls_context(kafka: KafkaSettings) -> ssl.SSLContext:

@@ -24,7 +24,7 @@ SIAK_CENTRAL_STATUS: Final = "siak.central.status.v1"
 MONITOR_OWNERSHIP: Final = "siak.monitor.ownership.v1"
 """The monitor replicas' consumer group assigns its one partition to the replica that probes
 and publishes; each claim of that right commits an empty record, whose offset orders the
-claims (docs/decisions/0014)."""
+claims (docs/decisions/0015)."""
 
 GATE_EVENTS: Final = "queue-gate.events.v1"
 """Gate and submission life-cycle events, free of personal data."""

@@ -157,7 +157,7 @@ class Stack:
 
     def _monitor(self, paths: Paths, common: Mapping[str, str], replica: int) -> Component:
         """Replica 1 is `siak_monitor`, the others `siak_monitor-<n>`: one group, one of them
-        publishing at a time (docs/decisions/0014)."""
+        publishing at a time (docs/decisions/0015)."""
         s = self.settings
         env = self.environment()
         suffix = "" if replica == 1 else f"-{replica}"

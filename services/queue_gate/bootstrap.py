@@ -18,9 +18,8 @@ from typing import Any, Protocol
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker
 
-from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.kafka_link import KafkaLink, Link
 from services.queue_gate.adapters.monitor_maintenance import HttpMaintenanceCalendar
 from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
@@ -89,7 +88,6 @@ from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.http_limits import BodyLimit
 from shared.kafka_admin import ensure_topics
-from shared.kafka_client import broker_security
 from shared.supervision import Backoff, Supervisor
 from shared.topics import GATE_TOPICS
 
@@ -116,7 +114,7 @@ class GateAdapters:
     sealer: Sealer
     siak: SiakClient
     leases: DispatchLeases
-    kafka: KafkaLink
+    kafka: Link
     status_catch_up: StatusCatchUp
     """Fed by the status consumer's assignments; holds this replica's dispatch meanwhile."""
     relay: Relay
@@ -223,7 +221,7 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
-    _subscribe(settings, adapters.kafka.broker, intake, adapters.status_catch_up, clock)
+    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock)
 
     def on_wake(region_code: str, gate_changed: bool) -> None:
         board.on_wake(region_code, gate_changed)
@@ -292,7 +290,7 @@ def build_gate(
 
 def _subscribe(
     settings: GateSettings,
-    broker: KafkaBroker,
+    link: Link,
     intake: IntakeDeps,
     catch_up: StatusCatchUp,
     clock: Callable[[], datetime],
@@ -307,11 +305,11 @@ def _subscribe(
         )
 
     subscribe_to_status(
-        broker, group_id=settings.consumer_group, apply_change=apply_change, catch_up=catch_up
+        link, group_id=settings.consumer_group, apply_change=apply_change, catch_up=catch_up
     )
     # A group of its own, so joining one subscriber does not rebalance the other.
     subscribe_to_heartbeats(
-        broker, group_id=f"{settings.consumer_group}.heartbeats", store=intake.statuses
+        link, group_id=f"{settings.consumer_group}.heartbeats", store=intake.statuses
     )
 
 
@@ -331,11 +329,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             async with pool.acquire() as connection:
                 await migrate(connection)
         kafka = KafkaLink(
-            KafkaBroker(
-                settings.kafka.bootstrap_servers,
-                security=broker_security(settings.kafka),
-                enable_idempotence=True,
-            ),
+            settings.kafka,
             # One attempt: the supervisor retries, with back-off, and reports the failure.
             prepare=functools.partial(ensure_topics, settings.kafka, GATE_TOPICS, attempts=1),
         )

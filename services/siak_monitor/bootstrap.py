@@ -43,7 +43,7 @@ Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 
 def create_app(settings: MonitorSettings) -> FastAPI:
     """The monitor as a web app; Kafka need not be reachable for it to start. It probes and
-    publishes only while the replicas' group gives it the shard (docs/decisions/0014)."""
+    publishes only while the replicas' group gives it the shard (docs/decisions/0015)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import uuid
@@ -14,8 +15,8 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from faststream.kafka import KafkaBroker
 
+from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -51,7 +52,7 @@ async def status_consumer(
     bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
 ) -> AsyncIterator[StatusCatchUp]:
     await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
-    broker = KafkaBroker(bootstrap)
+    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
     catch_up = StatusCatchUp()
     controls = PostgresRegionControlStore(store.pool)
     policy = GatePolicy(
@@ -66,17 +67,24 @@ async def status_consumer(
         )
 
     subscribe_to_status(
-        broker,
+        link,
         group_id=f"test-gate-{uuid.uuid4()}",
         apply_change=apply_change,
         catch_up=catch_up,
         persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
-    await broker.start()
+    running = asyncio.create_task(link.run())
     try:
+        await asyncio.wait_for(link.wait_started(), timeout=30)
         yield catch_up
     finally:
-        await broker.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _nothing_to_prepare() -> None:
+    return None
 
 
 async def stored_seq(pool: asyncpg.Pool, region: str) -> int | None:

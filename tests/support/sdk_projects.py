@@ -50,6 +50,18 @@ def ran(
     return output
 
 
+def maven(
+    arguments: Sequence[str], *, project: Path, environment: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Maven on `project`: offline when the local repository has everything (it has after
+    the first run), online otherwise."""
+    command = ["-B", "-q", "-f", str(project / "pom.xml"), *arguments]
+    result = run(["mvn", "-o", *command], cwd=project, timeout=300, environment=environment)
+    if result.returncode != 0 and "offline mode" in result.stdout + result.stderr:
+        result = run(["mvn", *command], cwd=project, timeout=600, environment=environment)
+    return result
+
+
 def run(
     command: Sequence[str],
     *,

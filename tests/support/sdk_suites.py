@@ -8,7 +8,7 @@ from pathlib import Path
 
 from deploy.local.python_service import REPO_ROOT
 from shared.events.schemas import SCHEMA_DIR
-from tests.support.sdk_projects import prepared_copy, ran, run
+from tests.support.sdk_projects import maven, prepared_copy, ran
 
 JS_PROJECT = REPO_ROOT / "tests" / "sdk" / "js"
 JAVA_PROJECT = REPO_ROOT / "tests" / "sdk" / "java"
@@ -60,12 +60,11 @@ def javascript_sdk_reads(records: Path) -> None:
 
 def java_sdk_reads(records: Path, build: Path) -> None:
     """The io.cloudevents SDK reads every record; networknt compiles and checks the schemas."""
-    maven = ["-B", "-q", "-f", str(JAVA_PROJECT / "pom.xml"), f"-Dsdk.build.dir={build}", "test"]
-    environment = _environment(records)
-    # Offline when the local Maven repository has everything (it has after the first run).
-    result = run(["mvn", "-o", *maven], cwd=JAVA_PROJECT, timeout=300, environment=environment)
-    if result.returncode != 0 and "offline mode" in result.stdout + result.stderr:
-        result = run(["mvn", *maven], cwd=JAVA_PROJECT, timeout=600, environment=environment)
+    result = maven(
+        [f"-Dsdk.build.dir={build}", "test"],
+        project=JAVA_PROJECT,
+        environment=_environment(records),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
     [report] = (build / "surefire-reports").glob("TEST-*.xml")

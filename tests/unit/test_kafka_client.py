@@ -1,18 +1,16 @@
-"""Kafka connection settings: complete for their protocol, and translated the same way for
-aiokafka's clients and FastStream's broker."""
+"""Kafka connection settings: complete for their protocol, and translated into aiokafka's
+client options."""
 
 from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
 
 import pytest
-from faststream.kafka.security import parse_security
 from pydantic import ValidationError
 
 from deploy.local.certificates import LocalCertificates, make_local_certificates
-from shared.kafka_client import broker_security, client_options
+from shared.kafka_client import client_options
 from shared.settings import KafkaSettings
 
 
@@ -31,7 +29,6 @@ def test_plaintext_is_the_default_and_has_no_tls_or_sasl() -> None:
         "bootstrap_servers": "broker:9093",
         "security_protocol": "PLAINTEXT",
     }
-    assert broker_security(kafka) is None
 
 
 def test_sasl_ssl_gives_scram_credentials_over_a_verifying_tls_context(
@@ -56,35 +53,17 @@ def test_sasl_ssl_gives_scram_credentials_over_a_verifying_tls_context(
     assert "SIAK Gate local CA" in str(context.get_ca_certs())
 
 
-def test_the_broker_is_given_the_same_connection_as_the_clients(
-    certificates: LocalCertificates,
-) -> None:
-    for env in (
-        {
-            "KAFKA_SECURITY_PROTOCOL": "SSL",
-            "KAFKA_SSL_CA_FILE": str(certificates.ca_file),
-            "KAFKA_SSL_CERT_FILE": str(certificates.cert_file),
-            "KAFKA_SSL_KEY_FILE": str(certificates.key_file),
-        },
-        {
-            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-            "KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
-            "KAFKA_SASL_USERNAME": "siak-monitor",
-            "KAFKA_SASL_PASSWORD": "s3cret",
-        },
-    ):
-        kafka = _settings(**env)
-        assert _comparable(parse_security(broker_security(kafka))) == _comparable(
-            {k: v for k, v in client_options(kafka).items() if k != "bootstrap_servers"}
-        )
-
-
-def _comparable(options: dict[str, Any]) -> dict[str, Any]:
-    """SSL contexts compared by what they trust and present, not by identity."""
-    context = options.pop("ssl_context", None)
-    if context is not None:
-        options["trusts"] = str(context.get_ca_certs())
-    return {k: v for k, v in options.items() if v is not None}
+def test_ssl_with_a_client_certificate_presents_it(certificates: LocalCertificates) -> None:
+    kafka = _settings(
+        KAFKA_SECURITY_PROTOCOL="SSL",
+        KAFKA_SSL_CA_FILE=str(certificates.ca_file),
+        KAFKA_SSL_CERT_FILE=str(certificates.cert_file),
+        KAFKA_SSL_KEY_FILE=str(certificates.key_file),
+    )
+    options = client_options(kafka)
+    assert options["security_protocol"] == "SSL"
+    assert "sasl_mechanism" not in options
+    assert options["ssl_context"].verify_mode == ssl.CERT_REQUIRED
 
 
 @pytest.mark.parametrize(

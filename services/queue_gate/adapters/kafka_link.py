@@ -1,4 +1,4 @@
-"""The gate's Kafka client, started under supervision: intake never waits for Kafka."""
+"""The gate's Kafka client (aiokafka), started under supervision: intake never waits for Kafka."""
 
 from __future__ import annotations
 
@@ -6,17 +6,69 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
-from faststream.kafka import KafkaBroker
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
 
+from shared.kafka_client import client_options
+from shared.settings import KafkaSettings
 from shared.topics import TopicMisconfiguredError
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Record:
+    """A record read from a topic, and where it was read."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+Handle = Callable[[Record], Awaitable[None]]
+"""Handles one record; raising sends the consumer back to that record (nothing is skipped)."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    group_id: str
+    handle: Handle
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    listener: Callable[[Any], ConsumerRebalanceListener] | None = None
+    """Made with the consumer, which it may ask for offsets when partitions are assigned."""
+
+
+class Link(Protocol):
+    """What the gate's consumers and composition root use of Kafka (a `KafkaLink`, or a fake)."""
+
+    misconfiguration: str | None
+    """Why a topic the gate uses is unfit for it, while it is (see `KafkaLink`)."""
+
+    @property
+    def started(self) -> bool: ...
+
+    def subscribe(self, subscription: Subscription) -> None: ...
+
+    async def run(self) -> None: ...
+
+    async def wait_started(self) -> None: ...
+
+    async def publish(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]: ...
+
+    async def reachable(self, *, timeout_s: float) -> bool: ...
+
+
 class KafkaLink:
-    """Starts the broker (its subscribers and producer) and keeps it until cancelled.
+    """Starts the producer and a consumer per subscription, and keeps them until cancelled.
 
     A start that fails (Kafka down) raises, and the supervisor tries again with back-off;
     meanwhile intake works (it needs only PostgreSQL) and gate events wait in the outbox.
@@ -24,17 +76,31 @@ class KafkaLink:
     unfit for it is no outage: `misconfiguration` says which until it is put right.
     """
 
-    def __init__(self, broker: KafkaBroker, *, prepare: Callable[[], Awaitable[None]]) -> None:
-        self.broker = broker
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        *,
+        prepare: Callable[[], Awaitable[None]],
+        retry_delay_s: float = 1.0,
+    ) -> None:
+        self.kafka = kafka
         self._prepare = prepare
-        self._started = asyncio.Event()
         self.misconfiguration: str | None = None
+        self.retry_delay_s = retry_delay_s
+        self._subscriptions: list[Subscription] = []
+        self._producer: AIOKafkaProducer | None = None
+        self._started = asyncio.Event()
 
     @property
     def started(self) -> bool:
         return self._started.is_set()
 
+    def subscribe(self, subscription: Subscription) -> None:
+        """Consume `subscription` from the next start on."""
+        self._subscriptions.append(subscription)
+
     async def run(self) -> None:
+        consumers: list[AIOKafkaConsumer] = []
         try:
             try:
                 await self._prepare()
@@ -43,29 +109,99 @@ class KafkaLink:
                 log.error("not consuming nor publishing until put right: %s", error)
                 raise
             self.misconfiguration = None
-            await self.broker.start()
+            self._producer = AIOKafkaProducer(**client_options(self.kafka), enable_idempotence=True)
+            await self._producer.start()
+            for subscription in self._subscriptions:
+                consumers.append(await self._start_consumer(subscription))
             self._started.set()
-            await asyncio.Event().wait()
+            await self._consume_all(consumers)
         finally:
             self._started.clear()
-            with contextlib.suppress(Exception):
-                await self.broker.stop()
+            for client in [*consumers, self._producer]:
+                with contextlib.suppress(Exception):
+                    if client is not None:
+                        await client.stop()
 
     async def wait_started(self) -> None:
         await self._started.wait()
 
     async def publish(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
     ) -> Awaitable[Any]:
-        """Hands a record to the producer once the broker is started (see `Publish`)."""
+        """Hands a record to the producer once started; what it returns completes once the
+        broker has acknowledged the record (see `Publish`)."""
         await self._started.wait()
-        return await self.broker.publish(
-            value,
-            topic=topic,
-            key=key,
-            headers={k: v.decode() for k, v in headers},
-            no_confirm=True,
-        )
+        assert self._producer is not None
+        delivery: Awaitable[Any] = await self._producer.send(topic, value, key=key, headers=headers)
+        return delivery
 
     async def reachable(self, *, timeout_s: float) -> bool:
-        return self.started and await self.broker.ping(timeout=timeout_s)
+        if not self.started or self._producer is None:
+            return False
+        try:
+            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout_s)
+        except (KafkaError, TimeoutError):
+            return False
+        return True
+
+    async def _start_consumer(self, subscription: Subscription) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            **client_options(self.kafka),
+            group_id=subscription.group_id,
+            auto_offset_reset=subscription.auto_offset_reset,
+            enable_auto_commit=False,
+            # Records of an aborted transaction (a fenced producer's) are never handled.
+            isolation_level="read_committed",
+        )
+        listener = subscription.listener(consumer) if subscription.listener else None
+        if listener is None:
+            consumer.subscribe([subscription.topic])
+        else:
+            consumer.subscribe([subscription.topic], listener=listener)
+        await consumer.start()
+        return consumer
+
+    async def _consume_all(self, consumers: list[AIOKafkaConsumer]) -> None:
+        """Until cancelled, or until one consumer fails (then all stop, and the supervisor
+        starts the link again)."""
+        tasks = [
+            asyncio.create_task(self._consume(consumer, subscription))
+            for consumer, subscription in zip(consumers, self._subscriptions, strict=True)
+        ]
+        try:
+            if tasks:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+                for task in done:
+                    task.result()
+            await asyncio.Event().wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _consume(self, consumer: AIOKafkaConsumer, subscription: Subscription) -> None:
+        while True:
+            message = await consumer.getone()
+            partition = TopicPartition(message.topic, message.partition)
+            record = Record(
+                message.topic,
+                message.partition,
+                message.offset,
+                message.key,
+                message.value or b"",
+                list(message.headers),
+            )
+            try:
+                await subscription.handle(record)
+            except Exception as error:
+                # Back to the record and try it again: a record is committed only once handled.
+                # Its type only: the message may quote the record.
+                log.error("handling a record of %s failed: %s", message.topic, type(error).__name__)
+                consumer.seek(partition, message.offset)
+                await asyncio.sleep(self.retry_delay_s)
+                continue
+            try:
+                await consumer.commit({partition: message.offset + 1})
+            except KafkaError as error:
+                # A rebalance took the partition away: its new owner reads the record again.
+                log.warning("commit on %s failed: %s", message.topic, type(error).__name__)

@@ -11,10 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 
+from services.queue_gate.adapters.kafka_link import Link, Record, Subscription
 from services.queue_gate.adapters.postgres.transient import is_transient
 from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
 from services.queue_gate.ports import RegionStatusStore
@@ -126,11 +124,16 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     the group's committed offset (or the earliest kept) to the end the partition has now."""
 
     def __init__(
-        self, catch_up: StatusCatchUp, *, attempts: int = 3, watch_interval_s: float = 0.2
+        self,
+        catch_up: StatusCatchUp,
+        consumer: Any,
+        *,
+        attempts: int = 3,
+        watch_interval_s: float = 0.2,
     ) -> None:
         self.catch_up = catch_up
-        self.subscriber: Any = None
-        """The faststream subscriber listened to: its `consumer` exists once it started."""
+        self.consumer = consumer
+        """The aiokafka consumer listened to."""
         self.attempts = attempts
         self.watch_interval_s = watch_interval_s
         self._watching: asyncio.Task[None] | None = None
@@ -160,14 +163,13 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
         """Tell `catch_up` where the consumer stands until it is caught up: past a last
         record's transaction marker there is no record to say so (see `reached`)."""
-        consumer = self.subscriber.consumer
         while not self.catch_up.caught_up:
             await asyncio.sleep(self.watch_interval_s)
             behind = self.catch_up.behind()
             try:
                 for tp in partitions:
                     if tp.partition in behind:
-                        self.catch_up.reached(tp.partition, await consumer.position(tp))
+                        self.catch_up.reached(tp.partition, await self.consumer.position(tp))
             except Exception as error:
                 # A rebalance under way; the next assignment starts a new watch.
                 log.warning("reading the status consumer's position: %s", type(error).__name__)
@@ -176,7 +178,7 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
         if not partitions:
             return {}
-        consumer = self.subscriber.consumer
+        consumer = self.consumer
         ends = await consumer.end_offsets(partitions)
         earliest = await consumer.beginning_offsets(partitions)
         spans = {}
@@ -188,7 +190,7 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 def subscribe_to_status(
-    broker: KafkaBroker,
+    link: Link,
     *,
     group_id: str,
     apply_change: ApplyStatusChange,
@@ -199,36 +201,29 @@ def subscribe_to_status(
     """Apply each status record in turn, telling `catch_up` how far the reading got."""
     keeping_at = persistence or Persistence()
     regions = registry or load_registry()
-    assignments = StatusAssignments(catch_up)
 
-    # NACK_ON_ERROR: anything unforeseen seeks back to the record, so nothing is skipped.
-    subscriber = broker.subscriber(
-        topics.SIAK_STATUS,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        # The monitor publishes in transactions: what a fenced replica sent was aborted.
-        isolation_level="read_committed",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        listener=assignments,
-    )
-    assignments.subscriber = subscriber
-
-    @subscriber
-    async def on_status_changed(message: KafkaMessage) -> None:
+    async def on_status_changed(record: Record) -> None:
         await consume_status_record(
-            message.body,
+            record.value,
             apply_change=apply_change,
-            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
             registry=regions,
         )
-        record = message.raw_message
-        if not isinstance(record, tuple):
-            catch_up.processed(record.partition, record.offset)
+        catch_up.processed(record.partition, record.offset)
+
+    link.subscribe(
+        Subscription(
+            topics.SIAK_STATUS,
+            group_id=group_id,
+            handle=on_status_changed,
+            listener=lambda consumer: StatusAssignments(catch_up, consumer),
+        )
+    )
 
 
 def subscribe_to_heartbeats(
-    broker: KafkaBroker,
+    link: Link,
     *,
     group_id: str,
     store: RegionStatusStore,
@@ -237,22 +232,23 @@ def subscribe_to_heartbeats(
     """The monitor's heartbeats keep regions' statuses fresh; their silence makes them stale."""
     keeping_at = persistence or Persistence()
 
-    @broker.subscriber(
-        topics.MONITOR_HEARTBEAT,
-        group_id=group_id,
-        auto_offset_reset="latest",
-        isolation_level="read_committed",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-    )
-    async def on_heartbeat(message: KafkaMessage) -> None:
-        record = message.raw_message
+    async def on_heartbeat(record: Record) -> None:
         await consume_heartbeat_record(
-            message.body,
+            record.value,
             store=store,
-            dead_letter=lambda reason: dead_letter(broker, message, reason=reason),
+            dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
-            offset=None if isinstance(record, tuple) else record.offset,
+            offset=record.offset,
         )
+
+    link.subscribe(
+        Subscription(
+            topics.MONITOR_HEARTBEAT,
+            group_id=group_id,
+            handle=on_heartbeat,
+            auto_offset_reset="latest",
+        )
+    )
 
 
 async def consume_heartbeat_record(
@@ -275,19 +271,17 @@ async def consume_heartbeat_record(
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
-async def dead_letter(broker: KafkaBroker, message: KafkaMessage, *, reason: str) -> None:
+async def dead_letter(link: Link, record: Record, *, reason: str) -> None:
     """Park a record on `<topic>.dlt` with the reason, so the consumer goes on."""
-    record = message.raw_message
-    assert not isinstance(record, tuple), "batch subscribers are not dead-lettered here"
-    topic = record.topic
-    log.warning("dead-lettering a record of %s: %s", topic, reason)
-    await broker.publish(
-        message.body,
-        topic=topics.dead_letter_topic(topic),
-        key=record.key,
-        headers={
-            topics.DEAD_LETTER_REASON_HEADER: reason,
-            "x-original-partition": str(record.partition),
-            "x-original-offset": str(record.offset),
-        },
+    log.warning("dead-lettering a record of %s: %s", record.topic, reason)
+    delivery = await link.publish(
+        topics.dead_letter_topic(record.topic),
+        record.key,
+        record.value,
+        [
+            (topics.DEAD_LETTER_REASON_HEADER, reason.encode()),
+            ("x-original-partition", str(record.partition).encode()),
+            ("x-original-offset", str(record.offset).encode()),
+        ],
     )
+    await delivery

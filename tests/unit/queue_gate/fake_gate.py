@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,15 +12,15 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 
-from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.kafka_link import Record, Subscription
 from services.queue_gate.adapters.postgres.wakeups import OnWake
 from services.queue_gate.bootstrap import ConnectAdapters, GateAdapters, create_app
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared.supervision import TaskFactory
+from shared.topics import TopicMisconfiguredError
 from tests.unit.queue_gate.fakes import FakePorts, Progress
 
 API_KEY = "unit-intake-key"
@@ -93,6 +94,61 @@ class FakeWakeups:
             self._on_wake(region_code, gate_changed)
 
 
+class FakeKafka:
+    """Stands for the Kafka link: starts after `prepare`, like the real one; `deliver` hands a
+    record to the handlers subscribed to its topic, and `published` keeps what was sent."""
+
+    def __init__(self) -> None:
+        self.prepare: Callable[[], Awaitable[None]] = _topics_exist
+        self.subscriptions: list[Subscription] = []
+        self.published: list[tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]] = []
+        self._started = asyncio.Event()
+        self._offsets = itertools.count()
+        self.misconfiguration: str | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._started.is_set()
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self.subscriptions.append(subscription)
+
+    async def run(self) -> None:
+        try:
+            try:
+                await self.prepare()
+            except TopicMisconfiguredError as error:  # as the real link tells it
+                self.misconfiguration = str(error)
+                raise
+            self.misconfiguration = None
+            self._started.set()
+            await asyncio.Event().wait()
+        finally:
+            self._started.clear()
+
+    async def wait_started(self) -> None:
+        await self._started.wait()
+
+    async def publish(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]:
+        await self._started.wait()
+        self.published.append((topic, key, value, headers))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+    async def reachable(self, *, timeout_s: float) -> bool:
+        return self.started
+
+    async def deliver(self, topic: str, key: bytes, value: bytes) -> None:
+        await self._started.wait()
+        record = Record(topic, 0, next(self._offsets), key, value, [])
+        for subscription in self.subscriptions:
+            if subscription.topic == topic:
+                await subscription.handle(record)
+
+
 class FakeBacklogCounts:
     """The fakes count nothing apart from the line: no drift unless a test sets some."""
 
@@ -124,14 +180,14 @@ async def _topics_exist() -> None:
 class FakeEdges:
     """The fakes behind the gate's adapters other than its ports."""
 
-    broker: KafkaBroker = field(default_factory=lambda: KafkaBroker("127.0.0.1:9"))
+    kafka: FakeKafka = field(default_factory=FakeKafka)
     relay: FakeRelay = field(default_factory=FakeRelay)
     wakeups: FakeWakeups = field(default_factory=FakeWakeups)
     backlog_counts: FakeBacklogCounts = field(default_factory=FakeBacklogCounts)
     database: FakeDatabase = field(default_factory=FakeDatabase)
     status_catch_up: StatusCatchUp = field(default_factory=lambda: caught_up_on({}))
-    """Caught up on an assignment of no partitions unless a test says otherwise: the
-    in-memory broker assigns nothing."""
+    """Caught up on an assignment of no partitions unless a test says otherwise: the fake
+    link assigns nothing."""
 
 
 def caught_up_on(spans: dict[int, PartitionSpan]) -> StatusCatchUp:
@@ -146,7 +202,8 @@ def fake_adapters(
     *,
     prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
 ) -> ConnectAdapters:
-    """Connects the gate to `ports` and `edges` (the broker's test mode is the caller's)."""
+    """Connects the gate to `ports` and `edges`; the link starts after `prepare_kafka`."""
+    edges.kafka.prepare = prepare_kafka
 
     @contextlib.asynccontextmanager
     async def connect(_settings: GateSettings) -> AsyncIterator[GateAdapters]:
@@ -159,7 +216,7 @@ def fake_adapters(
             sealer=ports.sealer,
             siak=ports.siak,
             leases=ports.leases,
-            kafka=KafkaLink(edges.broker, prepare=prepare_kafka),
+            kafka=edges.kafka,
             status_catch_up=edges.status_catch_up,
             relay=edges.relay,
             wakeups=edges.wakeups,
@@ -177,19 +234,14 @@ def gate_app(
     *,
     scene: Callable[[FakePorts], Awaitable[None]] | None = None,
 ) -> FastAPI:
-    """The gate app on `ports`, each run of its lifespan on fresh edges and an in-memory
-    broker of its own, after `scene` set on the ports: for a client that runs the lifespan
-    itself (schemathesis does)."""
+    """The gate app on `ports`, each run of its lifespan on fresh edges, after `scene` set on
+    the ports: for a client that runs the lifespan itself (schemathesis does)."""
 
     @contextlib.asynccontextmanager
     async def connect(settings: GateSettings) -> AsyncIterator[GateAdapters]:
         if scene is not None:
             await scene(ports)
-        edges = FakeEdges()
-        async with (
-            TestKafkaBroker(edges.broker),
-            fake_adapters(ports, edges)(settings) as adapters,
-        ):
+        async with fake_adapters(ports, FakeEdges())(settings) as adapters:
             yield adapters
 
     return create_app(settings, adapters=connect, clock=ports.clock)
@@ -213,13 +265,12 @@ async def running_gate(
     ports: FakePorts | None = None,
     prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
 ) -> AsyncIterator[FakeGate]:
-    """The gate app, its lifespan run, on `ports` and an in-memory Kafka broker."""
+    """The gate app, its lifespan run, on `ports` and fake edges."""
     ports = ports or FakePorts()
     edges = FakeEdges()
     connect = fake_adapters(ports, edges, prepare_kafka=prepare_kafka)
     app = create_app(settings or gate_settings(), adapters=connect, clock=ports.clock)
     async with (
-        TestKafkaBroker(edges.broker),
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,
     ):

@@ -79,7 +79,7 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
     if task == "kafka":
         change = status_change("35.78", SiakStatus.DOWN, seq=1)
         record = encode_event(new_event(change, source="/tests", subject="35.78"))
-        await gate.edges.broker.publish(record.value, topic=topics.SIAK_STATUS, key=record.key)
+        await gate.edges.kafka.deliver(topics.SIAK_STATUS, record.key, record.value)
         assert await ports.statuses.get("35.78") is not None
     elif task == "outbox relay":
         assert gate.edges.relay.runs == 1  # the first run died before it reached the relay
