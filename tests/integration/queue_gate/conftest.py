@@ -26,7 +26,7 @@ from shared import topics
 from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
 from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
-from shared.settings import KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import produce
 from tests.support.servers import serving
@@ -150,8 +150,9 @@ def gate_settings(
         "initial_rate": 200.0,
         "max_rate": 1000.0,
         "ramp_interval_s": 0.2,
-        "kafka": {"bootstrap_servers": infrastructure.bootstrap_servers},
-        "database": {"url": database_url},
+        # By their variables' names: the settings no longer read their fields' names.
+        "kafka": KafkaSettings.plaintext(infrastructure.bootstrap_servers),
+        "database": DatabaseSettings.model_validate({"DATABASE_URL": database_url}),
         **overrides,
     }
     return GateSettings.model_validate(values)

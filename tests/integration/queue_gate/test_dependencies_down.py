@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from services.queue_gate.bootstrap import create_app
+from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure, free_port
 from tests.integration.queue_gate.conftest import API_KEY, gate_settings, nik, submission_body
 from tests.support.own_postgres import kill_hard, own_postgres
@@ -21,7 +22,7 @@ async def test_with_kafka_down_the_gate_starts_takes_submissions_and_says_kafka_
         infrastructure,
         database_url,
         siak_url,
-        kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"},  # nothing listens there
+        kafka=KafkaSettings.plaintext(f"127.0.0.1:{free_port()}"),  # nothing listens there
         kafka_start_grace_s=0.5,
     )
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
