@@ -30,6 +30,12 @@ def client_options(kafka: KafkaSettings) -> dict[str, Any]:
     return options
 
 
+def broker_bootstrap(kafka: KafkaSettings) -> list[str]:
+    """The brokers to start from as FastStream's `KafkaBroker(...)` takes them: a list, since it
+    passes a string on as one server ("a:9092,b:9092" would be one unreachable host)."""
+    return [server.strip() for server in kafka.bootstrap_servers.split(",") if server.strip()]
+
+
 def broker_security(kafka: KafkaSettings) -> BaseSecurity | None:
     """The same connection as FastStream's `KafkaBroker(security=...)` spells it."""
     if kafka.security_protocol == "PLAINTEXT":

@@ -66,7 +66,7 @@ from shared.clock import utc_now
 from shared.events import StatusChanged
 from shared.http_limits import BodyLimit
 from shared.kafka_admin import ensure_topics
-from shared.kafka_client import broker_security
+from shared.kafka_client import broker_bootstrap, broker_security
 from shared.supervision import Backoff, Supervisor
 from shared.topics import GATE_TOPICS
 
@@ -289,7 +289,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
                 await migrate(connection)
         kafka = KafkaLink(
             KafkaBroker(
-                settings.kafka.bootstrap_servers,
+                broker_bootstrap(settings.kafka),
                 security=broker_security(settings.kafka),
                 enable_idempotence=True,
             ),

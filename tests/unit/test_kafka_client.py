@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiokafka.conn import collect_hosts
+from faststream.kafka import KafkaBroker
 from faststream.kafka.security import parse_security
 from pydantic import ValidationError
 
 from deploy.local.certificates import LocalCertificates, make_local_certificates
-from shared.kafka_client import broker_security, client_options
+from shared.kafka_client import broker_bootstrap, broker_security, client_options
 from shared.settings import KafkaSettings
 
 
@@ -132,3 +134,10 @@ def test_created_topics_need_two_replicas_in_sync_where_there_are_two(
 ) -> None:
     kafka = _settings(KAFKA_TOPIC_REPLICATION_FACTOR=str(replicas))
     assert (kafka.topic_replication_factor, kafka.topic_min_insync_replicas) == (replicas, in_sync)
+
+
+def test_several_bootstrap_servers_reach_faststream_as_several_brokers() -> None:
+    kafka = _settings(KAFKA_BOOTSTRAP_SERVERS="k1:9092, k2:9092,k3:9092")
+    broker = KafkaBroker(broker_bootstrap(kafka))
+    hosts = collect_hosts(broker._connection_kwargs["bootstrap_servers"])
+    assert [(host, port) for host, port, _ in hosts] == [("k1", 9092), ("k2", 9092), ("k3", 9092)]
