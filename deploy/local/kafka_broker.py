@@ -1,5 +1,4 @@
-"""Apache Kafka in KRaft combined mode, one node or a cluster on loopback, assembled from Maven
-Central; PLAINTEXT, or SASL_SSL with SCRAM users made at format time and certificates of its own."""
+"""Apache Kafka from Maven Central in KRaft combined mode: 1 or 3 nodes, PLAINTEXT or SASL_SSL."""
 
 from __future__ import annotations
 

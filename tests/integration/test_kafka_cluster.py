@@ -1,10 +1,8 @@
-"""A three-node KRaft cluster (replication factor 3, min.insync.replicas 2) losing the leader
-of a partition mid-flow to SIGKILL: the real services lose nothing and keep each key's order.
+"""A three-node cluster (rf 3, min.insync 2) losing a partition's leader mid-flow loses nothing."""
 
-The status path (monitor → `siak.status.v1` → gate) runs in `make test`; the gate-event path
-(the gate's outbox relay → `queue-gate.events.v1`) is marked `kafka_cluster` and runs with
-`make test-kafka-cluster`, where the cluster's start is paid once for both.
-"""
+# The status path (monitor -> siak.status.v1 -> gate) runs in `make test`; the gate-event path
+# (outbox relay -> queue-gate.events.v1) is marked `kafka_cluster`: `make test-kafka-cluster`
+# runs both on one cluster, whose start is the larger part of the time.
 
 from __future__ import annotations
 

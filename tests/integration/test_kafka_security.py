@@ -1,6 +1,4 @@
-"""Both services over SASL_SSL (SCRAM-SHA-512, the broker's own CA), configured only through
-`KafkaSettings`, on a broker of this module's own: the status path, the gate-event path, and a
-wrong password refused without a word of it anywhere."""
+"""Both services over SASL_SSL (SCRAM-SHA-512) through `KafkaSettings`, on a broker of their own."""
 
 from __future__ import annotations
 
