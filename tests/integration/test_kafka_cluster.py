@@ -111,8 +111,8 @@ async def placement(cluster: KafkaBroker, topic: str, key: str) -> Placement | N
     )
 
 
-async def kill_leader(cluster: KafkaBroker, topic: str, key: str) -> int:
-    """SIGKILL the node leading `key`'s partition (once all its replicas are in sync)."""
+async def leader_pid(cluster: KafkaBroker, topic: str, key: str) -> int:
+    """The process leading `key`'s partition, once all three replicas are in sync."""
     await asyncio.to_thread(cluster.ensure_running)  # a node an earlier test killed rejoins
     where = await eventually(
         lambda: placement(cluster, topic, key), within=60, what="partition fully replicated"
@@ -120,8 +120,11 @@ async def kill_leader(cluster: KafkaBroker, topic: str, key: str) -> int:
     assert (where.replicas, where.min_insync) == (3, 2)
     pid = cluster.node_pid(where.leader)
     assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    return where.leader
+    return pid
+
+
+async def kill_leader(cluster: KafkaBroker, topic: str, key: str) -> None:
+    os.kill(await leader_pid(cluster, topic, key), signal.SIGKILL)
 
 
 @pytest.fixture
@@ -165,10 +168,13 @@ async def test_status_changes_survive_the_status_leaders_death_in_order(
 
         await eventually(lambda: published(1), within=30, what="first status published")
         for n, state in enumerate(flips, start=2):
-            await simulator.set(region, state)
             if n - 2 == killed_at:
                 # Mid-flow: the change is being published as its partition's leader dies.
-                await kill_leader(cluster, topics.SIAK_STATUS, region)
+                leader = await leader_pid(cluster, topics.SIAK_STATUS, region)
+                await simulator.set(region, state)
+                os.kill(leader, signal.SIGKILL)
+            else:
+                await simulator.set(region, state)
             await eventually(
                 functools.partial(published, n), within=60, what=f"change {n} published"
             )
