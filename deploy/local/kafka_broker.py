@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime
 import hashlib
 import logging
+import os
 import shutil
+import signal
 import subprocess
 import uuid
 from collections.abc import Mapping, Sequence
@@ -129,6 +132,10 @@ class KafkaBroker(Component):
         return all(node.is_alive() for node in self.nodes)
 
     def stop(self) -> None:
+        # All at once: stopped one by one, the last of a cluster has lost its quorum and
+        # waits out the whole grace period before it is killed.
+        for node in self.nodes:
+            node.ask_to_stop()
         for node in self.nodes:
             node.stop()
 
@@ -273,6 +280,12 @@ class _Node:
     def is_alive(self) -> bool:
         pid = processes.read_pid(self.pid_file)
         return pid is not None and processes.is_alive(pid, marker=self.marker)
+
+    def ask_to_stop(self) -> None:
+        pid = processes.read_pid(self.pid_file)
+        if pid is not None and processes.is_alive(pid, marker=self.marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
 
     def stop(self) -> None:
         pid = processes.read_pid(self.pid_file)
