@@ -21,8 +21,8 @@ COMPOSECHECK_SOURCES := $(wildcard deploy/tools/composecheck/*.go) \
                         deploy/tools/composecheck/go.mod deploy/tools/composecheck/go.sum
 
 .DEFAULT_GOAL := help
-.PHONY: help install system-deps run up down status test test-unit test-sdk test-integration lint \
-        format schemas strimzi demo chaos bench clean ops-tools
+.PHONY: help install system-deps run up down status test test-unit test-sdk test-integration \
+        test-kafka-cluster lint format schemas strimzi demo chaos bench clean ops-tools
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ status: install ## which components of the background stack run
 	$(STACK) status
 
 test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQL) and end to end
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not kafka_cluster"
 
 test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
 	$(PY) -m pytest tests/unit tests/contract -m "not integration"
@@ -49,7 +49,10 @@ test-sdk: install ## events read with the Python, JavaScript and Java CloudEvent
 	$(PY) -m pytest tests/unit/test_cloudevents_python_sdk.py tests/sdk
 
 test-integration: install ## integration and end-to-end tests, and tests/contract on PostgreSQL
-	$(PY) -m pytest tests/integration tests/e2e tests/contract
+	$(PY) -m pytest tests/integration tests/e2e tests/contract -m "not kafka_cluster"
+
+test-kafka-cluster: install ## every leader-kill test on a three-node Kafka cluster (make test runs one)
+	$(PY) -m pytest tests/integration/test_kafka_cluster.py
 
 lint: install ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,8 @@ Kafka securely."""
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field, FilePath, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,11 +17,30 @@ KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_SSL"]
 KafkaSaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256"]
 
 
-class KafkaSettings(BaseSettings):
-    # Only the documented names (by field name, OpenSSL's SSL_CERT_FILE would be read too);
-    # a value given by field name is refused rather than silently ignored.
-    model_config = SettingsConfigDict(extra="forbid")
+class _ByVariableNames(BaseSettings):
+    """Settings read by their environment variables' names only: by field name, OpenSSL's
+    SSL_CERT_FILE would be taken for the client certificate, a stray URL for the database. A
+    value given by field name is refused rather than silently ignored."""
 
+    model_config = SettingsConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_field_names(cls, values: Any) -> Any:
+        if isinstance(values, Mapping):
+            by_field_name = sorted(
+                name
+                for name, field in cls.model_fields.items()
+                if name in values and field.validation_alias != name
+            )
+            if by_field_name:
+                raise ValueError(
+                    f"give {', '.join(by_field_name)} by the environment variable's name"
+                )
+        return values
+
+
+class KafkaSettings(_ByVariableNames):
     bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS", min_length=1
     )
@@ -79,11 +99,7 @@ class KafkaSettings(BaseSettings):
         return self
 
 
-class DatabaseSettings(BaseSettings):
-    # Only DATABASE_URL (by field name, a stray URL variable would be read too); a value given
-    # by field name is refused rather than silently ignored.
-    model_config = SettingsConfigDict(extra="forbid")
-
+class DatabaseSettings(_ByVariableNames):
     url: str = Field(
         default="postgresql://postgres@127.0.0.1:5433/siak_gate",
         validation_alias="DATABASE_URL",

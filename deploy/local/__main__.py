@@ -15,7 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.local", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "run", "status"])
     args = parser.parse_args(argv)
-    stack = Stack(StackSettings.from_environment())
+    try:
+        stack = Stack(StackSettings.from_environment())
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     if args.command == "down":
         stack.down()
         print("stack stopped")

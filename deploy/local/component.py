@@ -62,7 +62,7 @@ class Component(ABC):
         """Start the component unless it already runs; True when it had to be started."""
         if self.is_running():
             return False
-        self.stop()
+        self.stop_before_start()
         self.prepare()
         self.spawn()
         processes.wait_until(
@@ -80,6 +80,10 @@ class Component(ABC):
         if pid is not None:
             processes.stop(pid, marker=self.marker, stop_signal=self.stop_signal)
         self.pid_file.unlink(missing_ok=True)
+
+    def stop_before_start(self) -> None:
+        """What is left of an earlier run (alive but not answering) goes before a new start."""
+        self.stop()
 
     def prepare(self) -> None:
         """One-off work before the first start (fetching, formatting); idempotent."""

@@ -9,9 +9,10 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from deploy.local.component import Component, Paths
-from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.kafka_broker import ADMIN_USER, NODE_PORT_STEP, KafkaBroker, NodePorts, Scram
 from deploy.local.postgres_server import PostgresServer
 from deploy.local.python_service import REPO_ROOT, PythonService
 
@@ -19,7 +20,18 @@ CLIENT_SECRETS = ("GATE_API_KEY", "GATE_ADMIN_TOKEN", "MONITOR_ADMIN_TOKEN")
 """Credentials clients need: written to `.run/env`."""
 SERVICE_SECRETS = ("GATE_DATA_KEY", "GATE_APPLICANT_KEY_SECRET")
 """Keys only the gate needs (sealing personal data, pseudonymising applicants)."""
-SECRET_NAMES = CLIENT_SECRETS + SERVICE_SECRETS
+KAFKA_USERS = {
+    ADMIN_USER: "KAFKA_ADMIN_PASSWORD",
+    "siak-monitor": "KAFKA_SIAK_MONITOR_PASSWORD",
+    "queue-gate": "KAFKA_QUEUE_GATE_PASSWORD",
+    "subscriber": "KAFKA_SUBSCRIBER_PASSWORD",
+}
+"""The SCRAM users of a SASL_SSL broker (one per service, one for subscribers) and where their
+passwords are kept."""
+SECRET_NAMES = CLIENT_SECRETS + SERVICE_SECRETS + tuple(KAFKA_USERS.values())
+
+
+KafkaStackSecurity = Literal["PLAINTEXT", "SASL_SSL"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +46,8 @@ class StackSettings:
     siak_sim_port: int = 8090
     monitor_port: int = 8081
     gate_port: int = 8080
+    kafka_brokers: int = 1
+    kafka_security: KafkaStackSecurity = "PLAINTEXT"
     database: str = "siak_gate"
     watch: str = "73"
     monitor_replicas: int = 1
@@ -50,6 +64,13 @@ class StackSettings:
         def port(name: str, default: int) -> int:
             return int(environ.get(name, default))
 
+        external_kafka = environ.get("KAFKA_BOOTSTRAP_SERVERS") or None
+        protocol = environ.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT"
+        if protocol not in ("PLAINTEXT", "SASL_SSL") and external_kafka is None:
+            raise ValueError(
+                "the local broker speaks PLAINTEXT or SASL_SSL, "
+                f"not KAFKA_SECURITY_PROTOCOL={protocol}"
+            )
         return cls(
             state_dir=Path(environ.get("SIAK_GATE_STATE_DIR", REPO_ROOT / ".run")),
             kafka_port=port("KAFKA_PORT", cls.kafka_port),
@@ -58,9 +79,12 @@ class StackSettings:
             siak_sim_port=port("SIAK_SIM_PORT", cls.siak_sim_port),
             monitor_port=port("MONITOR_PORT", cls.monitor_port),
             gate_port=port("GATE_PORT", cls.gate_port),
+            kafka_brokers=port("KAFKA_BROKERS", cls.kafka_brokers),
+            # Someone else's broker speaks what it speaks: then the protocol is not the stack's.
+            kafka_security="SASL_SSL" if protocol == "SASL_SSL" else "PLAINTEXT",
             watch=environ.get("MONITOR_WATCH", cls.watch),
             monitor_replicas=max(1, int(environ.get("MONITOR_REPLICAS", cls.monitor_replicas))),
-            external_kafka=environ.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            external_kafka=external_kafka,
             external_database=environ.get("DATABASE_URL") or None,
         )
 
@@ -71,11 +95,21 @@ class Stack:
     def __init__(self, settings: StackSettings, *, with_services: bool = True) -> None:
         self.settings = settings
         paths = Paths(settings.state_dir)
+        if settings.kafka_brokers not in (1, 3):
+            raise ValueError("KAFKA_BROKERS is 1 or 3 (a KRaft quorum of three survives one loss)")
         self.kafka = KafkaBroker(
             paths,
             port=settings.kafka_port,
             controller_port=settings.kafka_controller_port,
             cache_dir=settings.cache_dir,
+            more_nodes=[
+                NodePorts(
+                    settings.kafka_port + NODE_PORT_STEP * n,
+                    settings.kafka_controller_port + NODE_PORT_STEP * n,
+                )
+                for n in range(1, settings.kafka_brokers)
+            ],
+            scram=self._scram() if settings.kafka_security == "SASL_SSL" else None,
         )
         self.postgres = PostgresServer(
             paths, port=settings.postgres_port, database=settings.database
@@ -126,7 +160,7 @@ class Stack:
             "GATE_URL": f"http://127.0.0.1:{s.gate_port}",
             "MONITOR_URL": f"http://127.0.0.1:{s.monitor_port}",
             "SIAK_SIM_URL": f"http://127.0.0.1:{s.siak_sim_port}",
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            **self._kafka_env("subscriber"),
             "DATABASE_URL": self.database_url,
             **{name: value for name, value in self._secrets().items() if name in CLIENT_SECRETS},
         }
@@ -170,6 +204,7 @@ class Stack:
             ready_path="/readyz",
             env={
                 **common,
+                **self._kafka_env("siak-monitor"),
                 "MONITOR_PORT": str(port),
                 "MONITOR_MONITOR_ID": "siak-monitor" + suffix,
                 "MONITOR_WATCH": s.watch,
@@ -178,15 +213,23 @@ class Stack:
             },
         )
 
+    def _scram(self) -> Scram:
+        keys = self._secrets()
+        return Scram({user: keys[name] for user, name in KAFKA_USERS.items()})
+
+    def _kafka_env(self, user: str) -> dict[str, str]:
+        """How `user` reaches the stack's broker (only where to, for someone else's)."""
+        if self.settings.external_kafka is not None:
+            return {"KAFKA_BOOTSTRAP_SERVERS": self.settings.external_kafka}
+        return self.kafka.client_environment(user) | {
+            "KAFKA_TOPIC_REPLICATION_FACTOR": str(min(3, self.settings.kafka_brokers))
+        }
+
     def _services(self, paths: Paths) -> list[Component]:
         s = self.settings
         env = self.environment()
         keys = self._secrets()
-        common = {
-            "KAFKA_BOOTSTRAP_SERVERS": env["KAFKA_BOOTSTRAP_SERVERS"],
-            "DATABASE_URL": env["DATABASE_URL"],
-            **s.extra_env,
-        }
+        common = {"DATABASE_URL": env["DATABASE_URL"], **s.extra_env}
         return [
             PythonService(
                 paths,
@@ -194,7 +237,11 @@ class Stack:
                 module="services.siak_sim",
                 port=s.siak_sim_port,
                 ready_path="/healthz",
-                env={**common, "SIAK_SIM_PORT": str(s.siak_sim_port)},
+                env={
+                    **common,
+                    "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                    "SIAK_SIM_PORT": str(s.siak_sim_port),
+                },
             ),
             *(
                 self._monitor(paths, common, replica)
@@ -208,6 +255,7 @@ class Stack:
                 ready_path="/readyz",
                 env={
                     **common,
+                    **self._kafka_env("queue-gate"),
                     "GATE_PORT": str(s.gate_port),
                     "GATE_SIAK_BASE_URL": s.gate_siak_url or env["SIAK_SIM_URL"],
                     "GATE_API_KEY": env["GATE_API_KEY"],

@@ -7,6 +7,7 @@ import ssl
 from pathlib import Path
 
 import pytest
+from aiokafka.conn import collect_hosts
 from pydantic import ValidationError
 
 from deploy.local.certificates import LocalCertificates, make_local_certificates
@@ -118,3 +119,14 @@ def test_a_value_given_by_field_name_is_refused_not_ignored() -> None:
     back to the default broker."""
     with pytest.raises(ValidationError, match="bootstrap_servers"):
         KafkaSettings.model_validate({"bootstrap_servers": "broker:9093"})
+
+
+def test_several_bootstrap_servers_reach_the_clients_as_several_brokers() -> None:
+    kafka = _settings(KAFKA_BOOTSTRAP_SERVERS="k1:9092, k2:9092,k3:9092")
+    hosts = collect_hosts(client_options(kafka)["bootstrap_servers"])
+    # aiokafka shuffles the hosts it starts from.
+    assert sorted((host, port) for host, port, _ in hosts) == [
+        ("k1", 9092),
+        ("k2", 9092),
+        ("k3", 9092),
+    ]
