@@ -250,6 +250,49 @@ async def test_an_override_shows_on_the_page_in_the_api_and_the_audit(
     assert tuple(audit) == (OPERATOR, "SIAK minta ditahan")
 
 
+async def test_an_operator_cancels_a_parked_submission_and_pauses_and_slows_a_replay(
+    stack: ConsoleStack,
+) -> None:
+    [region] = take_regions(1)
+    ticket = await parked_submission(stack, region)
+    page = await stack.page()
+    await sign_in(stack, page)
+
+    await page.get_by_role("link", name="Pengajuan tertahan").click()
+    cancel = page.locator(f'li[data-ticket="{ticket}"]').get_by_role(
+        "form", name=f"Batalkan {ticket}"
+    )
+    await cancel.get_by_label("Alasan").fill("pemohon datang ke kantor")
+    await cancel.get_by_role("button", name="Batalkan").click()
+    await expect(page.get_by_role("status")).to_have_text("Tersimpan.")
+    view = (await stack.http.get(f"{stack.url}/v1/submissions/{ticket}")).json()
+    assert view["state"] == "cancelled"
+
+    await page.get_by_role("link", name="Kendali wilayah").click()
+    other = page.get_by_role("form", name="Wilayah lain")
+    await other.get_by_label("Kode wilayah").fill(region)
+    await other.get_by_label("Jeda kirim ulang").select_option("true")
+    await other.get_by_label("Laju maksimum (/detik)").fill("2.5")
+    await other.get_by_label("Alasan").fill("SIAK lambat")
+    await other.get_by_role("button", name="Simpan").click()
+    await expect(page.get_by_role("status")).to_have_text("Tersimpan.")
+
+    region_view = (await stack.http.get(f"{stack.url}/v1/regions/{region}")).json()
+    assert region_view["replay_paused"] is True
+    [control] = await stack.fetch(
+        "SELECT replay_paused, max_rate FROM region_control WHERE region_code = $1", region
+    )
+    assert tuple(control) == (True, 2.5)
+    [moved] = await stack.fetch(
+        "SELECT actor, action, reason FROM operator_action_audit WHERE subject = $1", ticket
+    )
+    assert tuple(moved) == (OPERATOR, "cancel", "pemohon datang ke kantor")
+    [changed] = await stack.fetch(
+        "SELECT changed_by, reason FROM region_control_audit WHERE region_code = $1", region
+    )
+    assert tuple(changed) == (OPERATOR, "SIAK lambat")
+
+
 async def test_a_maintenance_window_is_scheduled_changed_and_cancelled(
     stack: ConsoleStack,
 ) -> None:
