@@ -86,7 +86,8 @@ async def measure_backlog(ctx: BenchContext) -> ItemResult:
     item.notes.append(
         "Idle: nobody submits and every region holding rows is closed; CPU as a share of one "
         "core, new PostgreSQL sessions and commits per second, over "
-        f"{ctx.config.idle_window_s:g} s, starting 11 s after the backlog was seeded."
+        f"{ctx.config.idle_window_s:g} s, starting {ctx.config.idle_settle_s:g} s after the "
+        "backlog was seeded."
     )
     item.notes.append(
         f"The extra backlog is dealt over the {len(ctx.regions.background)} regions outside the "

@@ -8,10 +8,6 @@ from dataclasses import dataclass
 from bench import database, procs
 from bench.context import BenchContext
 
-SETTLE_S = 11.0
-"""Longer than queue_gate's sweep period (5 s) and PostgreSQL's idle statistics flush (10 s),
-so the window neither misses a sweep nor counts the work of the step before."""
-
 
 @dataclass(frozen=True)
 class IdleCost:
@@ -23,7 +19,7 @@ class IdleCost:
 
 async def idle_cost(ctx: BenchContext, seconds: float) -> IdleCost:
     watched = {k: v for k, v in ctx.stack.pids().items() if k in ("queue_gate", "postgres")}
-    await asyncio.sleep(SETTLE_S)
+    await asyncio.sleep(ctx.config.idle_settle_s)
     before, activity = procs.cpu_snapshot(watched), await database.activity(ctx.db)
     await asyncio.sleep(seconds)
     spent = procs.cpu_delta(before, procs.cpu_snapshot(watched))
