@@ -25,6 +25,7 @@ from deploy.local.certificates import LocalCertificates, make_local_certificates
 from deploy.local.component import Component, Paths
 from shared.kafka_client import client_options
 from shared.settings import KafkaSettings
+from shared.topics import min_insync_replicas
 
 KAFKA_ASSETS = Path(__file__).parent / "kafka"
 BROKER_MAIN = "kafka.Kafka"
@@ -218,6 +219,7 @@ class KafkaBroker(Component):
 
     def _server_properties(self, node: _Node) -> dict[str, str]:
         replicas = str(min(3, len(self.nodes)))
+        in_sync = str(min_insync_replicas(len(self.nodes)))
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.ports.controller_port}" for n in self.nodes)
         listener = "SASL_SSL" if self.scram else "PLAINTEXT"
         settings = {
@@ -236,10 +238,10 @@ class KafkaBroker(Component):
             "offsets.topic.replication.factor": replicas,
             "offsets.topic.num.partitions": "3",
             "transaction.state.log.replication.factor": replicas,
-            "transaction.state.log.min.isr": str(min(2, len(self.nodes))),
+            "transaction.state.log.min.isr": in_sync,
             "share.coordinator.state.topic.replication.factor": replicas,
-            "share.coordinator.state.topic.min.isr": str(min(2, len(self.nodes))),
-            "min.insync.replicas": str(min(2, len(self.nodes))),
+            "share.coordinator.state.topic.min.isr": in_sync,
+            "min.insync.replicas": in_sync,
             "group.initial.rebalance.delay.ms": "0",
             "auto.create.topics.enable": "false",
         }
