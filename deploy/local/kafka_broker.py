@@ -94,6 +94,11 @@ class KafkaBroker(Component):
         return ",".join(f"127.0.0.1:{node.ports.port}" for node in self.nodes)
 
     @property
+    def replication_factor(self) -> int:
+        """Of the cluster's own topics, and of those the services create on it."""
+        return min(3, len(self.nodes))
+
+    @property
     def certificates(self) -> LocalCertificates:
         # Beside the storage, not in it: the broker reads every folder there as a partition's.
         directory = self.root.parent / f"{self.root.name}-tls"
@@ -218,7 +223,7 @@ class KafkaBroker(Component):
         ]
 
     def _server_properties(self, node: _Node) -> dict[str, str]:
-        replicas = str(min(3, len(self.nodes)))
+        replicas = str(self.replication_factor)
         in_sync = str(min_insync_replicas(len(self.nodes)))
         voters = ",".join(f"{n.node_id}@127.0.0.1:{n.ports.controller_port}" for n in self.nodes)
         listener = "SASL_SSL" if self.scram else "PLAINTEXT"

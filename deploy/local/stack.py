@@ -222,7 +222,7 @@ class Stack:
         if self.settings.external_kafka is not None:
             return {"KAFKA_BOOTSTRAP_SERVERS": self.settings.external_kafka}
         return self.kafka.client_environment(user) | {
-            "KAFKA_TOPIC_REPLICATION_FACTOR": str(min(3, self.settings.kafka_brokers))
+            "KAFKA_TOPIC_REPLICATION_FACTOR": str(self.kafka.replication_factor)
         }
 
     def _services(self, paths: Paths) -> list[Component]:
