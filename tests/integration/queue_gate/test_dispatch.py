@@ -72,8 +72,13 @@ async def test_makassar_story_in_miniature(gate: Gate) -> None:
     for region in (down, open_a, open_b):
         assert gate.received_keys(region) == expected[region]  # acceptance order, once each
         assert gate.siak.duplicates(region) == 0
-    last = await gate.ticket(expected[down][-1])
-    assert last["state"] == "delivered" and last["queue_position"] is None
+
+    async def last_delivered() -> bool:
+        # SIAK records the submission before the gate hears its answer and marks the ticket.
+        last = await gate.ticket(expected[down][-1])
+        return bool(last["state"] == "delivered" and last["queue_position"] is None)
+
+    await eventually(last_delivered, what="the last ticket marked delivered")
 
 
 async def test_refused_submission_is_parked_and_holds_back_only_its_applicant(
@@ -89,10 +94,14 @@ async def test_refused_submission_is_parked_and_holds_back_only_its_applicant(
     gate.siak.reject_keys([a1], "data kependudukan tidak cocok")
     await gate.status.set(region, SiakStatus.UP)
 
-    async def others_delivered() -> bool:
-        return gate.received_keys(region) == [b1, b2]
+    async def others_delivered_and_refusal_parked() -> bool:
+        parked = await gate.ticket(a1)
+        return gate.received_keys(region) == [b1, b2] and parked["state"] == "parked"
 
-    await eventually(others_delivered, what="the other applicant's submissions delivered")
+    await eventually(
+        others_delivered_and_refusal_parked,
+        what="the other applicant's submissions delivered and the refused one parked",
+    )
     parked = await gate.ticket(a1)
     held = await gate.ticket(a2)
     assert parked["state"] == "parked" and "tidak cocok" in parked["parked_reason"]
