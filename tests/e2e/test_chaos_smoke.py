@@ -63,7 +63,7 @@ async def test_a_gate_killed_mid_intake_loses_duplicates_and_reorders_nothing(
 ) -> None:
     scenario = Scenario(2, "kill -9 queue_gate mid-intake", kill_gate_during_intake(2), load_s=2)
     async with httpx.AsyncClient(timeout=10) as http:
-        suite = Suite(Harness(chaos_stack, http, REGIONS), tmp_path, healthy_within_s=2)
+        suite = Suite(Harness(chaos_stack, http, REGIONS), tmp_path)
         outcome = await suite.run(scenario)
     verdict = outcome.verdict
     assert outcome.error is None

@@ -83,7 +83,8 @@ async def test_two_portals_each_get_their_own_limit_and_a_revoked_key_stops(
             accepted_meanwhile += answer.status_code == 202
             return answer if answer.status_code == 401 else None
 
-        await eventually(refused, within=10 * REFRESH_S, what="the revoked key refused")
+        # A deadline only: a loaded machine may take seconds to read the keys again.
+        await eventually(refused, within=30, what="the revoked key refused")
 
     assert [answer.status_code for answer in slow] == [202, 202, 429]
     assert slow[2].json()["error"]["code"] == "rate_limited"

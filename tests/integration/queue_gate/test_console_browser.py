@@ -204,6 +204,13 @@ async def test_an_operator_signs_in_and_retries_a_parked_submission(stack: Conso
     [region] = take_regions(1)
     ticket = await parked_submission(stack, region)
     await stack.status.set(region, SiakStatus.DOWN)  # the retried one then waits in line
+
+    async def closed() -> bool:
+        # Published is not yet applied: retried before the gate closes, it would go to SIAK.
+        view = (await stack.http.get(f"{stack.url}/v1/regions/{region}")).json()
+        return bool(view["siak_status"] == "DOWN")
+
+    await eventually(closed, within=30, what="the gate closed again")
     page = await stack.page()
     await sign_in(stack, page)
 

@@ -10,6 +10,7 @@ from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure, free_port
 from tests.integration.queue_gate.conftest import API_KEY, gate_settings, nik, submission_body
 from tests.support.own_postgres import kill_hard, own_postgres
+from tests.support.polling import eventually
 from tests.support.servers import serving
 
 pytestmark = pytest.mark.integration
@@ -47,13 +48,23 @@ async def test_while_postgresql_is_down_intake_answers_503_with_retry_after(
         settings = gate_settings(infrastructure, server.url, siak_url, db_connect_timeout_s=2)
         async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
             kill_hard(server)
-            response = await http.post(
-                f"{url}/v1/submissions",
-                json=submission_body("35.78", nik(902)),
-                headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "no-db-1"},
-            )
-            ready = await http.get(f"{url}/readyz")
+
+            # SIGKILL is sent, not yet done: a backend of the pool may answer a moment more.
+            async def refused() -> httpx.Response | None:
+                answer = await http.post(
+                    f"{url}/v1/submissions",
+                    json=submission_body("35.78", nik(902)),
+                    headers={"Authorization": f"Bearer {API_KEY}", "Idempotency-Key": "no-db-1"},
+                )
+                return None if answer.status_code == 202 else answer
+
+            async def told_unavailable() -> dict[str, object] | None:
+                body: dict[str, object] = (await http.get(f"{url}/readyz")).json()
+                return None if body["postgresql"] == "reachable" else body
+
+            response = await eventually(refused, within=60, what="intake no longer accepting")
+            ready = await eventually(told_unavailable, within=60, what="/readyz: not reachable")
 
     assert response.status_code == 503, response.text
     assert int(response.headers["Retry-After"]) > 0
-    assert ready.json()["postgresql"] == "unavailable"
+    assert ready["postgresql"] == "unavailable"

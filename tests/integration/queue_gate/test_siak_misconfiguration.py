@@ -25,16 +25,23 @@ async def test_a_misconfigured_siak_holds_the_backlog_and_raises_the_alert(gate:
     async def alerted() -> bool:
         return alert in (await gate.http.get(f"{gate.url}/metrics")).text
 
+    async def back_in_line() -> list[asyncpg.Record] | None:
+        # The alert is raised on SIAK's answer, before the dispatcher puts the head back in
+        # line and releases the rest of the stretch: wait for that too, not only the alert.
+        connection = await asyncpg.connect(gate.database_url)
+        try:
+            rows = await connection.fetch(
+                "SELECT ticket_id, state, attempts, last_error FROM submission"
+                " WHERE region_code = $1 ORDER BY seq",
+                region,
+            )
+        finally:
+            await connection.close()
+        settled = rows and all(row["state"] != "dispatching" for row in rows)
+        return list(rows) if settled and rows[0]["last_error"] is not None else None
+
     await eventually(alerted, what="the misconfiguration alert")
-    connection = await asyncpg.connect(gate.database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT ticket_id, state, attempts, last_error FROM submission"
-            " WHERE region_code = $1 ORDER BY seq",
-            region,
-        )
-    finally:
-        await connection.close()
+    rows = await eventually(back_in_line, what="the head back in line with its error")
     views = [await gate.ticket(t) for t in tickets]
 
     assert [row["ticket_id"] for row in rows] == tickets

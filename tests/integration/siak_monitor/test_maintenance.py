@@ -70,9 +70,11 @@ async def test_announced_window_starts_and_ends_on_time(
         created = await monitor.admin("POST", "/v1/maintenance", window_from_now(1, 2.5, "13.01"))
         plan_id = created.json()["id"]
         announced = await notices.until(
-            lambda n: actions(n, "13.01") == [SCHEDULED], within=5, what="announced ahead"
+            lambda n: actions(n, "13.01")[:1] == [SCHEDULED], what="announced ahead"
         )
-        assert datetime.now(UTC) < announced[0].starts_at
+        # When the monitor announced it, not when this reader got to it (the start may
+        # already be in the same poll on a slow machine).
+        assert announced[0].occurred_at < announced[0].starts_at
         over = await notices.until(
             lambda n: actions(n, "13.01") == [SCHEDULED, STARTED, ENDED], what="started, ended"
         )
@@ -102,7 +104,9 @@ async def test_an_overrun_is_down_with_later_estimates_until_probes_succeed(
         running_monitor(settings) as monitor,
     ):
         await status.until(lambda e: statuses(e, "13.03") == [(UP, None)], what="13.03 UP")
-        created = await monitor.admin("POST", "/v1/maintenance", window_from_now(0.3, 1.5, "13.03"))
+        # SIAK must be made to fail between the MAINTENANCE being seen and the window's end:
+        # leave a slow machine seconds for that, not a second.
+        created = await monitor.admin("POST", "/v1/maintenance", window_from_now(0.3, 3, "13.03"))
         await status.until(lambda e: len(statuses(e, "13.03")) == 2, what="MAINTENANCE")
         await simulator.set("13.03", "maintenance")
 

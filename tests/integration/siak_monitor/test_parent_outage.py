@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from tests.integration.siak_monitor.conftest import (
     running_monitor,
     topic_events,
 )
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -50,7 +52,14 @@ async def test_parent_outage_is_one_central_event_and_children_point_at_it(
         await root_causes.until(lambda e: [c.status for c in e] == [UP], what="central UP")
         await simulator.set(CENTRAL_CODE, "down")
         await status.until(lambda e: each_child(e, [UP, DOWN]), what="every child DOWN")
-        parent_view = (await monitor.http.get(f"{monitor.url}/v1/parent")).json()
+
+        async def parent_told_down() -> dict[str, Any] | None:
+            # Its seq is the one published, recorded once the publisher's batch returns:
+            # a reader may see the batch on the topic a moment before.
+            view: dict[str, Any] = (await monitor.http.get(f"{monitor.url}/v1/parent")).json()
+            return view if (view["status"], view["seq"]) == ("DOWN", 2) else None
+
+        parent_view = await eventually(parent_told_down, what="the parent's view DOWN, seq 2")
         await simulator.set(CENTRAL_CODE, "up")
         published = await status.until(lambda e: each_child(e, [UP, DOWN, UP]), what="all back")
         causes = await root_causes.until(

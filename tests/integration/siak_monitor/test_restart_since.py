@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared import topics
 from shared.events import SiakStatus, StatusChanged
@@ -32,8 +33,28 @@ async def test_a_region_still_up_after_a_restart_is_up_since_the_time_published(
             region = await eventually(
                 lambda: restarted.region_shows("19.01", "UP"), what="UP after the restart"
             )
+
+            async def settled() -> str | None:
+                # Seen UP, it owes what it would ever say of it: once nothing is owed, what
+                # it published (counted by its own metrics) is all it will publish.
+                owed = (await restarted.http.get(f"{restarted.url}/readyz")).json()
+                metrics = (await restarted.http.get(f"{restarted.url}/metrics")).text
+                return metrics if owed["pending_events"] == 0 else None
+
+            metrics = await eventually(settled, what="nothing owed after the restart")
         published = await events.read()
 
     assert up.status == SiakStatus.UP
     assert published == [up]  # nothing new to say, so the topic's record stands
+    assert statuses_published(metrics) == 0  # nor will it: it owed nothing
     assert datetime.fromisoformat(region["since"]) == up.since
+
+
+def statuses_published(metrics: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "siak_monitor_events_published_total"
+        and sample.labels.get("topic") == topics.SIAK_STATUS
+    )

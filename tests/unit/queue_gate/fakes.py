@@ -57,7 +57,7 @@ class Progress:
     def mark(self) -> None:
         self._changed.set()
 
-    async def until(self, done: Callable[[], bool], *, what: str, within: float = 1.0) -> None:
+    async def until(self, done: Callable[[], bool], *, what: str, within: float = 10.0) -> None:
         async def waiting() -> None:
             while not done():
                 self._changed.clear()
@@ -437,7 +437,7 @@ class FakeSiak:
     def release_answers(self) -> None:
         self._answering.set()
 
-    async def until_sent(self, count: int, *, within: float = 1.0) -> None:
+    async def until_sent(self, count: int, *, within: float = 10.0) -> None:
         await self.progress.until(
             lambda: len(self.calls) >= count, what=f"{count} calls to SIAK", within=within
         )

@@ -91,7 +91,7 @@ async def test_the_canary_is_answered_before_the_next_submission_goes() -> None:
     await ports.siak.until_sent(2)
     await lease.release()
     dispatcher.wake()
-    await asyncio.wait_for(running, 1)
+    await asyncio.wait_for(running, 10)
 
     assert ports.siak.sent == [first, second]
     assert [call.answered_before for call in ports.siak.calls] == [0, 1]
