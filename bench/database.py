@@ -30,12 +30,15 @@ async def seed_deferred(
     count: int,
     *,
     key_prefix: str,
+    keep_order: bool = True,
 ) -> dict[str, list[str]]:
-    """`count` deferred rows dealt round-robin over `regions`; each region's tickets in order."""
+    """`count` deferred rows dealt round-robin over `regions`; each region's tickets in order
+    (unless `keep_order` is False: a backlog nobody replays)."""
     order: dict[str, list[str]] = {region: [] for region in regions}
     chunk: list[tuple[object, ...]] = []
     for row in rows.rows(regions, count, key_prefix=key_prefix):
-        order[str(row[1])].append(str(row[0]))
+        if keep_order:
+            order[str(row[1])].append(str(row[0]))
         chunk.append(row)
         if len(chunk) == SEED_CHUNK:
             await connection.copy_records_to_table("submission", records=chunk, columns=ROW_COLUMNS)
