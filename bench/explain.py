@@ -8,6 +8,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import shutil
 import sys
 import time
@@ -29,6 +30,8 @@ from services.queue_gate.adapters.postgres.migrator import migrate
 BATCH = 5_000
 REPLAY_REGIONS = 50
 INTAKE_BATCH = 64
+_LONG_LIST = re.compile(r"'\{[^}]{40,}\}'")
+"""An array of tickets or regions given to a query: shortened in the plan."""
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ async def explain(connection: asyncpg.Connection, query: HotQuery, *, generic: b
         )
     finally:
         await transaction.rollback()
-    return "\n".join(row[0] for row in rows)
+    return "\n".join(_LONG_LIST.sub("'{...}'", row[0]) for row in rows)
 
 
 async def report(background: int) -> str:
