@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bench import database
 from bench.context import BenchContext
-from bench.items.drain import Backlog, gate_drain, lay_backlog, raw_drain
+from bench.items.drain import Backlog, DrainRun, gate_drain, lay_backlog, raw_drain
 from bench.items.idle_cost import idle_cost
 from bench.items.load_runs import LoadRun, http_intake_run, raw_insert_run
 from bench.results import ItemResult, Measure, Table, Target
@@ -21,6 +21,7 @@ async def measure_backlog(ctx: BenchContext) -> ItemResult:
     concurrency = ctx.config.intake_concurrency
     batch = ctx.config.backlog_batch
     rows: list[list[str]] = []
+    costs: list[list[str]] = []
     laid: list[Backlog] = []
     at_zero: tuple[float, float] | None = None
     """Intake's and replay's rates with no backlog: what each larger backlog is judged by."""
@@ -81,6 +82,7 @@ async def measure_backlog(ctx: BenchContext) -> ItemResult:
                     WITHIN_10_PERCENT,
                 ),
             ]
+        costs.append(_cost_row(size, gate_in, gate_out))
         verdict = gate_out.verdict
         rows.append(
             [
@@ -113,6 +115,20 @@ async def measure_backlog(ctx: BenchContext) -> ItemResult:
             rows,
         )
     )
+    item.tables.append(
+        Table(
+            "CPU per row, ms, by rows already deferred elsewhere: less moved by other load on "
+            "the machine than the rates (all of intake's run, warm-up included; the timed drain)",
+            [
+                "already deferred",
+                "intake: queue_gate",
+                "intake: PostgreSQL",
+                "replay: queue_gate",
+                "replay: PostgreSQL",
+            ],
+            costs,
+        )
+    )
     item.notes.append(
         "Idle: nobody submits and every region holding rows is closed; CPU as a share of one "
         "core, new PostgreSQL sessions and commits per second, over "
@@ -137,10 +153,24 @@ async def measure_backlog(ctx: BenchContext) -> ItemResult:
 async def _intake_at(
     ctx: BenchContext, backlog: Backlog, concurrency: int
 ) -> tuple[LoadRun, LoadRun]:
-    gate_pid = {k: v for k, v in ctx.stack.pids().items() if k == "queue_gate"}
+    watched = {k: v for k, v in ctx.stack.pids().items() if k in ("queue_gate", "postgres")}
     gate = await http_intake_run(
-        ctx, port=ctx.access.gate_port, concurrency=concurrency, watched=gate_pid
+        ctx, port=ctx.access.gate_port, concurrency=concurrency, watched=watched
     )
     await database.clear_after(ctx.db, backlog.last_seq)
     raw = await raw_insert_run(ctx, concurrency=concurrency)
     return gate, raw
+
+
+def _cost_row(size: int, intake: LoadRun, replay: DrainRun) -> list[str]:
+    def per_replayed(name: str) -> str:
+        spent = replay.cpu_s.get(name)
+        return "n/a" if spent is None or not replay.rows else f"{spent * 1000 / replay.rows:.2f}"
+
+    return [
+        f"{size:,}",
+        f"{intake.cpu_ms_per_accepted('queue_gate'):.2f}",
+        f"{intake.cpu_ms_per_accepted('postgres'):.2f}",
+        per_replayed("queue_gate"),
+        per_replayed("postgres"),
+    ]
