@@ -59,20 +59,52 @@ def drain_timeout(rows: int) -> float:
     return max(MIN_DRAIN_TIMEOUT_S, rows / SLOWEST_RATE_PER_S)
 
 
-async def seed(ctx: BenchContext, *, batch: int, background: int) -> dict[str, list[str]]:
-    """An empty table, then `background` rows in regions that stay closed, then the batch."""
+@dataclass(frozen=True)
+class Backlog:
+    """Rows laid once in the regions that stay closed: every row after `last_seq` is a
+    measurement's own, cleared before the next one."""
+
+    rows: int
+    last_seq: int
+    laid_s: float
+
+
+async def lay_backlog(ctx: BenchContext, rows: int) -> Backlog:
+    """An empty table, then `rows` deferred in the regions that stay closed (COPY), settled."""
+    started = time.perf_counter()
     await database.empty_submissions(ctx.db)
-    stamp = time.time_ns()
-    if background:
+    if rows:
         await database.seed_deferred(
-            ctx.db, ctx.rows, ctx.regions.background, background, key_prefix=f"bg-{stamp}"
+            ctx.db,
+            ctx.rows,
+            ctx.regions.background,
+            rows,
+            key_prefix=f"bg-{time.time_ns()}",
+            keep_order=False,
         )
+    await database.settle(ctx.db)
+    seq = await database.last_seq(ctx.db)
+    return Backlog(rows, seq, time.perf_counter() - started)
+
+
+async def seed(ctx: BenchContext, *, batch: int, background: int | Backlog) -> dict[str, list[str]]:
+    """The batch in the replayed regions, behind `background`: a backlog laid earlier (what
+    came after it cleared), or that many rows laid now in an empty table."""
+    stamp = time.time_ns()
+    if isinstance(background, Backlog):
+        await database.clear_after(ctx.db, background.last_seq)
+    else:
+        await database.empty_submissions(ctx.db)
+        if background:
+            await database.seed_deferred(
+                ctx.db, ctx.rows, ctx.regions.background, background, key_prefix=f"bg-{stamp}"
+            )
     return await database.seed_deferred(
         ctx.db, ctx.rows, ctx.regions.replay, batch, key_prefix=f"batch-{stamp}"
     )
 
 
-async def raw_drain(ctx: BenchContext, *, batch: int, background: int) -> DrainRun:
+async def raw_drain(ctx: BenchContext, *, batch: int, background: int | Backlog) -> DrainRun:
     """Baseline (a): read and mark the same rows, in the same order, with bare asyncpg."""
     await seed(ctx, batch=batch, background=background)
     timeout = drain_timeout(batch)
@@ -86,7 +118,7 @@ async def raw_drain(ctx: BenchContext, *, batch: int, background: int) -> DrainR
 
 
 async def gate_drain(
-    ctx: BenchContext, *, batch: int, background: int, cap_s: float | None = None
+    ctx: BenchContext, *, batch: int, background: int | Backlog, cap_s: float | None = None
 ) -> DrainRun:
     """The gate replays the batch once its regions are UP, timed until no row waits or until
     `cap_s` has passed; then the regions go DOWN again and what SIAK received is checked."""

@@ -82,6 +82,11 @@ _RELEASE = """
 UPDATE submission SET state = 'queued', attempts = attempts - 1, updated_at = now()
  WHERE ticket_id = ANY($1::text[]) AND state = 'dispatching'
 """
+_DEFER_QUEUED = """
+UPDATE submission SET state = 'deferred', updated_at = now()
+ WHERE region_code = $1 AND state = 'queued'
+RETURNING seq, region_code, ticket_id, service_type, updated_at
+"""
 _AHEAD = f"""
 SELECT count(*) FROM submission s
  WHERE s.region_code = $1 AND s.seq < $2 AND s.state IN {WAITING_SQL} AND {_NOT_HELD}
@@ -275,12 +280,7 @@ class PostgresSubmissionStore:
 
     async def defer_queued(self, region_code: str) -> int:
         async with self.pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                "UPDATE submission SET state = 'deferred', updated_at = now() "
-                "WHERE region_code = $1 AND state = 'queued' "
-                "RETURNING seq, region_code, ticket_id, service_type, updated_at",
-                region_code,
-            )
+            rows = await connection.fetch(_DEFER_QUEUED, region_code)
             await write_events(
                 connection,
                 [
