@@ -1,4 +1,5 @@
-"""Bench programs run as processes of their own (`python -m bench.<name>`), bounded in time."""
+"""Bench programs run as processes of their own (`python -m bench.<name>`, or a built
+executable), bounded in time."""
 
 from __future__ import annotations
 
@@ -19,9 +20,18 @@ class ChildFailedError(RuntimeError):
 
 
 class Child:
-    def __init__(self, module: str, args: Sequence[str], *, env: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        module: str,
+        args: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        executable: str | None = None,
+    ) -> None:
+        """Runs `python -m module args`, or `executable args` (named `module` in errors)."""
         self.module = module
         self.args = list(args)
+        self.argv = [executable] if executable else [sys.executable, "-m", module]
         self.env = {**os.environ, **env}
         self._process: asyncio.subprocess.Process | None = None
 
@@ -32,9 +42,7 @@ class Child:
 
     async def start(self) -> Child:
         self._process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            self.module,
+            *self.argv,
             *self.args,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,

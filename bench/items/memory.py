@@ -8,7 +8,7 @@ from typing import Any
 from bench import procs
 from bench.context import BenchContext
 from bench.items.load_runs import LoadRun
-from bench.results import ItemResult, Measure, Table
+from bench.results import ItemResult, Measure, Table, Target
 
 MIB = 2**20
 H = "H: same HTTP app, no database"
@@ -50,6 +50,20 @@ def assemble_memory(ctx: BenchContext) -> ItemResult:
                 baseline.peak_bytes / MIB,
                 "bare asyncio+httpx probe loop",
                 "lower",
+            )
+        )
+    compiled = ctx.observations.get("monitor_compiled")
+    if scale is not None and compiled is not None:
+        name, window = compiled
+        item.measures.append(
+            Measure(
+                f"siak_monitor at 514 regions (peak) vs {name}",
+                "MiB",
+                scale[0].peak_bytes / MIB,
+                window.peak_bytes / MIB,
+                name,
+                "lower",
+                Target("ratio ≤ 1.0", "ratio", at_most=1.0),
             )
         )
     names = sorted(set(idle) | set(under))

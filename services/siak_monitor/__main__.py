@@ -18,8 +18,6 @@ INVALID_CONFIGURATION = 2
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # One line per probe would bury the transitions: hundreds of probes a second at full scale.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = MonitorSettings()
     except (ValidationError, ConfigFileError) as error:

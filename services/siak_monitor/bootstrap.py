@@ -8,11 +8,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
-import httpx
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from services.siak_monitor.adapters.http1 import Http1Client
 from services.siak_monitor.adapters.http_prober import HttpProber
 from services.siak_monitor.adapters.kafka_ownership import KafkaOwnership
 from services.siak_monitor.adapters.kafka_published_log import KafkaPublishedLog
@@ -50,7 +50,7 @@ def create_app(settings: MonitorSettings) -> FastAPI:
         metrics_ = PrometheusMetrics(CollectorRegistry())
         supervisor = supervisor_for(settings, metrics_)
         clock = clock_for(settings)
-        async with httpx.AsyncClient(limits=_connection_limits(settings)) as http:
+        async with _probe_client(settings) as http:
 
             def new_term() -> Term:
                 publisher = KafkaEventPublisher(
@@ -199,7 +199,7 @@ def expose(
         log.warning("MONITOR_ADMIN_TOKEN is not set: the maintenance admin API refuses everyone")
 
 
-def _connection_limits(settings: MonitorSettings) -> httpx.Limits:
-    # One connection per concurrent probe, so no probe waits for another's connection.
-    slots = settings.max_concurrent_probes + 1
-    return httpx.Limits(max_connections=slots, max_keepalive_connections=slots)
+def _probe_client(settings: MonitorSettings) -> Http1Client:
+    # As many kept-alive connections per origin as probes may be in flight, so that once
+    # warm no probe opens a connection (all regions often share one SIAK host).
+    return Http1Client(max_idle_per_origin=settings.max_concurrent_probes + 1)

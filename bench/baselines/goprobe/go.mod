@@ -1,0 +1,3 @@
+module siakgate/bench/goprobe
+
+go 1.26

@@ -1,0 +1,250 @@
+"""The health checks' HTTP/1.1 client: answers of every shape, bounded reads, kept connections."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from services.siak_monitor.adapters.http1 import (
+    MAX_HEAD_BYTES,
+    ConnectError,
+    Http1Client,
+    HttpError,
+    ProtocolError,
+    ReadError,
+)
+from tests.support.polling import eventually
+from tests.unit.siak_monitor.loopback_siak import (
+    CLOSE,
+    DROP,
+    HANG,
+    answer,
+    loopback_siak,
+    unused_port,
+)
+
+LIMIT = 64 * 1024
+
+
+def client() -> Http1Client:
+    return Http1Client(max_idle_per_origin=4)
+
+
+async def test_sends_a_plain_get_with_the_host_and_path() -> None:
+    async with loopback_siak(lambda n: answer()) as siak, client() as http:
+        got = await http.get(siak.url("/regions/73.71/health?deep=1"), body_limit=LIMIT)
+
+    assert (got.status, got.body) == (200, b'{"state": "UP"}')
+    request_line, *headers = siak.requests[0].decode().split("\r\n")
+    assert request_line == "GET /regions/73.71/health?deep=1 HTTP/1.1"
+    assert f"Host: 127.0.0.1:{siak.port}" in headers
+
+
+async def test_keeps_the_connection_for_the_next_get() -> None:
+    async with loopback_siak(lambda n: answer()) as siak, client() as http:
+        for _ in range(5):
+            assert (await http.get(siak.url(), body_limit=LIMIT)).status == 200
+
+    assert (siak.connections, http.connections_opened, len(siak.requests)) == (1, 1, 5)
+
+
+async def test_reads_a_chunked_answer_and_keeps_the_connection() -> None:
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'5;ext=1\r\n{"sta\r\nA\r\nte": "UP"}\r\n0\r\nX-Trailer: yes\r\n\r\n'
+    )
+    async with loopback_siak(lambda n: chunked) as siak, client() as http:
+        first = await http.get(siak.url(), body_limit=LIMIT)
+        second = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert first.body == second.body == b'{"state": "UP"}'
+    assert siak.connections == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        answer(b"{}", "200 OK", "Connection: close"),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+    ],
+    ids=["connection-close", "http-1.0"],
+)
+async def test_does_not_reuse_a_connection_the_server_will_close(reply: bytes) -> None:
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        await http.get(siak.url(), body_limit=LIMIT)
+        await http.get(siak.url(), body_limit=LIMIT)
+
+    assert siak.connections == 2
+
+
+async def test_keeps_an_http_1_0_connection_when_asked_to() -> None:
+    reply = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\n{}"
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        await http.get(siak.url(), body_limit=LIMIT)
+        await http.get(siak.url(), body_limit=LIMIT)
+
+    assert siak.connections == 1
+
+
+async def test_an_answer_without_a_length_ends_with_the_connection() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nall of it"
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        got = await http.get(siak.url(), body_limit=LIMIT)
+        await http.get(siak.url(), body_limit=LIMIT)
+
+    assert got.body == b"all of it"
+    assert siak.connections == 2
+
+
+async def test_asks_again_on_a_new_connection_when_a_kept_one_was_dropped() -> None:
+    # The race of every keep-alive client: the server drops an idle connection just as the
+    # next request goes out on it.
+    async with loopback_siak(lambda n: DROP if n == 1 else answer()) as siak, client() as http:
+        await http.get(siak.url(), body_limit=LIMIT)
+        again = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert again.status == 200
+    assert (siak.connections, len(siak.requests)) == (2, 3)
+
+
+async def test_a_new_connection_closed_without_an_answer_is_a_protocol_failure() -> None:
+    async with loopback_siak(lambda n: DROP) as siak, client() as http:
+        with pytest.raises(ProtocolError) as failure:
+            await http.get(siak.url(), body_limit=LIMIT)
+
+    assert failure.value.kind == "remoteprotocolerror"
+    assert siak.connections == 1
+
+
+async def test_skips_an_interim_answer() -> None:
+    reply = b"HTTP/1.1 100 Continue\r\n\r\n" + answer(b"ok")
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        got = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert (got.status, got.body) == (200, b"ok")
+
+
+async def test_an_answer_without_a_body_keeps_the_connection() -> None:
+    no_content = b"HTTP/1.1 204 No Content\r\n\r\n"
+    async with loopback_siak(lambda n: no_content) as siak, client() as http:
+        assert (await http.get(siak.url(), body_limit=LIMIT)).status == 204
+        assert (await http.get(siak.url(), body_limit=LIMIT)).status == 204
+
+    assert siak.connections == 1
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"SSH-2.0-OpenSSH_9.6\r\n\r\n",
+        b"HTTP/2 200\r\n\r\n",
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + CLOSE,
+    ],
+    ids=[
+        "not-http",
+        "http-2",
+        "bad-status",
+        "bad-header",
+        "negative-length",
+        "two-lengths",
+        "bad-chunk-size",
+        "chunk-without-crlf",
+        "head-too-long",
+        "head-cut-short",
+    ],
+)
+async def test_garbage_is_a_protocol_failure_and_the_connection_is_dropped(
+    garbage: bytes,
+) -> None:
+    script = [garbage, answer()]
+    async with loopback_siak(lambda n: script[min(n, 1)]) as siak, client() as http:
+        with pytest.raises(ProtocolError):
+            await http.get(siak.url(), body_limit=LIMIT)
+        assert (await http.get(siak.url(), body_limit=LIMIT)).status == 200
+
+    assert siak.connections == 2
+
+
+async def test_an_answer_cut_short_mid_body_is_a_read_failure() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b" + CLOSE
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        with pytest.raises(ReadError) as failure:
+            await http.get(siak.url(), body_limit=LIMIT)
+
+    assert failure.value.kind == "readerror"
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_reads_no_more_of_a_huge_answer_than_the_limit(chunked: bool) -> None:
+    body = b"x" * (20 * 2**20)
+    huge = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % len(body) + body
+        if chunked
+        else answer(body)
+    )
+    async with loopback_siak(lambda n: huge) as siak, client() as http:
+        got = await http.get(siak.url(), body_limit=LIMIT)
+        await eventually(lambda: _true(siak.closed_by_client), what="the server sees the close")
+
+    assert got.body == body[:LIMIT]
+    assert siak.sent < len(huge)
+
+
+async def test_a_connection_that_cannot_be_made_is_refused() -> None:
+    async with client() as http:
+        with pytest.raises(ConnectError) as failure:
+            await http.get(f"http://127.0.0.1:{unused_port()}/health", body_limit=LIMIT)
+
+    assert failure.value.kind == "connection_refused"
+
+
+async def test_a_request_given_up_on_closes_its_connection() -> None:
+    async with loopback_siak(lambda n: HANG if n == 0 else answer()) as siak, client() as http:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.05):
+                await http.get(siak.url(), body_limit=LIMIT)
+        assert (await http.get(siak.url(), body_limit=LIMIT)).status == 200
+
+    assert siak.connections == 2
+
+
+async def test_closing_the_client_closes_its_idle_connections() -> None:
+    async with loopback_siak(lambda n: answer()) as siak:
+        async with client() as http:
+            await http.get(siak.url(), body_limit=LIMIT)
+        await eventually(lambda: _true(siak.closed_by_client), what="the server sees the close")
+
+    assert siak.closed_by_client == 1
+
+
+async def test_keeps_no_more_idle_connections_than_allowed() -> None:
+    two = Http1Client(max_idle_per_origin=2)
+    async with loopback_siak(lambda n: answer()) as siak, two as http:
+        await asyncio.gather(*(http.get(siak.url(), body_limit=LIMIT) for _ in range(5)))
+        await eventually(lambda: _true(siak.closed_by_client >= 3), what="3 closed")
+        await asyncio.gather(*(http.get(siak.url(), body_limit=LIMIT) for _ in range(2)))
+
+    assert siak.connections == 5
+
+
+def test_only_http_urls_are_asked_for() -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        asyncio.run(client().get("ftp://siak.invalid/health", body_limit=LIMIT))
+
+
+async def _true(value: object) -> bool:
+    return bool(value)
+
+
+def test_every_failure_has_a_kind() -> None:
+    kinds = {kind.kind for kind in (ConnectError, ProtocolError, ReadError)}
+    assert kinds == {"connection_refused", "remoteprotocolerror", "readerror"}
+    assert all(issubclass(kind, HttpError) for kind in (ConnectError, ProtocolError))
