@@ -131,6 +131,15 @@ class BenchStack:
     def component(self, name: str) -> Component:
         return next(c for c in self.stack.components if c.name == name)
 
+    async def start_gate(self, workers: int) -> None:
+        """(Re)start queue_gate with `GATE_WORKERS=workers`, everything else as before."""
+        await asyncio.to_thread(self.component("queue_gate").stop)
+        env = {**self.settings.extra_env, "GATE_WORKERS": str(workers)}
+        fresh = Stack(replace(self.settings, extra_env=env)).services
+        gate = next(c for c in fresh if c.name == "queue_gate")
+        self.stack.services = [gate if c.name == "queue_gate" else c for c in self.stack.services]
+        await asyncio.to_thread(gate.ensure_running)
+
     async def stop_monitor(self) -> None:
         await asyncio.to_thread(self.component("siak_monitor").stop)
 
