@@ -40,6 +40,8 @@ def stack_env(interval_s: float) -> dict[str, str]:
         "GATE_RAMP_INTERVAL_S": "1",
         "GATE_MAX_ACTIVE_REGIONS": "64",
         "GATE_STALE_AFTER_S": "600",
+        # One process, whatever the caller's environment says; item 1 restarts it with more.
+        "GATE_WORKERS": "1",
         "GATE_CONSUMER_GROUP": f"queue-gate-bench-{time.time_ns()}",
         "MONITOR_PROBE_INTERVAL_S": f"{interval_s:g}",
         "MONITOR_PROBE_JITTER_S": "0",
