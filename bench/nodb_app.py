@@ -31,6 +31,7 @@ from services.queue_gate.domain.submission import (
 from services.queue_gate.domain.ticket import SubmissionState, new_ticket_id
 from services.queue_gate.entrypoints.errors import error_response, install_error_handlers
 from services.queue_gate.entrypoints.intake_api import TicketView
+from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, TELEMETRY_OFF
 from services.queue_gate.handlers.intake import siak_payload
 
 
@@ -45,7 +46,7 @@ def create_app(*, api_key: str, data_key: str, applicant_secret: str) -> FastAPI
         ):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown intake key")
 
-    app = FastAPI(title="intake without a database")
+    app = FastAPI(title="intake without a database", telemetry=TELEMETRY_OFF)
     install_error_handlers(app)
 
     @app.post(
@@ -105,14 +106,14 @@ async def _bounded_body(request: Request) -> bytes:
 
 
 def main() -> None:
-    # As queue_gate runs: the same logging and uvicorn settings, access log included.
+    # As queue_gate runs: the same logging and uvicorn settings.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(
         api_key=os.environ["GATE_API_KEY"],
         data_key=os.environ["GATE_DATA_KEY"],
         applicant_secret=os.environ["GATE_APPLICANT_KEY_SECRET"],
     )
-    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_NODB_PORT"]), log_level="info")
+    uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_NODB_PORT"]), **SERVER_OPTIONS)
 
 
 if __name__ == "__main__":

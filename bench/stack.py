@@ -40,6 +40,8 @@ def stack_env(interval_s: float) -> dict[str, str]:
         "GATE_RAMP_INTERVAL_S": "1",
         "GATE_MAX_ACTIVE_REGIONS": "64",
         "GATE_STALE_AFTER_S": "600",
+        # One process, whatever the caller's environment says; item 1 restarts it with more.
+        "GATE_WORKERS": "1",
         "GATE_CONSUMER_GROUP": f"queue-gate-bench-{time.time_ns()}",
         "MONITOR_PROBE_INTERVAL_S": f"{interval_s:g}",
         "MONITOR_PROBE_JITTER_S": "0",
@@ -130,6 +132,15 @@ class BenchStack:
 
     def component(self, name: str) -> Component:
         return next(c for c in self.stack.components if c.name == name)
+
+    async def start_gate(self, workers: int) -> None:
+        """(Re)start queue_gate with `GATE_WORKERS=workers`, everything else as before."""
+        await asyncio.to_thread(self.component("queue_gate").stop)
+        env = {**self.settings.extra_env, "GATE_WORKERS": str(workers)}
+        fresh = Stack(replace(self.settings, extra_env=env)).services
+        gate = next(c for c in fresh if c.name == "queue_gate")
+        self.stack.services = [gate if c.name == "queue_gate" else c for c in self.stack.services]
+        await asyncio.to_thread(gate.ensure_running)
 
     async def stop_monitor(self) -> None:
         await asyncio.to_thread(self.component("siak_monitor").stop)

@@ -1,17 +1,50 @@
 """`python -m services.queue_gate`: run the gate with settings from the environment."""
 
 import logging
+import sys
 
 import uvicorn
+from fastapi import FastAPI
+from pydantic import ValidationError
 
 from services.queue_gate.bootstrap import create_app
-from services.queue_gate.settings import GateSettings
+from services.queue_gate.entrypoints.serving import SERVER_OPTIONS
+from services.queue_gate.settings import GateSettings, describe_invalid_settings
+
+INVALID_CONFIGURATION = 2
+APP_FACTORY = "services.queue_gate.__main__:app_from_environment"
+"""Imported by each worker process (uvicorn starts workers from an import string)."""
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process: each reads the settings, and opens its own pool,
+    group commit and Kafka clients, as a replica of its own."""
+    _configure_logging()
+    return create_app(GateSettings())
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    settings = GateSettings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    _configure_logging()
+    try:
+        settings = GateSettings()
+    except ValidationError as error:
+        print(describe_invalid_settings(error), file=sys.stderr)
+        sys.exit(INVALID_CONFIGURATION)
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **SERVER_OPTIONS)
+        return
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=settings.workers,
+        host=settings.host,
+        port=settings.port,
+        **SERVER_OPTIONS,
+    )
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ from services.queue_gate.entrypoints.console import refusals as console_refusals
 from services.queue_gate.entrypoints.console import routes as console_routes
 from services.queue_gate.entrypoints.dependencies import body_cap, credentials_before_body
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
+from services.queue_gate.entrypoints.serving import TELEMETRY_OFF
 from services.queue_gate.entrypoints.status_consumer import (
     subscribe_to_heartbeats,
     subscribe_to_status,
@@ -158,6 +159,7 @@ def create_app(
         title="queue_gate",
         summary="Durable intake for Disdukcapil offices, gated by SIAK's status per region",
         lifespan=lifespan,
+        telemetry=TELEMETRY_OFF,
     )
     install_error_handlers(app)
     app.add_middleware(

@@ -6,7 +6,7 @@ import base64
 import re
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -16,6 +16,7 @@ from shared.settings import DatabaseSettings, KafkaSettings
 _MIN_SECRET_BYTES = 32
 _DATA_KEY_BYTES = 32
 _DATA_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+MAX_WORKERS = 32
 DEFAULT_DATA_KEY_ID = "default"
 """The id of the key in `GATE_DATA_KEY`, and of every row sealed before keys had ids."""
 
@@ -85,6 +86,13 @@ class GateSettings(DataKeySettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=MAX_WORKERS,
+        description="processes serving HTTP on the one port; each runs as a replica, with its"
+        " own connection pool, group commit, Kafka consumers and background tasks",
+    )
     consumer_group: str = "queue-gate"
     siak_base_url: str = "http://127.0.0.1:8090"
     siak_timeout_s: float = Field(default=10.0, gt=0)
@@ -186,3 +194,19 @@ class GateSettings(DataKeySettings):
             max_rate=self.max_rate,
             ramp_interval=timedelta(seconds=self.ramp_interval_s),
         )
+
+
+def describe_invalid_settings(error: ValidationError) -> str:
+    """One line per problem, each naming the environment variable to put right."""
+    return "\n".join(
+        f"invalid configuration: {_variable(problem['loc'])}: "
+        + problem["msg"].removeprefix("Value error, ")
+        for problem in error.errors()
+    )
+
+
+def _variable(location: tuple[int | str, ...]) -> str:
+    # A problem of the whole (a model validator) names no field: the message names them.
+    if not location:
+        return "GATE_*"
+    return "GATE_" + "__".join(str(part) for part in location).upper()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ class InvalidEventError(ValueError):
 
 def new_event(data: DataT, *, source: str, subject: str) -> CloudEvent[DataT]:
     # Parametrised by the data's own class, so serialisation keeps every field of it.
-    event_model = cast("type[CloudEvent[DataT]]", cast(Any, CloudEvent)[type(data)])
+    event_model = cast("type[CloudEvent[DataT]]", _event_model(type(data)))
     return event_model(
         source=source,
         type=data.event_type,
@@ -85,6 +86,13 @@ def new_event(data: DataT, *, source: str, subject: str) -> CloudEvent[DataT]:
         dataschema=dataschema_for(type(data)),
         data=data,
     )
+
+
+@functools.cache
+def _event_model(data_model: type[EventData]) -> type[CloudEvent[Any]]:
+    """`CloudEvent[data_model]`, built once: pydantic's own cache of parametrised classes
+    holds them weakly, so without this one each event built its class again."""
+    return cast("type[CloudEvent[Any]]", cast(Any, CloudEvent)[data_model])
 
 
 def dataschema_for(data_model: type[EventData]) -> str:
@@ -104,7 +112,7 @@ def encode_event(event: CloudEvent[Any]) -> KafkaRecord:
 def decode_event(value: bytes, data_model: type[DataT]) -> CloudEvent[DataT]:
     """Parse a structured-mode record; refuse another spec version or another major version."""
     try:
-        event = CloudEvent[data_model].model_validate_json(value)  # type: ignore[valid-type]
+        event = cast("type[CloudEvent[DataT]]", _event_model(data_model)).model_validate_json(value)
     except ValidationError as error:
         raise InvalidEventError(_describe(error)) from None
     expected = _VERSIONED_TYPE.match(data_model.event_type)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Path, Request, status
@@ -79,10 +80,21 @@ def _identified(keyring: ClientKeyring, authorization: str | None) -> IntakeClie
     return client
 
 
-async def _intake_client(
-    runtime: Runtime, authorization: Annotated[str | None, Header()] = None
-) -> IntakeClient:
-    return _identified(runtime.client_keys, authorization)
+@dataclass(frozen=True)
+class IntakeCaller:
+    """The running gate and the intake client a request comes from."""
+
+    runtime: GateRuntime
+    client: IntakeClient
+
+
+async def _intake_caller(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> IntakeCaller:
+    # One dependency, not `Runtime` and a client depending on it: FastAPI spends more on
+    # solving each dependency per request than on what this one does.
+    runtime: GateRuntime = request.app.state.runtime
+    return IntakeCaller(runtime, _identified(runtime.client_keys, authorization))
 
 
 async def _operator(
@@ -130,5 +142,5 @@ def credentials_before_body(
     return admit
 
 
-Client = Annotated[IntakeClient, Depends(_intake_client)]
+Caller = Annotated[IntakeCaller, Depends(_intake_caller)]
 Operator = Annotated[str, Depends(_operator)]

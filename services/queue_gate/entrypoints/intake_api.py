@@ -24,7 +24,7 @@ from services.queue_gate.domain.idempotency import (
 )
 from services.queue_gate.domain.submission import SubmissionRequest, field_errors
 from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
-from services.queue_gate.entrypoints.dependencies import Client, Runtime
+from services.queue_gate.entrypoints.dependencies import Caller, Runtime
 from services.queue_gate.entrypoints.errors import error_response
 from services.queue_gate.handlers.intake import (
     Acceptance,
@@ -89,14 +89,14 @@ class TicketView(BaseModel):
 )
 async def submit(
     request: Request,
-    runtime: Runtime,
-    client: Client,
+    caller: Caller,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", examples=["portal-7f3a9c"])],
 ) -> TicketView | JSONResponse:
     """Accept a submission; answered only once it is committed in PostgreSQL.
 
     403 for a region the client's key is not for; 429 past the key's rate (`Retry-After`)
     or while the region's line is full."""
+    runtime, client = caller.runtime, caller.client
     with INTAKE_SECONDS.time():
         wait = runtime.client_keys.wait_before_next(client)
         if wait is not None:

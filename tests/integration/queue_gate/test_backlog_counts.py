@@ -60,6 +60,16 @@ async def test_drifted_counts_are_repaired_and_each_repair_counted(pool: asyncpg
     assert await PostgresBacklogCounts(pool).repair_drift() == {}
 
 
+async def test_two_processes_repairing_at_once_correct_each_drift_once(pool: asyncpg.Pool) -> None:
+    # Every gate process (GATE_WORKERS, replicas) reconciles as it starts, so at once.
+    regions = await drifted_regions(pool)
+
+    await asyncio.gather(*(PostgresBacklogCounts(pool).repair_drift() for _ in range(2)))
+
+    for region in regions:
+        assert await recorded_backlog(pool, region) == await counted_backlog(pool, region) == 3
+
+
 async def test_migration_0006_counts_every_line_again(pool: asyncpg.Pool) -> None:
     regions = await drifted_regions(pool)
     async with pool.acquire() as connection, connection.transaction():

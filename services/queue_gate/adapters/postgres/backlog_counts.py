@@ -25,6 +25,9 @@ SELECT region_code, drift FROM unnest($1::text[], $2::bigint[]) AS d(region_code
  ORDER BY region_code
 ON CONFLICT (region_code) DO UPDATE SET waiting = b.waiting + EXCLUDED.waiting
 """
+_REPAIR_LOCK = 0x5141_4243
+"""Held from the snapshot to the correction: two processes (replicas, `GATE_WORKERS`) seeing
+the same drift would each add it."""
 
 
 class PostgresBacklogCounts:
@@ -34,12 +37,19 @@ class PostgresBacklogCounts:
     async def repair_drift(self) -> dict[str, int]:
         """Correct every region's count that differs from its line; the corrections made.
 
-        The check takes no lock (a repeatable-read snapshot): intake never waits for it.
+        The check takes no lock intake waits for (a repeatable-read snapshot); one process
+        repairs at a time, and one finding another at it repairs nothing.
         """
         async with self.pool.acquire() as connection:
-            async with connection.transaction(isolation="repeatable_read", readonly=True):
-                rows = await connection.fetch(_DRIFT)
-            drifts = {row["region_code"]: int(row["drift"]) for row in rows}
-            if drifts:
-                await connection.execute(_REPAIR, list(drifts), list(drifts.values()))
+            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _REPAIR_LOCK):
+                return {}  # another process is repairing: after it, nothing has drifted
+            try:
+                async with connection.transaction(isolation="repeatable_read", readonly=True):
+                    rows = await connection.fetch(_DRIFT)
+                drifts = {row["region_code"]: int(row["drift"]) for row in rows}
+                if drifts:
+                    await connection.execute(_REPAIR, list(drifts), list(drifts.values()))
+            finally:
+                # A session lock: the pool resets nothing, so it is released here.
+                await connection.execute("SELECT pg_advisory_unlock($1)", _REPAIR_LOCK)
         return drifts

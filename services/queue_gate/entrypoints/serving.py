@@ -1,0 +1,15 @@
+"""How the gate's HTTP app is served: framework and server options every request pays for."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi.telemetry import TelemetryConfig
+
+TELEMETRY_OFF: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
+"""FastAPI's built-in OpenTelemetry asks for a tracer provider on every request (reading
+`os.environ`) to learn that none is configured; the gate exports Prometheus metrics only."""
+
+SERVER_OPTIONS: Final[dict[str, Any]] = {"log_level": "info", "access_log": False}
+"""uvicorn's access log formats a line per request, the client's address and the path (a
+ticket id) in it: a cost on every submission, and nothing the metrics do not count."""

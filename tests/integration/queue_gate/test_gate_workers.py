@@ -1,0 +1,236 @@
+"""queue_gate with GATE_WORKERS=2: two processes serve intake on one port, each a replica with
+its own pool and group commit; every submission is stored once and dispatch goes on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from deploy.local.python_service import REPO_ROOT
+from services.siak_sim.state import SimulatedSiak
+from shared import topics
+from shared.events import SiakStatus
+from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
+from tests.conftest import Infrastructure, free_port
+from tests.integration.queue_gate.conftest import (
+    ADMIN_TOKEN,
+    API_KEY,
+    StatusFeed,
+    acceptance_order,
+    nik,
+    submission_body,
+    take_regions,
+)
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def gate_process(
+    infrastructure: Infrastructure, database_url: str, siak_url: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATE_WORKERS": "2",
+        "GATE_PORT": str(port),
+        "GATE_API_KEY": API_KEY,
+        "GATE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "GATE_DATA_KEY": "A" * 43,
+        "GATE_APPLICANT_KEY_SECRET": "s" * 32,
+        "GATE_SIAK_BASE_URL": siak_url,
+        "GATE_CONSUMER_GROUP": f"gate-workers-{time.time_ns()}",
+        "GATE_CANARY_COUNT": "1",
+        "GATE_INITIAL_RATE": "200",
+        "GATE_MAX_RATE": "1000",
+        "GATE_RAMP_INTERVAL_S": "0.2",
+        "KAFKA_BOOTSTRAP_SERVERS": infrastructure.bootstrap_servers,
+        "DATABASE_URL": database_url,
+    }
+    with (tmp_path / "queue_gate.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.queue_gate"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process, port
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            for worker in _workers(process.pid):
+                os.kill(worker, signal.SIGKILL)
+            process.kill()
+            process.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def connection(port: int) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        yield reader, writer
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+async def submit(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, region: str, serial: int
+) -> tuple[int, dict[str, object]]:
+    """One submission over a connection kept open; the status and the answer's body."""
+    body = json.dumps(submission_body(region, nik(1 + serial))).encode()
+    head = (
+        "POST /v1/submissions HTTP/1.1\r\nHost: gate\r\nContent-Type: application/json\r\n"
+        f"Authorization: Bearer {API_KEY}\r\nIdempotency-Key: workers-{serial}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body)
+    answer_head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    status = int(answer_head.split(" ", 2)[1])
+    length = next(
+        int(line.split(":", 1)[1])
+        for line in answer_head.split("\r\n")
+        if line.lower().startswith("content-length:")
+    )
+    return status, json.loads(await reader.readexactly(length))
+
+
+def worker_serving(workers: list[int], client_port: int) -> int:
+    """The worker process holding the server's side of the connection from `client_port`."""
+    inodes = {
+        fields[9]
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if (fields := line.split()) and int(fields[2].rpartition(":")[2], 16) == client_port
+    }
+    [owner] = [
+        worker
+        for worker in workers
+        for fd in Path(f"/proc/{worker}/fd").iterdir()
+        if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
+    ]
+    return owner
+
+
+def _workers(pid: int) -> list[int]:
+    """The uvicorn workers of the gate's process (started with multiprocessing's spawn)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+            if int(stat.rpartition(")")[2].split()[1]) == pid and b"spawn_main" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
+    infrastructure: Infrastructure,
+    database_url: str,
+    siak: SimulatedSiak,
+    gate_process: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    regions = take_regions(2)
+    await ensure_topics(
+        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
+    )
+    feed = StatusFeed(infrastructure.bootstrap_servers)
+    for region in regions:
+        await feed.set(region, SiakStatus.DOWN)
+    process, port = gate_process
+
+    async with httpx.AsyncClient(timeout=5) as http:
+
+        async def ready() -> bool:
+            with contextlib.suppress(httpx.HTTPError):
+                return (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+            return False
+
+        await eventually(ready, within=90, what="the gate ready")
+    workers = await eventually(
+        lambda: _two_workers(process.pid), within=30, what="two worker processes"
+    )
+
+    tickets: dict[str, str] = {}
+    served_by: dict[int, list[int]] = {}
+
+    async def submitted(serial: int) -> tuple[int, str]:
+        """Submission `serial` on a connection of its own: the worker that served it, the ticket."""
+        async with connection(port) as (reader, writer):
+            status, answer = await submit(reader, writer, regions[serial % 2], serial)
+            assert status == 202, answer
+            return worker_serving(workers, writer.get_extra_info("sockname")[1]), str(
+                answer["ticket_id"]
+            )
+
+    async def both_serving() -> bool:
+        serial = len(tickets)
+        worker, tickets[f"workers-{serial}"] = await submitted(serial)
+        served_by.setdefault(worker, []).append(serial)
+        return len(served_by) == 2 and len(tickets) >= 20
+
+    await eventually(both_serving, within=60, interval=0, what="both workers serving intake")
+
+    # A key the one worker stored, presented again to the other: the same ticket, no new row.
+    first_worker, other_worker = served_by
+    again = served_by[first_worker][0]
+
+    async def again_on_the_other() -> bool:
+        worker, ticket = await submitted(again)
+        if worker != other_worker:
+            return False
+        assert ticket == tickets[f"workers-{again}"]
+        return True
+
+    await eventually(again_on_the_other, within=60, interval=0, what="the key on the other worker")
+
+    stored = {region: await acceptance_order(database_url, region) for region in regions}
+    assert sorted(t for line in stored.values() for t in line) == sorted(tickets.values())
+    assert await _rows_per_key(database_url, list(tickets)) == dict.fromkeys(tickets, 1)
+
+    for region in regions:
+        await feed.set(region, SiakStatus.UP)
+
+    async def all_delivered() -> bool:
+        return all(len(siak.received(r)) == len(stored[r]) for r in regions)
+
+    await eventually(all_delivered, within=60, what="both workers' intake delivered")
+    for region in regions:
+        assert [item.key for item in siak.received(region)] == stored[region]
+        assert siak.duplicates(region) == 0
+
+
+async def _two_workers(pid: int) -> list[int] | None:
+    workers = _workers(pid)
+    return workers if len(workers) == 2 else None
+
+
+async def _rows_per_key(database_url: str, keys: list[str]) -> dict[str, int]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT idempotency_key, count(*) AS n FROM submission"
+            " WHERE idempotency_key = ANY($1::text[]) GROUP BY idempotency_key",
+            keys,
+        )
+    finally:
+        await connection.close()
+    return {row["idempotency_key"]: row["n"] for row in rows}
