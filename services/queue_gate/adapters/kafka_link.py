@@ -47,7 +47,8 @@ class Subscription:
     handle: Handle
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     listener: Callable[[Any], ConsumerRebalanceListener] | None = None
-    """Made with the consumer, which it may ask for offsets when partitions are assigned."""
+    """Made with the consumer (a `HandledPositions`), which it may ask for offsets when
+    partitions are assigned."""
 
 
 class Link(Protocol):
@@ -166,7 +167,8 @@ class KafkaLink:
             isolation_level="read_committed",
         )
         commits = OffsetCommits(consumer.commit)
-        inner = subscription.listener(consumer) if subscription.listener else None
+        handled = HandledPositions(consumer, commits)
+        inner = subscription.listener(handled) if subscription.listener else None
         consumer.subscribe([subscription.topic], listener=CommitOnRevoke(commits, inner))
         await consumer.start()
         return consumer, commits
@@ -194,6 +196,37 @@ class KafkaLink:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
+class HandledPositions:
+    """The consumer as a rebalance listener sees it: its position in a partition stands at
+    the first record taken but not handled yet, if any (`getmany` moves the consumer's own
+    past a whole batch, and past a transaction's marker, before the records are handled)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, commits: OffsetCommits) -> None:
+        self.consumer = consumer
+        self.commits = commits
+
+    async def position(self, partition: TopicPartition) -> int:
+        in_hand = self.commits.in_hand(partition)
+        if in_hand is not None:
+            return in_hand
+        position: int = await self.consumer.position(partition)
+        return position
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        ends: dict[TopicPartition, int] = await self.consumer.end_offsets(partitions)
+        return ends
+
+    async def beginning_offsets(
+        self, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        earliest: dict[TopicPartition, int] = await self.consumer.beginning_offsets(partitions)
+        return earliest
+
+    async def committed(self, partition: TopicPartition) -> int | None:
+        offset: int | None = await self.consumer.committed(partition)
+        return offset
+
+
 class RecordSource(Protocol):
     """What `consume` uses of an `AIOKafkaConsumer`."""
 
@@ -212,24 +245,33 @@ async def consume(
         # are handled (`getone` asks for more only when called again, after the handling).
         batches = await source.getmany(timeout_ms=POLL_TIMEOUT_MS)
         for partition, messages in batches.items():
-            for message in messages:
-                record = Record(
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                    message.key,
-                    message.value or b"",
-                    list(message.headers),
-                )
-                try:
-                    await handle(record)
-                except Exception as error:
-                    # Back to the record and try it again: an offset passes a record only once
-                    # it is handled. Its type only: the message may quote the record.
-                    log.error(
-                        "handling a record of %s failed: %s", message.topic, type(error).__name__
-                    )
-                    source.seek(partition, message.offset)
-                    await asyncio.sleep(retry_delay_s)
-                    break
-                commits.handled(partition, message.offset)
+            commits.taken(partition, messages[0].offset)
+        for partition, messages in batches.items():
+            try:
+                for message in messages:
+                    if not await _handled(handle, message):
+                        source.seek(partition, message.offset)
+                        await asyncio.sleep(retry_delay_s)
+                        break
+                    commits.handled(partition, message.offset)
+            finally:
+                commits.put_down(partition)
+
+
+async def _handled(handle: Handle, message: Any) -> bool:
+    record = Record(
+        message.topic,
+        message.partition,
+        message.offset,
+        message.key,
+        message.value or b"",
+        list(message.headers),
+    )
+    try:
+        await handle(record)
+    except Exception as error:
+        # It is read again: an offset passes a record only once it is handled. Its type
+        # only: the message may quote the record.
+        log.error("handling a record of %s failed: %s", message.topic, type(error).__name__)
+        return False
+    return True

@@ -31,13 +31,30 @@ class OffsetCommits:
     def __init__(self, commit: Commit) -> None:
         self._commit = commit
         self._due: dict[TopicPartition, int] = {}
+        self._in_hand: dict[TopicPartition, int] = {}
+        """By partition, the first record taken from the consumer and not handled yet."""
         self._wanted = asyncio.Event()
         self._one_at_a_time = asyncio.Lock()
+
+    def taken(self, partition: TopicPartition, offset: int) -> None:
+        """Records of `partition` from `offset` on were taken from the consumer to handle."""
+        self._in_hand[partition] = offset
 
     def handled(self, partition: TopicPartition, offset: int) -> None:
         """The record at `offset` of `partition` is handled, and so is each before it."""
         self._due[partition] = offset + 1
+        if partition in self._in_hand:
+            self._in_hand[partition] = offset + 1
         self._wanted.set()
+
+    def put_down(self, partition: TopicPartition) -> None:
+        """The records taken from `partition` are handled, or will be read again."""
+        self._in_hand.pop(partition, None)
+
+    def in_hand(self, partition: TopicPartition) -> int | None:
+        """The first record of `partition` taken and not handled yet, if any: the consumer's
+        position is past the records taken, this is where handling stands."""
+        return self._in_hand.get(partition)
 
     @property
     def due(self) -> dict[TopicPartition, int]:

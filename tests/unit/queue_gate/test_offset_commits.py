@@ -233,3 +233,37 @@ async def test_a_flush_cancelled_mid_commit_keeps_its_offsets_due(inner: bool) -
     with contextlib.suppress(asyncio.CancelledError):
         await flushing
     assert commits.due == {P0: 2 if inner else 1}
+
+
+async def test_while_a_batch_is_handled_its_partition_stands_at_the_first_record_not_handled() -> (
+    None
+):
+    database = Database()
+    database.held[(0, 1)] = asyncio.Event()
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    commits = OffsetCommits(broker.commit)
+    async with consuming(source, database, commits):
+        source.append(0, b"a", b"b", b"c")
+        await until(lambda: database.committed == [(0, 0)], what="the first handled")
+        assert source.positions[0] == 3  # the consumer's position is past the whole batch
+        assert commits.in_hand(P0) == 1
+        database.held[(0, 1)].set()
+        await until(lambda: commits.in_hand(P0) is None, what="the batch handled")
+    assert database.committed == [(0, 0), (0, 1), (0, 2)]
+
+
+async def test_partitions_fetched_together_stand_at_their_first_record_until_handled() -> None:
+    database = Database()
+    database.held[(0, 0)] = asyncio.Event()
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    source.append(0, b"a")
+    source.append(1, b"a", b"b")
+    commits = OffsetCommits(broker.commit)
+    async with consuming(source, database, commits):
+        await until(lambda: source.positions[1] == 2, what="both partitions taken at once")
+        assert (commits.in_hand(P0), commits.in_hand(P1)) == (0, 0)
+        database.held[(0, 0)].set()
+        await until(lambda: commits.in_hand(P1) is None, what="both handled")
+    assert database.committed == [(0, 0), (1, 0), (1, 1)]
