@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT_MS = 1000
 """How long a consumer waits for records before asking again (nothing happens in between)."""
 STOP_FLUSH_TIMEOUT_S = 5.0
+FETCH_MAX_WAIT_MS = 100
+"""How long the broker holds a fetch open for new records. A partition whose fetched records
+are not taken within aiokafka's 100 ms prefetch back-off is left out of the next long poll,
+and its next record waits until that poll ends: 500 ms by default (decision 19)."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ class KafkaLink:
             group_id=subscription.group_id,
             auto_offset_reset=subscription.auto_offset_reset,
             enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )
@@ -249,6 +254,8 @@ async def consume(
         for partition, messages in batches.items():
             try:
                 for message in messages:
+                    if commits.in_hand(partition) is None:
+                        break  # revoked: the partition's new owner reads on from its commit
                     if not await _handled(handle, message):
                         source.seek(partition, message.offset)
                         await asyncio.sleep(retry_delay_s)

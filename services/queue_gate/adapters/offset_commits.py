@@ -102,6 +102,9 @@ class CommitOnRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
         self.inner = inner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        for partition in revoked:
+            # The rest of a batch taken from it is its new owner's to handle.
+            self.commits.put_down(partition)
         await self.commits.flush(revoked)
         if self.inner is not None:
             await self.inner.on_partitions_revoked(revoked)

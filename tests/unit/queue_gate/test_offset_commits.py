@@ -267,3 +267,21 @@ async def test_partitions_fetched_together_stand_at_their_first_record_until_han
         database.held[(0, 0)].set()
         await until(lambda: commits.in_hand(P1) is None, what="both handled")
     assert database.committed == [(0, 0), (1, 0), (1, 1)]
+
+
+async def test_the_rest_of_a_batch_from_a_revoked_partition_is_left_to_its_new_owner() -> None:
+    database = Database()
+    database.held[(0, 0)] = asyncio.Event()
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    commits = OffsetCommits(broker.commit)
+    listener = CommitOnRevoke(commits, None)
+    async with consuming(source, database, commits):
+        source.append(0, b"a", b"b", b"c")
+        await until(lambda: commits.in_hand(P0) == 0, what="the batch taken")
+        revoking = asyncio.create_task(listener.on_partitions_revoked({P0}))
+        database.held[(0, 0)].set()
+        await revoking
+        await until(lambda: broker.latest(P0) == 1, what="the record in hand committed")
+    assert database.committed == [(0, 0)]
+    assert broker.violations == []
