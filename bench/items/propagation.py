@@ -59,7 +59,7 @@ async def measure_propagation(ctx: BenchContext) -> ItemResult:
             percentile(kafka, 0.99),
             BASELINE,
             "lower",
-            Target("ratio ≤ 3", "ratio", at_most=3.0),
+            Target("ratio ≤ 2", "ratio", at_most=2.0),
         ),
     ]
     item.tables.append(_table(gate_runs, kafka_runs))

@@ -72,8 +72,8 @@ class StatusCatchUp:
         The monitor publishes in transactions, and each one ends with a marker that takes an
         offset but is never delivered: a partition whose last record is followed by one is
         read to its end once the position has passed the marker, not when that record is.
-        The position passes a record only when the consumer asks for the next one, so after
-        the record has been applied.
+        The position the link gives (`HandledPositions`) passes a record only once the record
+        has been applied.
         """
         if self._remaining is None:
             return

@@ -5,86 +5,28 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
+import signal
+import sys
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.queue_gate.adapters.kafka_link import KafkaLink
-from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
-from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
-from services.queue_gate.handlers.region_gate import GatePolicy
-from services.queue_gate.handlers.status_updates import record_status_change
-from services.queue_gate.status_catch_up import StatusCatchUp
 from shared import topics
-from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
+from shared.events import KafkaRecord, SiakStatus, StatusChanged
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
 from tests.support.polling import eventually
+from tests.support.status_consumers import status_consumer, status_record
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
-
-
-def status_record(region: str, status: SiakStatus, seq: int) -> KafkaRecord:
-    change = StatusChanged(
-        region_code=region,
-        status=status,
-        previous_status=None,
-        since=datetime.now(UTC),
-        seq=seq,
-    )
-    return encode_event(new_event(change, source="/tests", subject=region))
-
-
-@contextlib.asynccontextmanager
-async def status_consumer(
-    bootstrap: str, store: PostgresRegionStatusStore, *, max_delay_s: float = 10.0
-) -> AsyncIterator[StatusCatchUp]:
-    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
-    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
-    catch_up = StatusCatchUp()
-    controls = PostgresRegionControlStore(store.pool)
-    policy = GatePolicy(
-        stale_after=timedelta(minutes=5),
-        degraded_is_open=True,
-        default_intake_mode=IntakeMode.DEFER,
-    )
-
-    async def apply_change(change: StatusChanged) -> bool:
-        return await record_status_change(
-            change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
-        )
-
-    subscribe_to_status(
-        link,
-        group_id=f"test-gate-{uuid.uuid4()}",
-        apply_change=apply_change,
-        catch_up=catch_up,
-        persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
-    )
-    running = asyncio.create_task(link.run())
-    try:
-        await asyncio.wait_for(link.wait_started(), timeout=30)
-        yield catch_up
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
-
-
-async def _nothing_to_prepare() -> None:
-    return None
 
 
 async def stored_seq(pool: asyncpg.Pool, region: str) -> int | None:
@@ -304,3 +246,85 @@ async def send(
         headers=record.headers,
         partition=partition,
     )
+
+
+HISTORY = """
+CREATE TABLE status_history (id bigserial PRIMARY KEY, region_code text, seq bigint);
+CREATE FUNCTION keep_status_history() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO status_history (region_code, seq) VALUES (NEW.region_code, NEW.seq);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER keep_status_history AFTER INSERT OR UPDATE ON region_status
+    FOR EACH ROW EXECUTE FUNCTION keep_status_history();
+"""
+"""Each change that took effect, in the order it did (a change ignored updates no row)."""
+
+
+async def test_a_gate_killed_between_storing_a_change_and_committing_its_offset_reads_it_again(
+    infrastructure: Infrastructure, database_url: str, pool: asyncpg.Pool
+) -> None:
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    await pool.execute(HISTORY)
+    region, group = "11.18", f"test-gate-{uuid.uuid4()}"
+    statuses = [SiakStatus.DOWN, SiakStatus.UP, SiakStatus.DOWN, SiakStatus.UP, SiakStatus.DOWN]
+    records = [status_record(region, status, seq) for seq, status in enumerate(statuses, 1)]
+    places = [await sent_to(bootstrap, record) for record in records[:3]]
+
+    killed = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.support.killed_status_consumer",
+        *(bootstrap, database_url, group, region, "3"),
+    )
+    assert await asyncio.wait_for(killed.wait(), timeout=60) == -signal.SIGKILL
+    assert await stored_seq(pool, region) == 3  # stored, then killed before the offset commit
+    partition, third = places[2]
+    assert (await committed_offset(bootstrap, group, partition) or 0) <= third
+    for record in records[3:]:
+        await sent_to(bootstrap, record)
+
+    handled: list[tuple[int, bool]] = []
+
+    async def note(change: StatusChanged, applied: bool) -> None:
+        if change.region_code == region:
+            handled.append((change.seq, applied))
+
+    store = PostgresRegionStatusStore(pool)
+    async with status_consumer(bootstrap, store, group_id=group, on_applied=note):
+        await eventually(lambda: stored_seq(pool, region), what="the restarted gate went on")
+
+        async def last_stored() -> bool:
+            return await stored_seq(pool, region) == 5
+
+        await eventually(last_stored, within=60, what="the changes sent after the crash")
+    assert (3, False) in handled  # read again, and ignored: its work was already done
+    assert [seq for seq, applied in handled if applied] == [4, 5]
+    history = await pool.fetch(
+        "SELECT seq FROM status_history WHERE region_code = $1 ORDER BY id", region
+    )
+    assert [row["seq"] for row in history] == [1, 2, 3, 4, 5]  # none lost, none twice, in order
+
+
+async def sent_to(bootstrap: str, record: KafkaRecord) -> tuple[int, int]:
+    """Send `record`; the partition and offset it landed at."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        landed = await producer.send_and_wait(
+            topics.SIAK_STATUS, record.value, key=record.key, headers=record.headers
+        )
+    finally:
+        await producer.stop()
+    return landed.partition, landed.offset
+
+
+async def committed_offset(bootstrap: str, group: str, partition: int) -> int | None:
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await reader.start()
+    try:
+        offset: int | None = await reader.committed(TopicPartition(topics.SIAK_STATUS, partition))
+    finally:
+        await reader.stop()
+    return offset

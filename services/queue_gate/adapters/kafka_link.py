@@ -12,11 +12,20 @@ from typing import Any, Literal, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
+from services.queue_gate.adapters.offset_commits import CommitOnRevoke, OffsetCommits
 from shared.kafka_client import client_options
 from shared.settings import KafkaSettings
 from shared.topics import TopicMisconfiguredError
 
 log = logging.getLogger(__name__)
+
+POLL_TIMEOUT_MS = 1000
+"""How long a consumer waits for records before asking again (nothing happens in between)."""
+STOP_FLUSH_TIMEOUT_S = 5.0
+FETCH_MAX_WAIT_MS = 100
+"""How long the broker holds a fetch open for new records. A partition whose fetched records
+are not taken within aiokafka's 100 ms prefetch back-off is left out of the next long poll,
+and its next record waits until that poll ends: 500 ms by default (decision 19)."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,8 @@ class Subscription:
     handle: Handle
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     listener: Callable[[Any], ConsumerRebalanceListener] | None = None
-    """Made with the consumer, which it may ask for offsets when partitions are assigned."""
+    """Made with the consumer (a `HandledPositions`), which it may ask for offsets when
+    partitions are assigned."""
 
 
 class Link(Protocol):
@@ -100,7 +110,7 @@ class KafkaLink:
         self._subscriptions.append(subscription)
 
     async def run(self) -> None:
-        consumers: list[AIOKafkaConsumer] = []
+        consumers: list[tuple[AIOKafkaConsumer, OffsetCommits]] = []
         try:
             try:
                 await self._prepare()
@@ -117,7 +127,12 @@ class KafkaLink:
             await self._consume_all(consumers)
         finally:
             self._started.clear()
-            for client in [*consumers, self._producer]:
+            for _, commits in consumers:
+                # What was handled is committed before the consumers go: a restart reads on
+                # from there (a crash instead reads those records again, harmlessly).
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(commits.flush(), STOP_FLUSH_TIMEOUT_S)
+            for client in [*(consumer for consumer, _ in consumers), self._producer]:
                 with contextlib.suppress(Exception):
                     if client is not None:
                         await client.stop()
@@ -144,30 +159,36 @@ class KafkaLink:
             return False
         return True
 
-    async def _start_consumer(self, subscription: Subscription) -> AIOKafkaConsumer:
+    async def _start_consumer(
+        self, subscription: Subscription
+    ) -> tuple[AIOKafkaConsumer, OffsetCommits]:
         consumer = AIOKafkaConsumer(
             **client_options(self.kafka),
             group_id=subscription.group_id,
             auto_offset_reset=subscription.auto_offset_reset,
             enable_auto_commit=False,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )
-        listener = subscription.listener(consumer) if subscription.listener else None
-        if listener is None:
-            consumer.subscribe([subscription.topic])
-        else:
-            consumer.subscribe([subscription.topic], listener=listener)
+        commits = OffsetCommits(consumer.commit)
+        handled = HandledPositions(consumer, commits)
+        inner = subscription.listener(handled) if subscription.listener else None
+        consumer.subscribe([subscription.topic], listener=CommitOnRevoke(commits, inner))
         await consumer.start()
-        return consumer
+        return consumer, commits
 
-    async def _consume_all(self, consumers: list[AIOKafkaConsumer]) -> None:
+    async def _consume_all(self, consumers: list[tuple[AIOKafkaConsumer, OffsetCommits]]) -> None:
         """Until cancelled, or until one consumer fails (then all stop, and the supervisor
         starts the link again)."""
-        tasks = [
-            asyncio.create_task(self._consume(consumer, subscription))
-            for consumer, subscription in zip(consumers, self._subscriptions, strict=True)
-        ]
+        tasks = []
+        for (consumer, commits), subscription in zip(consumers, self._subscriptions, strict=True):
+            tasks.append(asyncio.create_task(commits.run()))
+            tasks.append(
+                asyncio.create_task(
+                    consume(consumer, subscription.handle, commits, self.retry_delay_s)
+                )
+            )
         try:
             if tasks:
                 done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -179,29 +200,85 @@ class KafkaLink:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _consume(self, consumer: AIOKafkaConsumer, subscription: Subscription) -> None:
-        while True:
-            message = await consumer.getone()
-            partition = TopicPartition(message.topic, message.partition)
-            record = Record(
-                message.topic,
-                message.partition,
-                message.offset,
-                message.key,
-                message.value or b"",
-                list(message.headers),
-            )
+
+class HandledPositions:
+    """The consumer as a rebalance listener sees it: its position in a partition stands at
+    the first record taken but not handled yet, if any (`getmany` moves the consumer's own
+    past a whole batch, and past a transaction's marker, before the records are handled)."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, commits: OffsetCommits) -> None:
+        self.consumer = consumer
+        self.commits = commits
+
+    async def position(self, partition: TopicPartition) -> int:
+        in_hand = self.commits.in_hand(partition)
+        if in_hand is not None:
+            return in_hand
+        position: int = await self.consumer.position(partition)
+        return position
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        ends: dict[TopicPartition, int] = await self.consumer.end_offsets(partitions)
+        return ends
+
+    async def beginning_offsets(
+        self, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        earliest: dict[TopicPartition, int] = await self.consumer.beginning_offsets(partitions)
+        return earliest
+
+    async def committed(self, partition: TopicPartition) -> int | None:
+        offset: int | None = await self.consumer.committed(partition)
+        return offset
+
+
+class RecordSource(Protocol):
+    """What `consume` uses of an `AIOKafkaConsumer`."""
+
+    async def getmany(self, *, timeout_ms: int) -> dict[TopicPartition, list[Any]]: ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+
+async def consume(
+    source: RecordSource, handle: Handle, commits: OffsetCommits, retry_delay_s: float
+) -> None:
+    """Hand each record to `handle` in turn, and to `commits` once handled; a record whose
+    handling fails is read again (after `retry_delay_s`) before any after it in its partition."""
+    while True:
+        # Taking a partition's whole fetched batch sends the next fetch before the records
+        # are handled (`getone` asks for more only when called again, after the handling).
+        batches = await source.getmany(timeout_ms=POLL_TIMEOUT_MS)
+        for partition, messages in batches.items():
+            commits.taken(partition, messages[0].offset)
+        for partition, messages in batches.items():
             try:
-                await subscription.handle(record)
-            except Exception as error:
-                # Back to the record and try it again: a record is committed only once handled.
-                # Its type only: the message may quote the record.
-                log.error("handling a record of %s failed: %s", message.topic, type(error).__name__)
-                consumer.seek(partition, message.offset)
-                await asyncio.sleep(self.retry_delay_s)
-                continue
-            try:
-                await consumer.commit({partition: message.offset + 1})
-            except KafkaError as error:
-                # A rebalance took the partition away: its new owner reads the record again.
-                log.warning("commit on %s failed: %s", message.topic, type(error).__name__)
+                for message in messages:
+                    if commits.in_hand(partition) is None:
+                        break  # revoked: the partition's new owner reads on from its commit
+                    if not await _handled(handle, message):
+                        source.seek(partition, message.offset)
+                        await asyncio.sleep(retry_delay_s)
+                        break
+                    commits.handled(partition, message.offset)
+            finally:
+                commits.put_down(partition)
+
+
+async def _handled(handle: Handle, message: Any) -> bool:
+    record = Record(
+        message.topic,
+        message.partition,
+        message.offset,
+        message.key,
+        message.value or b"",
+        list(message.headers),
+    )
+    try:
+        await handle(record)
+    except Exception as error:
+        # It is read again: an offset passes a record only once it is handled. Its type
+        # only: the message may quote the record.
+        log.error("handling a record of %s failed: %s", message.topic, type(error).__name__)
+        return False
+    return True

@@ -133,7 +133,7 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     ) -> None:
         self.catch_up = catch_up
         self.consumer = consumer
-        """The aiokafka consumer listened to."""
+        """The consumer listened to, as the link shows it (`HandledPositions`)."""
         self.attempts = attempts
         self.watch_interval_s = watch_interval_s
         self._watching: asyncio.Task[None] | None = None

@@ -11,7 +11,6 @@ import itertools
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -23,13 +22,14 @@ from services.queue_gate.settings import GateSettings
 from services.siak_sim.app import create_app as create_simulator
 from services.siak_sim.state import SimulatedSiak
 from shared import topics
-from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
+from shared.events import SiakStatus
 from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import produce
 from tests.support.servers import serving
+from tests.support.status_consumers import status_record
 
 API_KEY = "test-intake-key"
 ADMIN_TOKEN = "test-admin-token"
@@ -56,18 +56,6 @@ class StatusFeed:
             self.bootstrap_servers, topics.SIAK_STATUS, status_record(region, status, seq, **fields)
         )
         return seq
-
-
-def status_record(region: str, status: SiakStatus, seq: int, **fields: Any) -> KafkaRecord:
-    change = StatusChanged(
-        region_code=region,
-        status=status,
-        previous_status=None,
-        since=datetime.now(UTC),
-        seq=seq,
-        **fields,
-    )
-    return encode_event(new_event(change, source="/tests", subject=region))
 
 
 @dataclass

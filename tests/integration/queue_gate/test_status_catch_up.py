@@ -18,13 +18,13 @@ from tests.integration.queue_gate.conftest import (
     StatusFeed,
     gate_settings,
     nik,
-    status_record,
     submission_body,
     take_regions,
 )
 from tests.support.kafka import produce_all
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_record
 
 pytestmark = pytest.mark.integration
 

@@ -10,6 +10,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka import TopicPartition
+
 from services.queue_gate.adapters.sealing import UnknownDataKeyError
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
@@ -582,3 +584,52 @@ async def drive(ports: FakePorts, dispatcher: RegionDispatcher) -> list[timedelt
         waits.append(wait)
         ports.clock.advance(wait)
     return waits
+
+
+@dataclasses.dataclass(frozen=True)
+class FakeMessage:
+    """What `consume` reads of an aiokafka `ConsumerRecord`."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class FakeRecordSource:
+    """Stands for an aiokafka consumer to `consume`: serves each partition's records from its
+    position on, a whole batch at a time as `getmany` does, and goes back on `seek`."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.logs: dict[int, list[FakeMessage]] = defaultdict(list)
+        self.positions: dict[int, int] = defaultdict(int)
+        self.seeks: list[tuple[int, int]] = []
+        self._more = asyncio.Event()
+
+    def append(self, partition: int, *values: bytes) -> None:
+        log = self.logs[partition]
+        for value in values:
+            log.append(FakeMessage(self.topic, partition, len(log), b"key", value))
+        self._more.set()
+
+    async def getmany(self, *, timeout_ms: int) -> dict[TopicPartition, list[Any]]:
+        while True:
+            batches = {
+                TopicPartition(self.topic, partition): log[self.positions[partition] :]
+                for partition, log in self.logs.items()
+                if self.positions[partition] < len(log)
+            }
+            if batches:
+                for tp, messages in batches.items():
+                    self.positions[tp.partition] += len(messages)
+                return batches
+            self._more.clear()
+            await self._more.wait()
+
+    def seek(self, partition: TopicPartition, offset: int) -> None:
+        self.seeks.append((partition.partition, offset))
+        self.positions[partition.partition] = offset
+        self._more.set()

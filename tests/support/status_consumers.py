@@ -1,0 +1,88 @@
+"""The gate's status consumer (its real Kafka link and PostgreSQL stores) run by a test, or
+by a process a test kills."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
+from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.domain.region_gate import IntakeMode
+from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
+from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.status_catch_up import StatusCatchUp
+from shared import topics
+from shared.events import KafkaRecord, SiakStatus, StatusChanged, encode_event, new_event
+from shared.kafka_admin import ensure_topics
+from shared.settings import KafkaSettings
+
+Applied = Callable[[StatusChanged, bool], Awaitable[None]]
+"""Told of each change once its transaction is over, and whether it changed anything."""
+
+
+def status_record(region: str, status: SiakStatus, seq: int, **fields: Any) -> KafkaRecord:
+    """A status change as the monitor publishes it."""
+    change = StatusChanged(
+        region_code=region,
+        status=status,
+        previous_status=None,
+        since=datetime.now(UTC),
+        seq=seq,
+        **fields,
+    )
+    return encode_event(new_event(change, source="/tests", subject=region))
+
+
+@contextlib.asynccontextmanager
+async def status_consumer(
+    bootstrap: str,
+    store: PostgresRegionStatusStore,
+    *,
+    max_delay_s: float = 10.0,
+    group_id: str | None = None,
+    on_applied: Applied | None = None,
+) -> AsyncIterator[StatusCatchUp]:
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
+    catch_up = StatusCatchUp()
+    controls = PostgresRegionControlStore(store.pool)
+    policy = GatePolicy(
+        stale_after=timedelta(minutes=5),
+        degraded_is_open=True,
+        default_intake_mode=IntakeMode.DEFER,
+    )
+
+    async def apply_change(change: StatusChanged) -> bool:
+        applied = await record_status_change(
+            change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
+        )
+        if on_applied is not None:
+            await on_applied(change, applied)
+        return applied
+
+    subscribe_to_status(
+        link,
+        group_id=group_id or f"test-gate-{uuid.uuid4()}",
+        apply_change=apply_change,
+        catch_up=catch_up,
+        persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
+    )
+    running = asyncio.create_task(link.run())
+    try:
+        await asyncio.wait_for(link.wait_started(), timeout=30)
+        yield catch_up
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _nothing_to_prepare() -> None:
+    return None
