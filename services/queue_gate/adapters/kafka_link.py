@@ -25,7 +25,7 @@ STOP_FLUSH_TIMEOUT_S = 5.0
 FETCH_MAX_WAIT_MS = 100
 """How long the broker holds a fetch open for new records. A partition whose fetched records
 are not taken within aiokafka's 100 ms prefetch back-off is left out of the next long poll,
-and its next record waits until that poll ends: 500 ms by default (decision 19)."""
+and its next record waits until that poll ends: 500 ms by default (decision 22)."""
 
 
 @dataclass(frozen=True)
