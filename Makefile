@@ -22,7 +22,7 @@ COMPOSECHECK_SOURCES := $(wildcard deploy/tools/composecheck/*.go) \
 
 .DEFAULT_GOAL := help
 .PHONY: help install system-deps run up down status test test-unit test-sdk test-integration \
-        test-kafka-cluster lint format schemas strimzi demo chaos bench clean ops-tools
+        test-kafka-cluster test-bench-smoke lint format schemas strimzi demo chaos bench clean ops-tools
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -39,8 +39,11 @@ down: install ## stop the background stack
 status: install ## which components of the background stack run
 	$(STACK) status
 
+# What `make test` leaves to their own targets (it runs one short case of each).
+SLOW_SUITES := not kafka_cluster and not bench_smoke
+
 test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQL) and end to end
-	$(PY) -m pytest -m "not kafka_cluster"
+	$(PY) -m pytest -m "$(SLOW_SUITES)"
 
 test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
 	$(PY) -m pytest tests/unit tests/contract -m "not integration"
@@ -49,10 +52,13 @@ test-sdk: install ## events read with the Python, JavaScript and Java CloudEvent
 	$(PY) -m pytest tests/unit/test_cloudevents_python_sdk.py tests/sdk
 
 test-integration: install ## integration and end-to-end tests, and tests/contract on PostgreSQL
-	$(PY) -m pytest tests/integration tests/e2e tests/contract -m "not kafka_cluster"
+	$(PY) -m pytest tests/integration tests/e2e tests/contract -m "$(SLOW_SUITES)"
 
 test-kafka-cluster: install ## every leader-kill test on a three-node Kafka cluster (make test runs one)
 	$(PY) -m pytest tests/integration/test_kafka_cluster.py
+
+test-bench-smoke: install ## every bench item at smoke scale, each beside its baseline (make test runs intake)
+	$(PY) -m pytest tests/e2e/test_bench_smoke.py
 
 lint: install ## ruff and mypy --strict
 	$(VENV)/bin/ruff check .

@@ -11,4 +11,4 @@ from tests.support.sdk_suites import java_sdk_reads
 def test_the_java_sdk_reads_every_kind_of_record_and_networknt_validates_it(
     tmp_path: Path,
 ) -> None:
-    java_sdk_reads(write_samples(tmp_path), tmp_path / "target")
+    java_sdk_reads(write_samples(tmp_path))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local.python_service import REPO_ROOT
-from tests.support.sdk_projects import maven, prepared_copy
+from tests.support.sdk_projects import build_directory, maven, prepared_copy
 
 EXAMPLES = REPO_ROOT / "examples"
 JAVA_PACKAGE = "id.siakgate.examples"
@@ -41,25 +41,31 @@ class Builds:
     java_classpath: str
 
     @classmethod
-    def prepare(cls, directory: Path) -> Builds:
+    def prepare(cls) -> Builds:
+        """The Java examples are compiled once per content of `examples/java/` (the build
+        directory outlives the session); the next test, or session, uses those classes."""
         javascript = prepared_copy(
             EXAMPLES / "javascript",
             lockfiles=["package.json", "package-lock.json"],
             install=["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
         )
-        build = directory / "java-build"
-        classpath_file = build / "classpath.txt"
-        result = maven(
-            [
-                f"-Dexamples.build.dir={build}",
-                "compile",
-                "dependency:build-classpath",
-                f"-Dmdep.outputFile={classpath_file}",
-            ],
-            project=EXAMPLES / "java",
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return cls(javascript, f"{build / 'classes'}:{classpath_file.read_text().strip()}")
+        with build_directory(EXAMPLES / "java") as build:
+            classpath_file = build / "classpath.txt"
+            built = build / ".built"
+            if not built.exists():
+                result = maven(
+                    [
+                        f"-Dexamples.build.dir={build}",
+                        "compile",
+                        "dependency:build-classpath",
+                        f"-Dmdep.outputFile={classpath_file}",
+                    ],
+                    project=EXAMPLES / "java",
+                )
+                assert result.returncode == 0, result.stdout + result.stderr
+                built.touch()
+            classpath = f"{build / 'classes'}:{classpath_file.read_text().strip()}"
+        return cls(javascript, classpath)
 
     def subscribers(
         self, directory: Path, *, python: str, javascript: str, java: str, arguments: list[str]

@@ -36,6 +36,22 @@ def prepared_copy(source: Path, *, lockfiles: Sequence[str], install: Sequence[s
     return target
 
 
+@contextmanager
+def build_directory(project: Path) -> Iterator[Path]:
+    """A build directory of `project`'s own under `.cache/sdk/`, keyed by the content of all
+    its files, so a build tool compiles once until a file changes; held for the block (test
+    sessions run side by side, and a build directory is not safe to share while in use)."""
+    digest = hashlib.sha256()
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if path.is_file() and relative.parts[0] not in {"node_modules", "target"}:
+            digest.update(str(relative).encode() + b"\0" + path.read_bytes() + b"\0")
+    target = SDK_CACHE / f"{project.parent.name}-{project.name}-build-{digest.hexdigest()[:16]}"
+    target.mkdir(parents=True, exist_ok=True)
+    with _locked(target):
+        yield target
+
+
 def ran(
     command: Sequence[str],
     *,

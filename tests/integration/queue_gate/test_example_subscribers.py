@@ -30,7 +30,7 @@ def _ticket_events(records: list[ReadRecord], ticket: str) -> list[tuple[ReadRec
 async def test_example_followers_tell_a_tickets_story_once_whatever_is_redelivered(
     gate: Gate, tmp_path: Path
 ) -> None:
-    builds = asyncio.create_task(asyncio.to_thread(Builds.prepare, tmp_path))
+    builds = asyncio.create_task(asyncio.to_thread(Builds.prepare))
     [region] = take_regions(1)
     async with TopicReader(gate.status.bootstrap_servers, topics.GATE_EVENTS) as reader:
         await gate.status.set(region, SiakStatus.DOWN, reason="http_503")

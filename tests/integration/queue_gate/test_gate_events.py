@@ -88,7 +88,7 @@ async def test_gate_turns_and_submission_moves_are_published_without_personal_da
         ],
     )
     await asyncio.to_thread(javascript_sdk_reads, records)
-    await asyncio.to_thread(java_sdk_reads, records, tmp_path / "target")
+    await asyncio.to_thread(java_sdk_reads, records)
 
 
 async def test_a_recovered_gate_is_told_open_once_its_replay_reaches_full_rate(

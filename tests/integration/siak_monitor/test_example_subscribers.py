@@ -34,7 +34,7 @@ def _line(change: StatusChanged) -> str:
 async def test_example_followers_apply_each_status_change_once_and_ignore_stale_ones(
     bootstrap_servers: str, simulator: Simulator, tmp_path: Path
 ) -> None:
-    builds = asyncio.create_task(asyncio.to_thread(Builds.prepare, tmp_path))
+    builds = asyncio.create_task(asyncio.to_thread(Builds.prepare))
     watched = ["17.03", "17.04"]
     settings = monitor_settings(bootstrap_servers, simulator, ",".join(watched))
     async with (

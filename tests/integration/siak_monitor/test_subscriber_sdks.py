@@ -79,4 +79,4 @@ async def test_javascript_and_java_subscribers_read_what_the_monitor_published(
         ],
     )
     await asyncio.to_thread(javascript_sdk_reads, records)
-    await asyncio.to_thread(java_sdk_reads, records, tmp_path / "target")
+    await asyncio.to_thread(java_sdk_reads, records)
