@@ -1,6 +1,7 @@
 """`python -m services.siak_monitor`: run the monitor with its file and environment settings."""
 
 import logging
+import os
 import sys
 
 import uvicorn
@@ -11,6 +12,7 @@ from services.siak_monitor.settings import (
     ConfigFileError,
     MonitorSettings,
     describe_invalid_settings,
+    proxy_refusal,
 )
 
 INVALID_CONFIGURATION = 2
@@ -22,6 +24,10 @@ def main() -> None:
         settings = MonitorSettings()
     except (ValidationError, ConfigFileError) as error:
         print(describe_invalid_settings(error), file=sys.stderr)
+        sys.exit(INVALID_CONFIGURATION)
+    refusal = proxy_refusal(os.environ)
+    if refusal:
+        print(refusal, file=sys.stderr)
         sys.exit(INVALID_CONFIGURATION)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta, tzinfo
 from pathlib import Path
 from typing import Annotated, Self
@@ -38,6 +39,15 @@ from shared.regions import Region, RegionSpecError, UnknownRegionError, select_r
 from shared.settings import KafkaSettings
 
 CONFIG_FILE_VARIABLE = "MONITOR_CONFIG_FILE"
+PROXY_VARIABLES = (
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
+"""The variables through which httpx (the probes' client before decision 20) took a proxy."""
 HttpStatus = Annotated[int, Field(ge=100, le=599)]
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 HTTP_URL = r"^https?://\S+$"
@@ -255,6 +265,20 @@ def _readable_config_file(path: Path) -> Path:
     if not path.is_file():
         raise ConfigFileError(f"{CONFIG_FILE_VARIABLE}={path}: no such file")
     return path
+
+
+def proxy_refusal(environ: Mapping[str, str]) -> str | None:
+    """Why the monitor must not start, when the environment names a proxy: its probes
+    connect directly (decision 20), where httpx went through that proxy. Starting anyway
+    would probe another path than the one configured, and say nothing."""
+    named = [name for name in PROXY_VARIABLES if environ.get(name)]
+    if not named:
+        return None
+    return (
+        f"invalid configuration: {', '.join(named)}: the monitor's probes do not go through "
+        f"a proxy; unset {'it' if len(named) == 1 else 'them'} for the monitor, which "
+        "reaches SIAK directly"
+    )
 
 
 def describe_invalid_settings(error: ValidationError | ConfigFileError) -> str:

@@ -25,6 +25,13 @@ class ConnectError(HttpError):
     kind = "connection_refused"
 
 
+class TlsError(HttpError):
+    """The TLS handshake failed: a certificate not trusted or not for this host, or no
+    protocol or cipher in common. Told apart from a refusal: SIAK is there, its TLS is not."""
+
+    kind = "tls_error"
+
+
 class ProtocolError(HttpError):
     """The server closed without answering, or answered something that is not HTTP/1.x."""
 
@@ -139,6 +146,8 @@ class Http1Client:
             reader, writer = await asyncio.open_connection(
                 origin.host, origin.port, ssl=tls, limit=MAX_HEAD_BYTES
             )
+        except ssl.SSLError as error:
+            raise TlsError(type(error).__name__) from None
         except OSError as error:
             raise ConnectError(type(error).__name__) from None
         self.connections_opened += 1

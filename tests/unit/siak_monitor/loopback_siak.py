@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable
 
 HANG = b"hang"
@@ -25,8 +27,9 @@ def answer(body: bytes = b'{"state": "UP"}', status: str = "200 OK", *headers: s
 
 
 class LoopbackSiak:
-    def __init__(self, script: Script) -> None:
+    def __init__(self, script: Script, tls: ssl.SSLContext | None) -> None:
         self.script = script
+        self.scheme = "https" if tls else "http"
         self.connections = 0
         self.requests: list[bytes] = []
         self.closed_by_client = 0
@@ -35,7 +38,7 @@ class LoopbackSiak:
         self._release = asyncio.Event()
 
     def url(self, path: str = "/regions/73.71/health") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -76,9 +79,12 @@ def _closes(reply: bytes) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def loopback_siak(script: Script) -> AsyncIterator[LoopbackSiak]:
-    siak = LoopbackSiak(script)
-    server = await asyncio.start_server(siak._serve, "127.0.0.1", 0)
+async def loopback_siak(
+    script: Script, *, tls: ssl.SSLContext | None = None
+) -> AsyncIterator[LoopbackSiak]:
+    """Over TLS with the server context `tls`, given one."""
+    siak = LoopbackSiak(script, tls)
+    server = await asyncio.start_server(siak._serve, "127.0.0.1", 0, ssl=tls)
     siak.port = server.sockets[0].getsockname()[1]
     try:
         yield siak
@@ -92,3 +98,20 @@ def unused_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def sockets_connected_to(port: int) -> int:
+    """This process's open TCP sockets whose peer is `port` on loopback: the client side of
+    connections to a loopback server, whether or not anything was ever sent on them."""
+    count = 0
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            with socket.socket(fileno=os.dup(int(name))) as sock:
+                peer = sock.getpeername()
+        except OSError:
+            continue  # closed meanwhile, or not connected
+        if isinstance(peer, tuple) and peer[:2] == ("127.0.0.1", port):
+            count += 1
+    return count

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
+from pathlib import Path
 
 import pytest
 
+from deploy.local.certificates import LocalCertificates, make_local_certificates
 from services.siak_monitor.adapters.http1 import (
     MAX_HEAD_BYTES,
     ConnectError,
@@ -13,6 +16,7 @@ from services.siak_monitor.adapters.http1 import (
     HttpError,
     ProtocolError,
     ReadError,
+    TlsError,
 )
 from tests.support.polling import eventually
 from tests.unit.siak_monitor.loopback_siak import (
@@ -21,6 +25,7 @@ from tests.unit.siak_monitor.loopback_siak import (
     HANG,
     answer,
     loopback_siak,
+    sockets_connected_to,
     unused_port,
 )
 
@@ -235,6 +240,97 @@ async def test_keeps_no_more_idle_connections_than_allowed() -> None:
     assert siak.connections == 5
 
 
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> LocalCertificates:
+    """A CA of their own and a certificate for localhost and 127.0.0.1."""
+    return make_local_certificates(tmp_path_factory.mktemp("tls"))
+
+
+def serving(certificates: LocalCertificates) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificates.cert_file, certificates.key_file)
+    return context
+
+
+def trusting(certificates: LocalCertificates) -> Http1Client:
+    tls = ssl.create_default_context(cafile=str(certificates.ca_file))
+    return Http1Client(max_idle_per_origin=4, tls=tls)
+
+
+async def test_gets_over_tls_and_keeps_the_connection(certificates: LocalCertificates) -> None:
+    async with (
+        loopback_siak(lambda n: answer(), tls=serving(certificates)) as siak,
+        trusting(certificates) as http,
+    ):
+        first = await http.get(siak.url(), body_limit=LIMIT)
+        second = await http.get(siak.url(), body_limit=LIMIT)
+        kept = sockets_connected_to(siak.port)
+
+    assert siak.url().startswith("https://")
+    assert kept == 1
+    assert first.body == second.body == b'{"state": "UP"}'
+    assert (http.connections_opened, siak.connections, len(siak.requests)) == (1, 1, 2)
+
+
+async def test_a_certificate_from_an_unknown_ca_is_a_tls_failure(
+    certificates: LocalCertificates,
+) -> None:
+    # The client trusts the system's CAs only (what the monitor does), not the test's own CA.
+    async with (
+        loopback_siak(lambda n: answer(), tls=serving(certificates)) as siak,
+        client() as http,
+    ):
+        with pytest.raises(HttpError) as failure:
+            await http.get(siak.url(), body_limit=LIMIT)
+        await eventually(
+            lambda: _true(sockets_connected_to(siak.port) == 0), what="the socket closed"
+        )
+
+    assert failure.value.kind == "tls_error"
+    assert (http.connections_opened, siak.requests) == (0, [])
+
+
+@pytest.mark.parametrize(
+    ("certified_host", "fails"), [("localhost", False), ("siak.invalid", True)]
+)
+async def test_a_certificate_for_another_host_is_a_tls_failure(
+    certified_host: str, fails: bool, tmp_path: Path
+) -> None:
+    # The leaf certifies `certified_host` and 127.0.0.1, and is asked for as localhost: only
+    # the host name differs between the two cases.
+    certificates = make_local_certificates(tmp_path, host=certified_host)
+    async with (
+        loopback_siak(lambda n: answer(), tls=serving(certificates)) as siak,
+        trusting(certificates) as http,
+    ):
+        url = f"https://localhost:{siak.port}/health"
+        if fails:
+            with pytest.raises(HttpError) as failure:
+                await http.get(url, body_limit=LIMIT)
+            assert failure.value.kind == "tls_error"
+        else:
+            assert (await http.get(url, body_limit=LIMIT)).status == 200
+
+    assert len(siak.requests) == (0 if fails else 1)
+
+
+async def test_a_tls_handshake_that_never_ends_is_the_callers_timeout(
+    certificates: LocalCertificates,
+) -> None:
+    # A plain TCP server that takes the connection and never answers the TLS hello.
+    async with loopback_siak(lambda n: HANG) as silent, trusting(certificates) as http:
+        url = f"https://127.0.0.1:{silent.port}/health"
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await http.get(url, body_limit=LIMIT)
+        await eventually(lambda: _true(silent.closed_by_client), what="the server sees the close")
+        await eventually(
+            lambda: _true(sockets_connected_to(silent.port) == 0), what="the socket closed"
+        )
+
+    assert (silent.connections, silent.requests, http.connections_opened) == (1, [], 0)
+
+
 def test_only_http_urls_are_asked_for() -> None:
     with pytest.raises(ValueError, match="not an http"):
         asyncio.run(client().get("ftp://siak.invalid/health", body_limit=LIMIT))
@@ -245,6 +341,7 @@ async def _true(value: object) -> bool:
 
 
 def test_every_failure_has_a_kind() -> None:
-    kinds = {kind.kind for kind in (ConnectError, ProtocolError, ReadError)}
-    assert kinds == {"connection_refused", "remoteprotocolerror", "readerror"}
-    assert all(issubclass(kind, HttpError) for kind in (ConnectError, ProtocolError))
+    failures = (ConnectError, TlsError, ProtocolError, ReadError)
+    kinds = {kind.kind for kind in failures}
+    assert kinds == {"connection_refused", "tls_error", "remoteprotocolerror", "readerror"}
+    assert all(issubclass(kind, HttpError) for kind in failures)

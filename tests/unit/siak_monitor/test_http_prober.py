@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
+
+from deploy.local.certificates import make_local_certificates
 from services.siak_monitor.adapters.http1 import Http1Client
 from services.siak_monitor.adapters.http_prober import BODY_CHECK_LIMIT, HttpProber
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
@@ -77,3 +81,16 @@ async def test_failures_are_named_by_kind() -> None:
 
     assert (await probe(lambda n: DROP)).error == "remoteprotocolerror"
     assert (await probe(lambda n: b"garbage\r\n\r\n")).error == "remoteprotocolerror"
+
+
+async def test_an_untrusted_certificate_is_named_apart_from_a_refusal(tmp_path: Path) -> None:
+    certificates = make_local_certificates(tmp_path)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(certificates.cert_file, certificates.key_file)
+    async with (
+        loopback_siak(lambda n: answer(), tls=server) as siak,
+        Http1Client(max_idle_per_origin=1) as client,
+    ):
+        result = await HttpProber(client, clock=FakeClock()).probe(ProbeTarget("73.71", siak.url()))
+
+    assert (result.ok, result.http_status, result.error) == (False, None, "tls_error")

@@ -5,14 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import uvicorn
 from pydantic import ValidationError
 
 from deploy.local.python_service import REPO_ROOT
+from services.siak_monitor import __main__ as entrypoint
 from services.siak_monitor.settings import (
     CONFIG_FILE_VARIABLE,
+    PROXY_VARIABLES,
     ConfigFileError,
     MonitorSettings,
     describe_invalid_settings,
+    proxy_refusal,
 )
 
 EXAMPLE = REPO_ROOT / "deploy" / "local" / "monitor.example.yaml"
@@ -21,6 +25,8 @@ EXAMPLE = REPO_ROOT / "deploy" / "local" / "monitor.example.yaml"
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("MONITOR_WATCH", "MONITOR_FAILURE_THRESHOLD", CONFIG_FILE_VARIABLE):
+        monkeypatch.delenv(name, raising=False)
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
 
 
@@ -123,3 +129,38 @@ def test_a_missing_config_file_is_refused_by_name(monkeypatch: pytest.MonkeyPatc
 
     with pytest.raises(ConfigFileError, match=r"MONITOR_CONFIG_FILE=/nonexistent/monitor\.yaml"):
         MonitorSettings()
+
+
+def started(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Runs the monitor's entry point with the server stubbed out: what it would serve."""
+    served: list[object] = []
+    monkeypatch.setattr(entrypoint, "create_app", lambda settings: settings)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    entrypoint.main()
+    return served
+
+
+@pytest.mark.parametrize("variable", PROXY_VARIABLES)
+def test_the_monitor_refuses_to_start_under_a_proxy_it_would_bypass(
+    variable: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # httpx went through the proxy these name; the probes' own client connects directly.
+    monkeypatch.setenv(variable, "http://proxy.internal:3128")
+
+    with pytest.raises(SystemExit) as stopped:
+        started(monkeypatch)
+
+    assert stopped.value.code == entrypoint.INVALID_CONFIGURATION
+    error = capsys.readouterr().err
+    assert error.startswith(f"invalid configuration: {variable}: ")
+    assert "proxy.internal" not in error
+
+
+def test_the_monitor_starts_without_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert len(started(monkeypatch)) == 1
+
+
+def test_an_empty_proxy_variable_is_no_proxy() -> None:
+    assert proxy_refusal({"HTTPS_PROXY": "", "NO_PROXY": "*"}) is None
+    refusal = proxy_refusal({"HTTP_PROXY": "http://p:1", "all_proxy": "socks5://p:2"})
+    assert refusal is not None and "HTTP_PROXY, all_proxy: " in refusal and "them" in refusal
