@@ -6,6 +6,8 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from services.queue_gate.bootstrap import create_app
 from services.queue_gate.entrypoints.serving import SERVER_OPTIONS
@@ -37,7 +39,14 @@ def main() -> None:
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **SERVER_OPTIONS)
         return
-    uvicorn.run(
+    sys.exit(_serve_with_workers(settings))
+
+
+def _serve_with_workers(settings: GateSettings) -> int:
+    """Serve with `settings.workers` processes; the exit status is uvicorn's startup failure
+    when a worker could not start (uvicorn then stops them all but returns as if asked to
+    stop, which a supervisor restarting on failure would take for a clean stop)."""
+    config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
         workers=settings.workers,
@@ -45,6 +54,11 @@ def main() -> None:
         port=settings.port,
         **SERVER_OPTIONS,
     )
+    workers = Multiprocess(config, sockets=[config.bind_socket()])
+    workers.run()
+    if any(worker.exitcode == STARTUP_FAILURE for worker in workers.processes):
+        return STARTUP_FAILURE
+    return 0
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from uvicorn.config import STARTUP_FAILURE
 
 from deploy.local.python_service import REPO_ROOT
 from services.siak_sim.state import SimulatedSiak
@@ -124,10 +125,20 @@ def worker_serving(workers: list[int], client_port: int) -> int:
     [owner] = [
         worker
         for worker in workers
-        for fd in Path(f"/proc/{worker}/fd").iterdir()
-        if os.readlink(fd).removeprefix("socket:[").removesuffix("]") in inodes
+        for target in _fd_targets(worker)
+        if target.removeprefix("socket:[").removesuffix("]") in inodes
     ]
     return owner
+
+
+def _fd_targets(pid: int) -> list[str]:
+    """What the process's open file descriptors point at; one closed while being listed (the
+    workers open and close connections all the time) is skipped."""
+    targets = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(FileNotFoundError):
+            targets.append(os.readlink(fd))
+    return targets
 
 
 def _workers(pid: int) -> list[int]:
@@ -234,3 +245,30 @@ async def _rows_per_key(database_url: str, keys: list[str]) -> dict[str, int]:
     finally:
         await connection.close()
     return {row["idempotency_key"]: row["n"] for row in rows}
+
+
+def test_a_worker_that_cannot_start_stops_the_gate_with_a_failing_exit_code() -> None:
+    # A supervisor that restarts only on failure (systemd's on-failure, a script reading $?)
+    # must see a gate whose workers cannot start as failed, as it does with one process.
+    closed_port = free_port()
+    env = {
+        **os.environ,
+        "GATE_WORKERS": "2",
+        "GATE_PORT": str(free_port()),
+        "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere",
+        "GATE_API_KEY": API_KEY,
+        "GATE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "GATE_DATA_KEY": "A" * 43,
+        "GATE_APPLICANT_KEY_SECRET": "s" * 32,
+    }
+    finished = subprocess.run(
+        [sys.executable, "-m", "services.queue_gate"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+        check=False,
+    )
+    assert b"Application startup failed" in finished.stderr
+    assert finished.returncode == STARTUP_FAILURE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import pytest
@@ -42,13 +43,31 @@ def test_more_workers_each_build_the_app_from_the_environment(
     served: list[tuple[object, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GATE_WORKERS", "2")
+    with socket.socket() as probe:  # the parent binds the socket the workers share
+        probe.bind(("127.0.0.1", 0))
+        monkeypatch.setenv("GATE_PORT", str(probe.getsockname()[1]))
+    started: list[uvicorn.Config] = []
 
-    gate_main.main()
+    class Workers:
+        def __init__(self, config: uvicorn.Config, sockets: list[object]) -> None:
+            started.append(config)
+            self.processes: list[object] = []
 
-    [(app, options)] = served
-    assert app == gate_main.APP_FACTORY
-    assert options["factory"] is True
-    assert options["workers"] == 2
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(gate_main, "Multiprocess", Workers)
+
+    with pytest.raises(SystemExit) as stopped:
+        gate_main.main()
+
+    assert stopped.value.code == 0
+    assert served == []
+    [config] = started
+    assert config.app == gate_main.APP_FACTORY
+    assert config.factory is True
+    assert config.workers == 2
+    assert config.access_log is False
     module, _, factory = gate_main.APP_FACTORY.partition(":")
     assert module == gate_main.__name__
     assert getattr(gate_main, factory) is gate_main.app_from_environment
