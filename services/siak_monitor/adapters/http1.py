@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import ssl
 import time
 from collections import defaultdict
@@ -13,6 +14,8 @@ from urllib.parse import urlsplit
 
 MAX_HEAD_BYTES = 16 * 1024
 """An answer's status line and headers together; a longer head is a protocol error."""
+_MAX_LENGTH_DIGITS = 18
+_HEX_DIGITS = re.compile(rb"[0-9A-Fa-f]{1,16}")
 
 
 class HttpError(Exception):
@@ -227,7 +230,8 @@ def _content_length(values: set[bytes]) -> int | None:
     if not values:
         return None
     value = values.pop()
-    if values or not value.isdigit():
+    # Digits only, and few enough for int(): Python refuses to convert thousands of them.
+    if values or not value.isdigit() or len(value) > _MAX_LENGTH_DIGITS:
         raise ProtocolError("bad content-length")
     return int(value)
 
@@ -259,15 +263,16 @@ async def _read_chunked(reader: asyncio.StreamReader, limit: int) -> tuple[bytes
         except asyncio.LimitOverrunError:
             raise ProtocolError("chunk size line too long") from None
         size_text = line.split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise ProtocolError("bad chunk size") from None
-        if size < 0 or size_text.startswith((b"-", b"+")):
+        # Hex digits only: int(text, 16) would also take "0x1a", "1_a" and "+1".
+        if not _HEX_DIGITS.fullmatch(size_text):
             raise ProtocolError("bad chunk size")
+        size = int(size_text, 16)
         if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":
-                pass  # trailers, unread
+            try:
+                while await reader.readuntil(b"\r\n") != b"\r\n":
+                    pass  # trailers, unread
+            except asyncio.LimitOverrunError:
+                raise ProtocolError("trailer line too long") from None
             return body, True
         wanted = min(size, limit - len(body))
         body += await reader.readexactly(wanted)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -10,6 +11,10 @@ from datetime import datetime
 from services.siak_monitor.adapters.http1 import Http1Client, HttpError
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
 
+_log = logging.getLogger(__name__)
+
+PROBE_ERROR = "probe_error"
+"""The kind of a failure the client did not foresee (a defect, not an answer)."""
 BODY_CHECK_LIMIT = 64 * 1024
 """Only the start of an answer is read, and searched for the expected text."""
 
@@ -31,6 +36,10 @@ class HttpProber:
             return ProbeResult(checked_at, ok=False, latency_ms=_since(started), error="timeout")
         except HttpError as error:
             return ProbeResult(checked_at, ok=False, error=error.kind)
+        except Exception as error:
+            # Only the exception's type is logged: its text may quote what SIAK answered.
+            _log.error("probe of %s failed unforeseen: %s", target.name, type(error).__name__)
+            return ProbeResult(checked_at, ok=False, error=PROBE_ERROR)
         unexpected = _unexpected(answer.status, answer.body, target)
         return ProbeResult(
             checked_at,

@@ -152,6 +152,13 @@ async def test_an_answer_without_a_body_keeps_the_connection() -> None:
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XX0\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * MAX_HEAD_BYTES + b"\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + CLOSE,
+        b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 1_0\r\n\r\n0123456789",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: "
+        + b"a" * (20 * 1024)
+        + b"\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"0" * (20 * 1024) + b"\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\n{}\r\n0\r\n\r\n",
     ],
     ids=[
         "not-http",
@@ -164,6 +171,11 @@ async def test_an_answer_without_a_body_keeps_the_connection() -> None:
         "chunk-without-crlf",
         "head-too-long",
         "head-cut-short",
+        "length-past-int-digits",
+        "length-with-underscore",
+        "trailer-too-long",
+        "chunk-size-line-too-long",
+        "chunk-size-with-0x",
     ],
 )
 async def test_garbage_is_a_protocol_failure_and_the_connection_is_dropped(

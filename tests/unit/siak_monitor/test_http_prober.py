@@ -6,7 +6,7 @@ import ssl
 from pathlib import Path
 
 from deploy.local.certificates import make_local_certificates
-from services.siak_monitor.adapters.http1 import Http1Client
+from services.siak_monitor.adapters.http1 import Answer, Http1Client
 from services.siak_monitor.adapters.http_prober import BODY_CHECK_LIMIT, HttpProber
 from services.siak_monitor.domain.probe import ProbeResult, ProbeTarget
 from tests.unit.siak_monitor.fakes import FakeClock
@@ -94,3 +94,18 @@ async def test_an_untrusted_certificate_is_named_apart_from_a_refusal(tmp_path: 
         result = await HttpProber(client, clock=FakeClock()).probe(ProbeTarget("73.71", siak.url()))
 
     assert (result.ok, result.http_status, result.error) == (False, None, "tls_error")
+
+
+async def test_a_client_failing_in_a_way_not_foreseen_is_a_failed_probe() -> None:
+    # Fail safe: a probe that cannot say "healthy" says "failed"; it must not end the
+    # region's probing task and leave its last status (maybe UP) standing.
+    class Broken(Http1Client):
+        async def get(self, url: str, *, body_limit: int) -> Answer:
+            raise RuntimeError("a defect in the client")
+
+    async with Broken(max_idle_per_origin=1) as client:
+        prober = HttpProber(client, clock=FakeClock())
+        target = ProbeTarget("73.71", "http://127.0.0.1:9/health", timeout_s=0.2)
+        result = await prober.probe(target)
+
+    assert (result.ok, result.http_status, result.error) == (False, None, "probe_error")
