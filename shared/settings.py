@@ -3,10 +3,10 @@ Kafka securely."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, FilePath, SecretStr, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.topics import min_insync_replicas
@@ -105,3 +105,14 @@ class DatabaseSettings(_ByVariableNames):
         validation_alias="DATABASE_URL",
         pattern=r"^postgres(ql)?://",
     )
+
+
+def describe_invalid(error: ValidationError, name: Callable[[tuple[int | str, ...]], str]) -> str:
+    """One line per problem, each naming what to put right (`name` turns a problem's location
+    into the service's word for it; an empty name leaves it to the message)."""
+    lines = []
+    for problem in error.errors():
+        where = name(problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"invalid configuration: {where + ': ' if where else ''}{message}")
+    return "\n".join(lines)

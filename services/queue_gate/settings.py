@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, describe_invalid
 
 _MIN_SECRET_BYTES = 32
 _DATA_KEY_BYTES = 32
@@ -198,11 +198,7 @@ class GateSettings(DataKeySettings):
 
 def describe_invalid_settings(error: ValidationError) -> str:
     """One line per problem, each naming the environment variable to put right."""
-    return "\n".join(
-        f"invalid configuration: {_variable(problem['loc'])}: "
-        + problem["msg"].removeprefix("Value error, ")
-        for problem in error.errors()
-    )
+    return describe_invalid(error, _variable)
 
 
 def _variable(location: tuple[int | str, ...]) -> str:

@@ -36,7 +36,7 @@ from shared.events.central_status import TARGET_NAME_PATTERN
 from shared.events.status import REGION_CODE_PATTERN
 from shared.http_limits import DEFAULT_MAX_BODY_BYTES
 from shared.regions import Region, RegionSpecError, UnknownRegionError, select_regions
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, describe_invalid
 
 CONFIG_FILE_VARIABLE = "MONITOR_CONFIG_FILE"
 PROXY_VARIABLES = (
@@ -285,9 +285,4 @@ def describe_invalid_settings(error: ValidationError | ConfigFileError) -> str:
     """One line per problem, each naming the setting."""
     if isinstance(error, ConfigFileError):
         return f"invalid configuration: {error}"
-    lines = []
-    for problem in error.errors():
-        location = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
-        lines.append(f"invalid configuration: {location + ': ' if location else ''}{message}")
-    return "\n".join(lines)
+    return describe_invalid(error, lambda location: ".".join(str(part) for part in location))
