@@ -171,7 +171,7 @@ class KafkaLink:
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )
-        commits = OffsetCommits(consumer.commit)
+        commits = OffsetCommits(consumer.commit, retry_delay_s=self.retry_delay_s)
         handled = HandledPositions(consumer, commits)
         inner = subscription.listener(handled) if subscription.listener else None
         consumer.subscribe([subscription.topic], listener=CommitOnRevoke(commits, inner))

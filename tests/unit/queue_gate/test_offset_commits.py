@@ -326,3 +326,47 @@ async def test_a_failed_commit_keeps_its_offsets_due_for_the_next() -> None:
     await commits.flush()
     assert broker.commits == [{P0: 1, P1: 1}]
     assert broker.violations == []
+
+
+async def test_a_failed_commit_is_tried_again_with_no_record_handled_since() -> None:
+    database = Database()
+    database.committed.append((0, 0))
+    broker = Broker(database)
+    failures = [CommitFailedError("the coordinator moved")]
+
+    async def commit(offsets: Mapping[TopicPartition, int]) -> None:
+        if failures:
+            raise failures.pop()
+        await broker.commit(offsets)
+
+    commits = OffsetCommits(commit, retry_delay_s=0)
+    running = asyncio.create_task(commits.run())
+    try:
+        commits.taken(P0, 0)
+        commits.handled(P0, 0)
+        await until(lambda: broker.latest(P0) == 1, what="committed on the second try")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+    assert failures == []
+
+
+async def test_an_offset_handled_during_a_failed_commit_is_not_put_back_behind() -> None:
+    database = Database()
+    database.committed += [(0, 0), (0, 1)]
+    failing = asyncio.Event()
+
+    async def commit(offsets: Mapping[TopicPartition, int]) -> None:
+        await failing.wait()
+        raise CommitFailedError("rebalanced")
+
+    commits = OffsetCommits(commit)
+    commits.taken(P0, 0)
+    commits.handled(P0, 0)
+    flushing = asyncio.create_task(commits.flush())
+    await until(lambda: commits.due == {}, what="the commit sent")
+    commits.handled(P0, 1)
+    failing.set()
+    assert not await flushing
+    assert commits.due == {P0: 2}
