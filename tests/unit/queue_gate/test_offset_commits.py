@@ -370,3 +370,24 @@ async def test_an_offset_handled_during_a_failed_commit_is_not_put_back_behind()
     failing.set()
     assert not await flushing
     assert commits.due == {P0: 2}
+
+
+async def test_a_record_failing_after_its_partition_was_revoked_is_left_to_its_new_owner() -> None:
+    database = Database()
+    database.held[(0, 0)] = asyncio.Event()
+    database.failing.add((0, 0))
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    source.append(0, b"a", b"b")
+    commits = OffsetCommits(broker.commit)
+    listener = CommitOnRevoke(commits, None)
+    async with consuming(source, database, commits):
+        await until(lambda: commits.in_hand(P0) == 0, what="the batch taken")
+        await listener.on_partitions_revoked({P0})
+        source.assigned = {1}
+        await listener.on_partitions_assigned({P1})
+        database.held[(0, 0)].set()
+        source.append(1, b"a")
+        await until(lambda: broker.latest(P1) == 1, what="the consumer reading on")
+    assert source.seeks == []
+    assert database.committed == [(1, 0)]
