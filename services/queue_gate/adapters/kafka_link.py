@@ -257,8 +257,11 @@ async def consume(
                     if commits.in_hand(partition) is None:
                         break  # revoked: the partition's new owner reads on from its commit
                     if not await _handled(handle, message):
-                        source.seek(partition, message.offset)
-                        await asyncio.sleep(retry_delay_s)
+                        if commits.in_hand(partition) is not None:
+                            source.seek(partition, message.offset)
+                            await asyncio.sleep(retry_delay_s)
+                        # else revoked meanwhile: no longer ours to seek (aiokafka refuses
+                        # once it is assigned elsewhere), and its new owner reads it again.
                         break
                     commits.handled(partition, message.offset)
             finally:
