@@ -131,7 +131,8 @@ class KafkaLink:
                 # What was handled is committed before the consumers go: a restart reads on
                 # from there (a crash instead reads those records again, harmlessly).
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(commits.flush(), STOP_FLUSH_TIMEOUT_S)
+                    async with asyncio.timeout(STOP_FLUSH_TIMEOUT_S):
+                        await commits.flush()
             for client in [*(consumer for consumer, _ in consumers), self._producer]:
                 with contextlib.suppress(Exception):
                     if client is not None:
@@ -154,7 +155,8 @@ class KafkaLink:
         if not self.started or self._producer is None:
             return False
         try:
-            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._producer.client.fetch_all_metadata()
         except (KafkaError, TimeoutError):
             return False
         return True
