@@ -131,7 +131,8 @@ class KafkaLink:
                 # What was handled is committed before the consumers go: a restart reads on
                 # from there (a crash instead reads those records again, harmlessly).
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(commits.flush(), STOP_FLUSH_TIMEOUT_S)
+                    async with asyncio.timeout(STOP_FLUSH_TIMEOUT_S):
+                        await commits.flush()
             for client in [*(consumer for consumer, _ in consumers), self._producer]:
                 with contextlib.suppress(Exception):
                     if client is not None:
@@ -154,7 +155,8 @@ class KafkaLink:
         if not self.started or self._producer is None:
             return False
         try:
-            await asyncio.wait_for(self._producer.client.fetch_all_metadata(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._producer.client.fetch_all_metadata()
         except (KafkaError, TimeoutError):
             return False
         return True
@@ -171,7 +173,7 @@ class KafkaLink:
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )
-        commits = OffsetCommits(consumer.commit)
+        commits = OffsetCommits(consumer.commit, retry_delay_s=self.retry_delay_s)
         handled = HandledPositions(consumer, commits)
         inner = subscription.listener(handled) if subscription.listener else None
         consumer.subscribe([subscription.topic], listener=CommitOnRevoke(commits, inner))
@@ -257,8 +259,11 @@ async def consume(
                     if commits.in_hand(partition) is None:
                         break  # revoked: the partition's new owner reads on from its commit
                     if not await _handled(handle, message):
-                        source.seek(partition, message.offset)
-                        await asyncio.sleep(retry_delay_s)
+                        if commits.in_hand(partition) is not None:
+                            source.seek(partition, message.offset)
+                            await asyncio.sleep(retry_delay_s)
+                        # else revoked meanwhile: no longer ours to seek (aiokafka refuses
+                        # once it is assigned elsewhere), and its new owner reads it again.
                         break
                     commits.handled(partition, message.offset)
             finally:

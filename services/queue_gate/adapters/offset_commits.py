@@ -23,13 +23,15 @@ class OffsetCommits:
     record whose work could still be lost: commit-before-offset holds. The commit is a round
     trip to the group coordinator; kept out of the consumer's loop, it no longer delays the
     next record. One commit is in flight at a time and carries the newest offset of each
-    partition, so records handled meanwhile share the next one. A crash before it loses no
-    work: the records after the committed offset are read again, and their handlers are
-    idempotent.
+    partition, so records handled meanwhile share the next one. A commit that fails leaves
+    its offsets due, and the next (after `retry_delay_s` at the latest) carries them. A crash
+    before it loses no work: the records after the committed offset are read again, and their
+    handlers are idempotent.
     """
 
-    def __init__(self, commit: Commit) -> None:
+    def __init__(self, commit: Commit, *, retry_delay_s: float = 1.0) -> None:
         self._commit = commit
+        self.retry_delay_s = retry_delay_s
         self._due: dict[TopicPartition, int] = {}
         self._in_hand: dict[TopicPartition, int] = {}
         """By partition, the first record taken from the consumer and not handled yet."""
@@ -42,9 +44,12 @@ class OffsetCommits:
 
     def handled(self, partition: TopicPartition, offset: int) -> None:
         """The record at `offset` of `partition` is handled, and so is each before it."""
+        if partition not in self._in_hand:
+            # Revoked while it was handled: its new owner commits from there (and aiokafka
+            # would refuse, with the partitions committed alongside, an unassigned one).
+            return
+        self._in_hand[partition] = offset + 1
         self._due[partition] = offset + 1
-        if partition in self._in_hand:
-            self._in_hand[partition] = offset + 1
         self._wanted.set()
 
     def put_down(self, partition: TopicPartition) -> None:
@@ -66,26 +71,36 @@ class OffsetCommits:
         while True:
             await self._wanted.wait()
             self._wanted.clear()
-            await self.flush()
+            if not await self.flush():
+                await asyncio.sleep(self.retry_delay_s)
+                self._wanted.set()
 
-    async def flush(self, partitions: Collection[TopicPartition] | None = None) -> None:
-        """Commit now what is due (in `partitions`, or in all), after any commit in flight."""
+    async def flush(self, partitions: Collection[TopicPartition] | None = None) -> bool:
+        """Commit now what is due (in `partitions`, or in all), after any commit in flight;
+        False if the commit failed (what it carried stays due)."""
         async with self._one_at_a_time:
             chosen = self._due.keys() if partitions is None else self._due.keys() & partitions
             due = {partition: self._due.pop(partition) for partition in list(chosen)}
             if not due:
-                return
+                return True
             try:
                 await self._commit(due)
             except asyncio.CancelledError:
                 # Stopping: whoever flushes last commits these (or a restart reads them again).
-                for partition, offset in due.items():
-                    self._due.setdefault(partition, offset)
+                self._keep_due(due)
                 raise
             except KafkaError as error:
-                # A rebalance took a partition away, or the coordinator moved: the next record
-                # handled commits past these; until then its new owner reads them again.
+                # The group is rebalancing, or the coordinator moved: these go with the next
+                # commit. Those of a partition taken away are forgotten once it is (`retain`).
                 log.warning("committing offsets failed: %s", type(error).__name__)
+                self._keep_due(due)
+                return False
+            return True
+
+    def _keep_due(self, offsets: Mapping[TopicPartition, int]) -> None:
+        """Due again, unless a record handled meanwhile made a later offset due."""
+        for partition, offset in offsets.items():
+            self._due.setdefault(partition, offset)
 
     def retain(self, partitions: Collection[TopicPartition]) -> None:
         """Forget what is due in partitions no longer assigned: their new owner has them."""

@@ -208,9 +208,10 @@ def _parse_head(raw: bytes) -> _Head:
     code = parts[1]
     if len(code) != 3 or not code.isdigit():
         raise ProtocolError("bad status code")
-    keep_alive = parts[0] == b"HTTP/1.1"
+    http_1_1 = parts[0] == b"HTTP/1.1"
+    keep_alive = http_1_1
     lengths: set[bytes] = set()
-    chunked = False
+    codings: list[bytes] | None = None
     for line in lines[1:]:
         name, colon, value = line.partition(b":")
         if not colon or not name or name != name.strip():
@@ -219,11 +220,17 @@ def _parse_head(raw: bytes) -> _Head:
         if name == b"content-length":
             lengths.add(value)
         elif name == b"transfer-encoding":
-            chunked = value.rsplit(b",", 1)[-1].strip() == b"chunked"
+            codings = (codings or []) + [c.strip() for c in value.split(b",") if c.strip()]
         elif name == b"connection":
             tokens = {token.strip() for token in value.split(b",")}
             keep_alive = b"keep-alive" in tokens or (keep_alive and b"close" not in tokens)
-    return _Head(int(code), _content_length(lengths), chunked, keep_alive)
+    if codings is None:
+        return _Head(int(code), _content_length(lengths), False, keep_alive)
+    # RFC 9112 6.1, 6.3: the codings frame the body, whatever Content-Length says (the body
+    # lasts until the connection ends unless the last one is chunked). An answer framed both
+    # ways, or with codings in HTTP/1.0, may be smuggling another behind it: not kept.
+    chunked = codings[-1:] == [b"chunked"]
+    return _Head(int(code), None, chunked, keep_alive and http_1_1 and not lengths)
 
 
 def _content_length(values: set[bytes]) -> int | None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
 from importlib import resources
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -13,6 +17,7 @@ from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklog
 from services.queue_gate.adapters.postgres.migrator import MIGRATIONS_PACKAGE
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.backlog_reconciliation import reconcile_backlogs
+from services.queue_gate.bootstrap import _nothing_to_reset
 from tests.integration.queue_gate.conftest import take_regions
 from tests.integration.queue_gate.test_submission_store import counted_backlog, new
 from tests.support.polling import eventually
@@ -68,6 +73,111 @@ async def test_two_processes_repairing_at_once_correct_each_drift_once(pool: asy
 
     for region in regions:
         assert await recorded_backlog(pool, region) == await counted_backlog(pool, region) == 3
+
+
+class HeldReplies:
+    """A loopback TCP forwarder to PostgreSQL which, once armed, forwards the client's next
+    `after` writes and then holds the server's replies until released: the client waits for
+    a round trip the server has already made, as over a stalled network."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.holding = asyncio.Event()
+        """Set once a reply is held."""
+        self._countdown: int | None = None
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def arm(self, *, after: int) -> None:
+        self._countdown = after
+        self.holding.clear()
+
+    def release(self) -> None:
+        self._countdown = None
+        self._flowing.set()
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[int]:
+        server = await asyncio.start_server(self._forward, "127.0.0.1", 0)
+        try:
+            yield server.sockets[0].getsockname()[1]
+        finally:
+            self.release()
+            server.close()
+
+    async def _forward(self, client_in: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        server_in, server = await asyncio.open_connection(*self.target)
+        with contextlib.suppress(ConnectionError):
+            await asyncio.gather(
+                self._requests(client_in, server), self._replies(server_in, client)
+            )
+        client.close()
+        server.close()
+
+    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if self._countdown is not None:
+                self._countdown -= 1
+                if self._countdown == 0:
+                    self._flowing.clear()  # before the request goes: its reply is held
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    async def _replies(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if not self._flowing.is_set():
+                self.holding.set()
+                await self._flowing.wait()
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+
+async def test_a_repair_cancelled_at_any_round_trip_leaves_the_next_repair_free_to_run(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    # Cancelled (a stop, a command timeout) while a reply is on its way: whatever it holds on
+    # the server must not outlive it, or no process would ever repair again.
+    address = urlsplit(database_url)
+    assert address.hostname is not None and address.port is not None
+    stalls = HeldReplies(address.hostname, address.port)
+    async with stalls.serving() as port:
+        userinfo = address.netloc.rpartition("@")[0]
+        stalled_url = address._replace(netloc=f"{userinfo}@127.0.0.1:{port}").geturl()
+        # As the gate's pool: a connection goes back to it with no reset query.
+        async with asyncpg.create_pool(
+            stalled_url, min_size=1, max_size=1, reset=_nothing_to_reset
+        ) as stalled_pool:
+            for round_trip in itertools.count(1):
+                regions = await drifted_regions(pool)
+                stalls.arm(after=round_trip)
+                repair = asyncio.create_task(PostgresBacklogCounts(stalled_pool).repair_drift())
+                held = asyncio.create_task(stalls.holding.wait())
+                await asyncio.wait([repair, held], return_when=asyncio.FIRST_COMPLETED)
+                held.cancel()
+                if repair.done():
+                    stalls.release()
+                    assert repair.result()  # every round trip was stalled and cancelled once
+                    break
+                repair.cancel()
+                stalls.release()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await repair
+
+                async def repaired_elsewhere(regions: list[str] = regions) -> bool:
+                    await PostgresBacklogCounts(pool).repair_drift()
+                    for region in regions:
+                        if await recorded_backlog(pool, region) != 3:
+                            return False
+                    return True
+
+                await eventually(
+                    repaired_elsewhere,
+                    within=10,
+                    what=f"another process repairing after a cancel at round trip {round_trip}",
+                )
+    assert round_trip > 3
 
 
 async def test_migration_0006_counts_every_line_again(pool: asyncpg.Pool) -> None:

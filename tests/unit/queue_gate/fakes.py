@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import TopicPartition
+from aiokafka.errors import IllegalStateError
 
 from services.queue_gate.adapters.sealing import UnknownDataKeyError
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
@@ -607,6 +608,9 @@ class FakeRecordSource:
         self.logs: dict[int, list[FakeMessage]] = defaultdict(list)
         self.positions: dict[int, int] = defaultdict(int)
         self.seeks: list[tuple[int, int]] = []
+        self.assigned: set[int] | None = None
+        """The partitions assigned, once a test reassigns them: aiokafka refuses a seek
+        outside them (after `on_partitions_assigned`; until then the old assignment holds)."""
         self._more = asyncio.Event()
 
     def append(self, partition: int, *values: bytes) -> None:
@@ -630,6 +634,8 @@ class FakeRecordSource:
             await self._more.wait()
 
     def seek(self, partition: TopicPartition, offset: int) -> None:
+        if self.assigned is not None and partition.partition not in self.assigned:
+            raise IllegalStateError(f"No current assignment for partition {partition}")
         self.seeks.append((partition.partition, offset))
         self.positions[partition.partition] = offset
         self._more.set()

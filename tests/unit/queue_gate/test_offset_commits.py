@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 import pytest
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.errors import CommitFailedError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from services.queue_gate.adapters.kafka_link import Record, consume
-from services.queue_gate.adapters.offset_commits import CommitOnRevoke, OffsetCommits
+from services.queue_gate.adapters.offset_commits import Commit, CommitOnRevoke, OffsetCommits
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fakes import FakeRecordSource
 
@@ -52,8 +52,13 @@ class Broker:
         self.released = asyncio.Event()
         self.released.set()
         self.violations: list[str] = []
+        self.assigned: set[TopicPartition] | None = None
+        """The consumer's assignment, when a test changes it: aiokafka refuses a whole commit
+        naming a partition outside it."""
 
     async def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        if self.assigned is not None and not offsets.keys() <= self.assigned:
+            raise IllegalStateError(f"Partition {sorted(offsets.keys() - self.assigned)} ...")
         for tp, offset in offsets.items():
             durable = {o for p, o in self.database.committed if p == tp.partition}
             missing = sorted(set(range(offset)) - durable)
@@ -65,6 +70,18 @@ class Broker:
     def latest(self, tp: TopicPartition) -> int | None:
         offsets = [commit[tp] for commit in self.commits if tp in commit]
         return offsets[-1] if offsets else None
+
+
+def failing_once(broker: Broker, error: Exception) -> Commit:
+    """`broker.commit`, but the first call raises `error` (a rebalance, a coordinator moved)."""
+    failures = [error]
+
+    async def commit(offsets: Mapping[TopicPartition, int]) -> None:
+        if failures:
+            raise failures.pop()
+        await broker.commit(offsets)
+
+    return commit
 
 
 @contextlib.asynccontextmanager
@@ -170,15 +187,9 @@ async def test_a_record_still_being_stored_is_not_committed() -> None:
 async def test_a_failed_commit_is_superseded_by_the_next() -> None:
     database = Database()
     broker = Broker(database)
-    failures = [CommitFailedError("rebalanced")]
-
-    async def commit(offsets: Mapping[TopicPartition, int]) -> None:
-        if failures:
-            raise failures.pop()
-        await broker.commit(offsets)
-
-    commits = OffsetCommits(commit)
+    commits = OffsetCommits(failing_once(broker, CommitFailedError("rebalanced")))
     database.committed.append((0, 0))
+    commits.taken(P0, 0)
     commits.handled(P0, 0)
     await commits.flush()
     assert broker.commits == []
@@ -207,7 +218,10 @@ async def test_what_was_handled_in_revoked_partitions_is_committed_before_they_g
     commits = OffsetCommits(broker.commit)
     inner = Told(broker)
     listener = CommitOnRevoke(commits, inner)
+    commits.taken(P0, 0)
+    commits.taken(P1, 0)
     commits.handled(P0, 0)
+    commits.handled(P1, 0)
     commits.handled(P1, 1)
     await listener.on_partitions_revoked({P1})
     assert inner.seen == [("revoked", [{P1: 2}])]
@@ -223,6 +237,7 @@ async def test_a_flush_cancelled_mid_commit_keeps_its_offsets_due(inner: bool) -
     broker = Broker(database)
     broker.released.clear()
     commits = OffsetCommits(broker.commit)
+    commits.taken(P0, 0)
     commits.handled(P0, 0)
     flushing = asyncio.create_task(commits.flush())
     await until(lambda: broker.commits == [{P0: 1}], what="the commit sent")
@@ -269,19 +284,102 @@ async def test_partitions_fetched_together_stand_at_their_first_record_until_han
     assert database.committed == [(0, 0), (1, 0), (1, 1)]
 
 
-async def test_the_rest_of_a_batch_from_a_revoked_partition_is_left_to_its_new_owner() -> None:
+async def test_a_record_handled_while_its_partition_was_revoked_commits_nothing_there() -> None:
+    """Its offset is its new owner's to commit: made due here, it would fail the commit of
+    the partitions still assigned with it (aiokafka refuses an unassigned one)."""
     database = Database()
     database.held[(0, 0)] = asyncio.Event()
     broker = Broker(database)
     source = FakeRecordSource(TOPIC)
+    source.append(0, b"a", b"b", b"c")
+    source.append(1, b"a")
     commits = OffsetCommits(broker.commit)
     listener = CommitOnRevoke(commits, None)
     async with consuming(source, database, commits):
-        source.append(0, b"a", b"b", b"c")
-        await until(lambda: commits.in_hand(P0) == 0, what="the batch taken")
-        revoking = asyncio.create_task(listener.on_partitions_revoked({P0}))
+        await until(lambda: commits.in_hand(P0) == 0, what="the batches taken")
+        await listener.on_partitions_revoked({P0})
+        broker.assigned = {P1}
+        await listener.on_partitions_assigned({P1})
         database.held[(0, 0)].set()
-        await revoking
-        await until(lambda: broker.latest(P0) == 1, what="the record in hand committed")
-    assert database.committed == [(0, 0)]
+        await until(lambda: (1, 0) in database.committed, what="the other partition handled")
+        await until(lambda: broker.latest(P1) == 1, what="the other partition committed")
+    # The rest of the revoked partition's batch is left to its new owner.
+    assert database.committed == [(0, 0), (1, 0)]
+    assert broker.latest(P0) is None
+    assert commits.due == {}
     assert broker.violations == []
+
+
+async def test_a_failed_commit_keeps_its_offsets_due_for_the_next() -> None:
+    database = Database()
+    database.committed += [(0, 0), (1, 0)]
+    broker = Broker(database)
+    commits = OffsetCommits(failing_once(broker, CommitFailedError("the coordinator moved")))
+    for partition in (P0, P1):
+        commits.taken(partition, 0)
+        commits.handled(partition, 0)
+    await commits.flush()
+    assert broker.commits == []
+    assert commits.due == {P0: 1, P1: 1}
+    await commits.flush()
+    assert broker.commits == [{P0: 1, P1: 1}]
+    assert broker.violations == []
+
+
+async def test_a_failed_commit_is_tried_again_with_no_record_handled_since() -> None:
+    database = Database()
+    database.committed.append((0, 0))
+    broker = Broker(database)
+    commits = OffsetCommits(
+        failing_once(broker, CommitFailedError("the coordinator moved")), retry_delay_s=0
+    )
+    running = asyncio.create_task(commits.run())
+    try:
+        commits.taken(P0, 0)
+        commits.handled(P0, 0)
+        await until(lambda: broker.latest(P0) == 1, what="committed on the second try")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def test_an_offset_handled_during_a_failed_commit_is_not_put_back_behind() -> None:
+    database = Database()
+    database.committed += [(0, 0), (0, 1)]
+    failing = asyncio.Event()
+
+    async def commit(offsets: Mapping[TopicPartition, int]) -> None:
+        await failing.wait()
+        raise CommitFailedError("rebalanced")
+
+    commits = OffsetCommits(commit)
+    commits.taken(P0, 0)
+    commits.handled(P0, 0)
+    flushing = asyncio.create_task(commits.flush())
+    await until(lambda: commits.due == {}, what="the commit sent")
+    commits.handled(P0, 1)
+    failing.set()
+    assert not await flushing
+    assert commits.due == {P0: 2}
+
+
+async def test_a_record_failing_after_its_partition_was_revoked_is_left_to_its_new_owner() -> None:
+    database = Database()
+    database.held[(0, 0)] = asyncio.Event()
+    database.failing.add((0, 0))
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    source.append(0, b"a", b"b")
+    commits = OffsetCommits(broker.commit)
+    listener = CommitOnRevoke(commits, None)
+    async with consuming(source, database, commits):
+        await until(lambda: commits.in_hand(P0) == 0, what="the batch taken")
+        await listener.on_partitions_revoked({P0})
+        source.assigned = {1}
+        await listener.on_partitions_assigned({P1})
+        database.held[(0, 0)].set()
+        source.append(1, b"a")
+        await until(lambda: broker.latest(P1) == 1, what="the consumer reading on")
+    assert source.seeks == []
+    assert database.committed == [(1, 0)]

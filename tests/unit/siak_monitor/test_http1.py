@@ -83,6 +83,38 @@ async def test_does_not_reuse_a_connection_the_server_will_close(reply: bytes) -
     assert siak.connections == 2
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'F\r\n{"state": "UP"}\r\n0\r\n\r\n',
+        b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'F\r\n{"state": "UP"}\r\n0\r\n\r\n',
+    ],
+    ids=["length-and-chunks", "http-1.0-chunks"],
+)
+async def test_an_answer_framed_two_ways_is_read_by_its_chunks_and_its_connection_closed(
+    reply: bytes,
+) -> None:
+    # RFC 9112 6.1, 6.3: Transfer-Encoding overrides Content-Length, and an answer carrying
+    # both (or chunks in HTTP/1.0) may be smuggling a second one: the connection is not reused.
+    async with loopback_siak(lambda n: reply) as siak, client() as http:
+        first = await http.get(siak.url(), body_limit=LIMIT)
+        second = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert first.body == second.body == b'{"state": "UP"}'
+    assert siak.connections == 2
+
+
+async def test_an_answer_whose_last_coding_is_not_chunked_ends_with_the_connection() -> None:
+    # RFC 9112 6.3: its length is then the connection's, whatever Content-Length says.
+    reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\nall of it"
+    async with loopback_siak(lambda n: reply + CLOSE) as siak, client() as http:
+        got = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert got.body == b"all of it"
+
+
 async def test_keeps_an_http_1_0_connection_when_asked_to() -> None:
     reply = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 2\r\n\r\n{}"
     async with loopback_siak(lambda n: reply) as siak, client() as http:

@@ -6,8 +6,8 @@ import asyncpg
 
 from services.queue_gate.adapters.postgres.submission_store import WAITING_SQL
 
-# Both read in one snapshot: a trigger changes the count in the transaction that changes
-# the line, so in any snapshot they agree, unless the count has drifted.
+# One statement, so one snapshot (even in read committed): a trigger changes the count in the
+# transaction that changes the line, so in any snapshot they agree, unless the count has drifted.
 _DRIFT = f"""
 SELECT coalesce(line.region_code, b.region_code) AS region_code,
        coalesce(line.waiting, 0) - coalesce(b.waiting, 0) AS drift
@@ -26,7 +26,7 @@ SELECT region_code, drift FROM unnest($1::text[], $2::bigint[]) AS d(region_code
 ON CONFLICT (region_code) DO UPDATE SET waiting = b.waiting + EXCLUDED.waiting
 """
 _REPAIR_LOCK = 0x5141_4243
-"""Held from the snapshot to the correction: two processes (replicas, `GATE_WORKERS`) seeing
+"""Held from the check to the correction: two processes (replicas, `GATE_WORKERS`) seeing
 the same drift would each add it."""
 
 
@@ -37,19 +37,17 @@ class PostgresBacklogCounts:
     async def repair_drift(self) -> dict[str, int]:
         """Correct every region's count that differs from its line; the corrections made.
 
-        The check takes no lock intake waits for (a repeatable-read snapshot); one process
-        repairs at a time, and one finding another at it repairs nothing.
+        The check takes no lock intake waits for; one process repairs at a time, and one
+        finding another at it repairs nothing. The lock is the transaction's: it ends with
+        it however the call ends (a session lock outlived a call cancelled while taking it,
+        on a connection the gate's pool hands out again without a reset).
         """
-        async with self.pool.acquire() as connection:
-            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _REPAIR_LOCK):
+        async with self.pool.acquire() as connection, connection.transaction():
+            if not await connection.fetchval("SELECT pg_try_advisory_xact_lock($1)", _REPAIR_LOCK):
                 return {}  # another process is repairing: after it, nothing has drifted
-            try:
-                async with connection.transaction(isolation="repeatable_read", readonly=True):
-                    rows = await connection.fetch(_DRIFT)
-                drifts = {row["region_code"]: int(row["drift"]) for row in rows}
-                if drifts:
-                    await connection.execute(_REPAIR, list(drifts), list(drifts.values()))
-            finally:
-                # A session lock: the pool resets nothing, so it is released here.
-                await connection.execute("SELECT pg_advisory_unlock($1)", _REPAIR_LOCK)
+            # Checked after the lock is taken: a repair committed just before is seen.
+            rows = await connection.fetch(_DRIFT)
+            drifts = {row["region_code"]: int(row["drift"]) for row in rows}
+            if drifts:
+                await connection.execute(_REPAIR, list(drifts), list(drifts.values()))
         return drifts
