@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 TaskFactory = Callable[[], Awaitable[None]]
 FailureHook = Callable[[str], None]
+Pause = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Supervisor:
     on_failure: FailureHook | None = None
     """Called with the task's name on each failure (a metric counts them)."""
     health: dict[str, TaskHealth] = field(default_factory=dict)
+    pause: Pause = asyncio.sleep
+    """Waits out a back-off; tests pass one that does not wait."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, name: str, run: TaskFactory) -> None:
@@ -131,4 +134,4 @@ class Supervisor:
             if self.on_failure is not None:
                 with contextlib.suppress(Exception):
                     self.on_failure(name)
-            await asyncio.sleep(self.backoff.after(failures_in_a_row))
+            await self.pause(self.backoff.after(failures_in_a_row))
