@@ -4,37 +4,18 @@ start with one line naming the variable, not a traceback."""
 
 from __future__ import annotations
 
-import types
-from typing import Any, get_args
-
 import pytest
-import uvicorn
 
 from services.queue_gate import __main__ as gate_main
 from services.queue_gate.settings import GateSettings
+from tests.support.settings_bounds import HUGE_INTEGER, out_of_bounds, refusal_at_start
 
 REQUIRED = {
     "GATE_ADMIN_TOKEN": "admin-token",
     "GATE_APPLICANT_KEY_SECRET": "s" * 32,
     "GATE_DATA_KEY": "A" * 43,
 }
-HUGE_INTEGER = str(10**30)
-
-
-def _numbers_of(kind: type) -> list[str]:
-    def is_kind(annotation: Any) -> bool:
-        kinds = set(get_args(annotation) or (annotation,)) - {types.NoneType}
-        return kinds == {kind}
-
-    return sorted(
-        name for name, field in GateSettings.model_fields.items() if is_kind(field.annotation)
-    )
-
-
-CASES = [
-    *[(name, value) for name in _numbers_of(float) for value in ("inf", "-inf", "nan", "1e300")],
-    *[(name, HUGE_INTEGER) for name in _numbers_of(int)],
-]
+CASES = out_of_bounds(GateSettings)
 
 
 def test_every_duration_and_count_is_covered() -> None:
@@ -44,36 +25,26 @@ def test_every_duration_and_count_is_covered() -> None:
 
 @pytest.mark.parametrize(("name", "value"), CASES)
 def test_a_number_out_of_bounds_stops_the_gate_naming_the_variable(
-    name: str,
-    value: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    served: list[object] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
-    for variable, required in REQUIRED.items():
-        monkeypatch.setenv(variable, required)
     variable = f"GATE_{name.upper()}"
-    monkeypatch.setenv(variable, value)
+    for required, given in {**REQUIRED, variable: value}.items():
+        monkeypatch.setenv(required, given)
 
-    with pytest.raises(SystemExit) as stopped:
-        gate_main.main()
+    code, printed = refusal_at_start(gate_main.main, monkeypatch, capsys)
 
-    assert stopped.value.code == gate_main.INVALID_CONFIGURATION
-    assert capsys.readouterr().err.startswith(f"invalid configuration: {variable}: ")
-    assert served == []
+    assert code == gate_main.INVALID_CONFIGURATION
+    assert printed.startswith(f"invalid configuration: {variable}: ")
 
 
 def test_a_huge_replication_factor_stops_the_gate_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)
-    for variable, required in REQUIRED.items():
-        monkeypatch.setenv(variable, required)
-    monkeypatch.setenv("KAFKA_TOPIC_REPLICATION_FACTOR", HUGE_INTEGER)
+    variable = "KAFKA_TOPIC_REPLICATION_FACTOR"
+    for required, given in {**REQUIRED, variable: HUGE_INTEGER}.items():
+        monkeypatch.setenv(required, given)
 
-    with pytest.raises(SystemExit) as stopped:
-        gate_main.main()
+    code, printed = refusal_at_start(gate_main.main, monkeypatch, capsys)
 
-    assert stopped.value.code == gate_main.INVALID_CONFIGURATION
-    assert "KAFKA_TOPIC_REPLICATION_FACTOR" in capsys.readouterr().err
+    assert code == gate_main.INVALID_CONFIGURATION
+    assert variable in printed

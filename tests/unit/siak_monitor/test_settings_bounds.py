@@ -4,12 +4,10 @@ the setting, not a traceback."""
 
 from __future__ import annotations
 
-import types
-from typing import Any, get_args
+from typing import Any
 
 import pytest
-import uvicorn
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from services.siak_monitor import __main__ as entrypoint
 from services.siak_monitor.settings import (
@@ -20,23 +18,9 @@ from services.siak_monitor.settings import (
     TargetOverride,
     describe_invalid_settings,
 )
+from tests.support.settings_bounds import NOT_FINITE, numbers_of, out_of_bounds, refusal_at_start
 
-HUGE_INTEGER = str(10**30)
-NOT_FINITE = ("inf", "-inf", "nan", "1e300")
-
-
-def _numbers_of(model: type[BaseModel], kind: type) -> list[str]:
-    def is_kind(annotation: Any) -> bool:
-        kinds = set(get_args(annotation) or (annotation,)) - {types.NoneType}
-        return kinds == {kind}
-
-    return sorted(name for name, field in model.model_fields.items() if is_kind(field.annotation))
-
-
-CASES = [
-    *[(name, value) for name in _numbers_of(MonitorSettings, float) for value in NOT_FINITE],
-    *[(name, HUGE_INTEGER) for name in _numbers_of(MonitorSettings, int)],
-]
+CASES = out_of_bounds(MonitorSettings)
 
 
 @pytest.fixture(autouse=True)
@@ -53,32 +37,25 @@ def test_every_duration_and_count_is_covered() -> None:
 
 @pytest.mark.parametrize(("name", "value"), CASES)
 def test_a_number_out_of_bounds_stops_the_monitor_naming_the_setting(
-    name: str,
-    value: str,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    served: list[object] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
     monkeypatch.setenv(f"MONITOR_{name.upper()}", value)
 
-    with pytest.raises(SystemExit) as stopped:
-        entrypoint.main()
+    code, printed = refusal_at_start(entrypoint.main, monkeypatch, capsys)
 
-    assert stopped.value.code == entrypoint.INVALID_CONFIGURATION
-    assert capsys.readouterr().err.startswith(f"invalid configuration: {name}: ")
-    assert served == []
+    assert code == entrypoint.INVALID_CONFIGURATION
+    assert printed.startswith(f"invalid configuration: {name}: ")
 
 
 NESTED = [
     *[
         ("targets", "73.71", name, value)
-        for name in _numbers_of(TargetOverride, float)
+        for name in numbers_of(TargetOverride, float)
         for value in NOT_FINITE
     ],
     *[
         ("parent", None, name, value)
-        for name in _numbers_of(ParentTarget, float)
+        for name in numbers_of(ParentTarget, float)
         for value in NOT_FINITE
     ],
 ]
@@ -96,5 +73,5 @@ def test_a_number_out_of_bounds_in_a_target_is_refused_naming_it(
             {"watch": "73.71", part: {key: given} if key is not None else given}
         )
 
-    where = ".".join(part for part in (part, key, name) if part is not None)
+    where = ".".join(step for step in (part, key, name) if step is not None)
     assert describe_invalid_settings(refused.value).startswith(f"invalid configuration: {where}: ")
