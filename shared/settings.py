@@ -22,7 +22,7 @@ class _ByVariableNames(BaseSettings):
     SSL_CERT_FILE would be taken for the client certificate, a stray URL for the database. A
     value given by field name is refused rather than silently ignored."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -68,6 +68,7 @@ class KafkaSettings(_ByVariableNames):
     topic_replication_factor: int = Field(
         default=1,
         ge=1,
+        le=16,
         validation_alias="KAFKA_TOPIC_REPLICATION_FACTOR",
         description="replicas of each topic the services create (3 on a production cluster)",
     )

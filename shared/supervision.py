@@ -11,16 +11,20 @@ services show in `/readyz`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import sys
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 log = logging.getLogger(__name__)
 
+# 2 ** 1024 is no float: beyond this exponent any back-off is at its cap anyway.
+_LARGEST_EXPONENT = sys.float_info.max_exp - 1
+
 TaskFactory = Callable[[], Awaitable[None]]
 FailureHook = Callable[[str], None]
+Pause = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class Backoff:
     max_s: float = 30.0
 
     def after(self, failures_in_a_row: int) -> float:
-        return float(min(self.max_s, self.initial_s * 2 ** max(0, failures_in_a_row - 1)))
+        exponent = min(_LARGEST_EXPONENT, max(0, failures_in_a_row - 1))
+        return float(min(self.max_s, self.initial_s * 2.0**exponent))
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Supervisor:
     on_failure: FailureHook | None = None
     """Called with the task's name on each failure (a metric counts them)."""
     health: dict[str, TaskHealth] = field(default_factory=dict)
+    pause: Pause = asyncio.sleep
+    """Waits out a back-off; tests pass one that does not wait."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, name: str, run: TaskFactory) -> None:
@@ -97,6 +104,15 @@ class Supervisor:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def _report_failure(self, name: str) -> None:
+        # A broken metric must not end the supervision it reports on.
+        if self.on_failure is None:
+            return
+        try:
+            self.on_failure(name)
+        except Exception as error:
+            log.error("on_failure hook for task %r failed with %s", name, type(error).__name__)
+
     async def _keep_running(self, name: str, run: TaskFactory) -> None:
         health = self.health[name]
         loop = asyncio.get_running_loop()
@@ -128,7 +144,5 @@ class Supervisor:
                 failures_in_a_row = 0
                 health.failing_since = now
             failures_in_a_row += 1
-            if self.on_failure is not None:
-                with contextlib.suppress(Exception):
-                    self.on_failure(name)
-            await asyncio.sleep(self.backoff.after(failures_in_a_row))
+            self._report_failure(name)
+            await self.pause(self.backoff.after(failures_in_a_row))

@@ -82,7 +82,10 @@ def _data_key(field: str, encoded: str) -> bytes:
 
 
 class GateSettings(DataKeySettings):
-    model_config = SettingsConfigDict(env_prefix="GATE_", extra="ignore")
+    """Every number is finite and bounded: infinity, NaN or 1e300 would lift a timeout or
+    overflow a `timedelta` long after start."""
+
+    model_config = SettingsConfigDict(env_prefix="GATE_", extra="ignore", allow_inf_nan=False)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -95,22 +98,30 @@ class GateSettings(DataKeySettings):
     )
     consumer_group: str = "queue-gate"
     siak_base_url: str = "http://127.0.0.1:8090"
-    siak_timeout_s: float = Field(default=10.0, gt=0)
+    siak_timeout_s: float = Field(default=10.0, gt=0, le=300)
     degraded_is_open: bool = True
     default_intake_mode: IntakeMode = IntakeMode.DEFER
-    backlog_cap: int = Field(default=50_000, ge=1, description="waiting submissions per region")
+    backlog_cap: int = Field(
+        default=50_000, ge=1, le=10_000_000, description="waiting submissions per region"
+    )
     stale_after_s: float = Field(
-        default=60.0, gt=0, description="no status or heartbeat for this long: UNKNOWN"
+        default=60.0, gt=0, le=3600, description="no status or heartbeat for this long: UNKNOWN"
     )
-    reject_retry_after_s: int = Field(default=300, ge=1)
-    canary_count: int = Field(default=3, ge=0)
-    initial_rate: float = Field(default=2.0, gt=0, description="submissions/s after canaries")
-    max_rate: float = Field(default=20.0, gt=0, description="submissions/s per region")
-    ramp_interval_s: float = Field(default=30.0, gt=0)
+    reject_retry_after_s: int = Field(default=300, ge=1, le=86_400)
+    canary_count: int = Field(default=3, ge=0, le=1000)
+    initial_rate: float = Field(
+        default=2.0, gt=0, le=1_000_000, description="submissions/s after canaries"
+    )
+    max_rate: float = Field(
+        default=20.0, gt=0, le=1_000_000, description="submissions/s per region"
+    )
+    ramp_interval_s: float = Field(default=30.0, gt=0, le=3600)
     sweep_interval_s: float = Field(
-        default=5.0, gt=0, description="how often every line is checked for work not woken"
+        default=5.0, gt=0, le=3600, description="how often every line is checked for work not woken"
     )
-    max_active_regions: int = Field(default=64, ge=1, description="regions dispatched at once")
+    max_active_regions: int = Field(
+        default=64, ge=1, le=10_000, description="regions dispatched at once"
+    )
     api_key: SecretStr | None = Field(
         default=None,
         min_length=1,
@@ -119,55 +130,71 @@ class GateSettings(DataKeySettings):
     client_key_refresh_s: float = Field(
         default=5.0,
         gt=0,
+        le=3600,
         description="how often portals' keys are read again: a revoked key stops working"
         " within this on every replica (within twice this if PostgreSQL is unreachable)",
     )
     admin_token: SecretStr = Field(min_length=1)
     applicant_key_secret: SecretStr = Field(min_length=_MIN_SECRET_BYTES)
     retention_days: float = Field(
-        default=30.0, gt=0, description="personal data kept after delivery or cancellation"
+        default=30.0, gt=0, le=3650, description="personal data kept after delivery or cancellation"
     )
     backlog_reconcile_interval_s: float = Field(
-        default=300.0, gt=0, description="how often backlog counts are checked against lines"
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="how often backlog counts are checked against lines",
     )
     migrate_on_start: bool = True
     kafka_start_grace_s: float = Field(
-        default=10.0, ge=0, description="how long start-up waits for Kafka before going on"
+        default=10.0, ge=0, le=600, description="how long start-up waits for Kafka before going on"
     )
     task_unhealthy_after_s: float = Field(
-        default=30.0, gt=0, description="a background task failing this long fails /readyz"
+        default=30.0, gt=0, le=3600, description="a background task failing this long fails /readyz"
     )
     task_backoff_max_s: float = Field(
-        default=30.0, gt=0, description="longest wait before a failed task is started again"
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="longest wait before a failed task is started again",
     )
     intake_queue_max: int = Field(
-        default=2048, ge=1, description="submissions waiting for a commit; past it, 503"
+        default=2048,
+        ge=1,
+        le=1_000_000,
+        description="submissions waiting for a commit; past it, 503",
     )
-    db_connect_timeout_s: float = Field(default=5.0, gt=0)
-    db_command_timeout_s: float = Field(default=15.0, gt=0)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    db_command_timeout_s: float = Field(default=15.0, gt=0, le=3600)
     db_acquire_timeout_s: float = Field(
-        default=5.0, gt=0, description="longest wait for a pooled connection"
+        default=5.0, gt=0, le=300, description="longest wait for a pooled connection"
     )
-    db_keepalives_idle_s: int = Field(default=30, ge=1)
-    db_keepalives_interval_s: int = Field(default=10, ge=1)
-    db_keepalives_count: int = Field(default=3, ge=1)
+    db_keepalives_idle_s: int = Field(default=30, ge=1, le=7200)
+    db_keepalives_interval_s: int = Field(default=10, ge=1, le=600)
+    db_keepalives_count: int = Field(default=3, ge=1, le=100)
     console_idle_timeout_s: float = Field(
-        default=900.0, gt=0, description="an operator's console session idle this long ends"
+        default=900.0,
+        gt=0,
+        le=86_400,
+        description="an operator's console session idle this long ends",
     )
     console_cookie_secure: bool | None = Field(
         default=None, description="Secure session cookie; unset: when the request came over TLS"
     )
     console_sign_in_attempts: int = Field(
-        default=5, ge=1, description="failed sign-ins per name or address within the window"
+        default=5,
+        ge=1,
+        le=1000,
+        description="failed sign-ins per name or address within the window",
     )
-    console_sign_in_window_s: float = Field(default=900.0, gt=0)
+    console_sign_in_window_s: float = Field(default=900.0, gt=0, le=86_400)
     monitor_url: str = Field(
         default="http://127.0.0.1:8081", description="siak_monitor, for maintenance windows"
     )
     monitor_admin_token: SecretStr | None = Field(
         default=None, description="siak_monitor's admin token; unset: the console only reads"
     )
-    monitor_timeout_s: float = Field(default=10.0, gt=0)
+    monitor_timeout_s: float = Field(default=10.0, gt=0, le=300)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
 

@@ -159,6 +159,13 @@ class Monitor:
     def restore(self, state: PublishedState) -> None:
         """Continue from what earlier runs published; publishing may start once this is done."""
         self.watched.restore(state.statuses, epoch=epoch_for(state.statuses, self.clock()))
+        if exhausted := self.watched.board.exhausted():
+            log.error(
+                "regions %s were read back at the greatest (epoch, seq): their changes cannot "
+                "be published (left out of heartbeats, so subscribers find them stale) until "
+                "the status topic is recreated",
+                ", ".join(exhausted),
+            )
         if self.watched.parent is not None:
             self.watched.parent.restore(state.central.get(self.watched.parent.name))
 

@@ -60,33 +60,37 @@ class ConfigFileError(ValueError):
 class TargetOverride(BaseModel):
     """One region's probe where it differs from the template and the defaults."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     url: str | None = Field(default=None, pattern=HTTP_URL)
     expected_status: HttpStatus | None = None
     body_contains: str | None = Field(default=None, min_length=1)
-    timeout_s: float | None = Field(default=None, gt=0)
-    degraded_latency_ms: float | None = Field(default=None, gt=0)
+    timeout_s: float | None = Field(default=None, gt=0, le=300)
+    degraded_latency_ms: float | None = Field(default=None, gt=0, le=300_000)
 
 
 class ParentTarget(BaseModel):
     """What every watched region depends on (central SIAK, the data centre health URL)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(default="central", pattern=TARGET_NAME_PATTERN)
     url: str = Field(pattern=HTTP_URL)
     expected_status: HttpStatus = 200
     body_contains: str | None = Field(default=None, min_length=1)
-    timeout_s: float | None = Field(default=None, gt=0, description="default probe_timeout_s")
+    timeout_s: float | None = Field(
+        default=None, gt=0, le=300, description="default probe_timeout_s"
+    )
 
 
 class MonitorSettings(BaseSettings):
     """Sources, strongest first: arguments, the environment (`MONITOR_` prefix, `__` between
-    nested names such as `MONITOR_PARENT__URL`), the YAML file, the defaults."""
+    nested names such as `MONITOR_PARENT__URL`), the YAML file, the defaults. Every number is
+    finite and bounded: infinity, NaN or 1e300 would lift a timeout or overflow a `timedelta`
+    long after start."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MONITOR_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="MONITOR_", env_nested_delimiter="__", extra="forbid", allow_inf_nan=False
     )
 
     host: str = "127.0.0.1"
@@ -100,36 +104,38 @@ class MonitorSettings(BaseSettings):
     )
     probe_expected_status: HttpStatus = 200
     probe_body_contains: str | None = Field(default=None, min_length=1)
-    probe_timeout_s: float = Field(default=3.0, gt=0)
-    degraded_latency_ms: float = Field(default=2000.0, gt=0)
-    probe_interval_s: float = Field(default=5.0, gt=0)
-    probe_jitter_s: float = Field(default=0.5, ge=0)
-    max_concurrent_probes: int = Field(default=64, ge=1)
-    failure_threshold: int = Field(default=3, ge=1)
-    success_threshold: int = Field(default=2, ge=1)
-    flap_window_s: float = Field(default=1800.0, gt=0)
+    probe_timeout_s: float = Field(default=3.0, gt=0, le=300)
+    degraded_latency_ms: float = Field(default=2000.0, gt=0, le=300_000)
+    probe_interval_s: float = Field(default=5.0, gt=0, le=3600)
+    probe_jitter_s: float = Field(default=0.5, ge=0, le=3600)
+    max_concurrent_probes: int = Field(default=64, ge=1, le=10_000)
+    failure_threshold: int = Field(default=3, ge=1, le=1000)
+    success_threshold: int = Field(default=2, ge=1, le=1000)
+    flap_window_s: float = Field(default=1800.0, gt=0, le=604_800)
     max_success_threshold: int | None = Field(
-        default=None, ge=1, description="longest success run a flapping region needs"
+        default=None, ge=1, le=1000, description="longest success run a flapping region needs"
     )
-    overrun_extension_s: float = Field(default=1800.0, gt=0)
+    overrun_extension_s: float = Field(default=1800.0, gt=0, le=86_400)
     targets: dict[RegionCode, TargetOverride] = Field(default_factory=dict)
     parent: ParentTarget | None = None
     maintenance: list[FileMaintenance] = Field(default_factory=list)
-    heartbeat_period_s: float = Field(default=10.0, gt=0)
-    tick_period_s: float = Field(default=1.0, gt=0)
+    heartbeat_period_s: float = Field(default=10.0, gt=0, le=600)
+    tick_period_s: float = Field(default=1.0, gt=0, le=600)
     history_size: int = Field(default=50, ge=1, le=10_000)
-    publish_request_timeout_ms: int = Field(default=10_000, ge=100)
+    publish_request_timeout_ms: int = Field(default=10_000, ge=100, le=300_000)
     publish_retry_max_s: float = Field(
-        default=5.0, gt=0, description="longest wait between attempts while Kafka is away"
+        default=5.0, gt=0, le=3600, description="longest wait between attempts while Kafka is away"
     )
     task_unhealthy_after_s: float = Field(
         default=30.0,
         gt=0,
+        le=3600,
         description="`/readyz` answers 503 once a background task has failed for this long",
     )
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,
+        le=64 * 1024 * 1024,
         description="larger request bodies are refused with 413 before they are parsed",
     )
     ownership_group: str = Field(
@@ -140,6 +146,7 @@ class MonitorSettings(BaseSettings):
     ownership_session_timeout_ms: int = Field(
         default=10_000,
         ge=1000,
+        le=1_800_000,
         description="silence after which another replica takes the shard over",
     )
     admin_token: SecretStr = SecretStr("")

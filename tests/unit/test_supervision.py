@@ -113,6 +113,58 @@ def test_back_off_doubles_up_to_its_cap() -> None:
     assert [backoff.after(n) for n in range(1, 6)] == [0.5, 1, 2, 4, 4]
 
 
+def test_back_off_stays_at_its_cap_however_many_failures() -> None:
+    backoff = Backoff(initial_s=0.5, max_s=30)
+    assert [backoff.after(n) for n in (1024, 1025, 10**6)] == [30, 30, 30]
+
+
+async def test_a_task_failing_thousands_of_times_in_a_row_is_still_restarted() -> None:
+    # A broker refusing connections at once fails a task every back-off: 5,000 failures is
+    # about a day and a half at the cap.
+    runs: list[int] = []
+    pauses: list[float] = []
+
+    async def refused() -> None:
+        runs.append(1)
+        raise ConnectionError("kafka down")
+
+    async def no_wait(seconds: float) -> None:
+        pauses.append(seconds)
+        await asyncio.sleep(0)
+
+    supervisor = Supervisor(pause=no_wait)
+    supervisor.start("kafka", refused)
+    try:
+        await eventually(
+            lambda: _async(len(runs) > 5000), within=30, interval=0.01, what="5,000 restarts"
+        )
+        assert max(pauses) == supervisor.backoff.max_s
+    finally:
+        await supervisor.stop()
+
+
+async def test_a_failure_hook_that_raises_is_logged_and_the_task_still_restarted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    runs: list[int] = []
+
+    async def flaky() -> None:
+        runs.append(1)
+        raise ConnectionError("away")
+
+    def broken_metric(name: str) -> None:
+        raise ValueError("metric registry broken")
+
+    supervisor = Supervisor(backoff=QUICK, on_failure=broken_metric)
+    supervisor.start("flaky", flaky)
+    try:
+        await eventually(lambda: _async(len(runs) >= 3), within=5, interval=0.01, what="restarts")
+    finally:
+        await supervisor.stop()
+    hook_failures = [r.getMessage() for r in caplog.records if "on_failure" in r.getMessage()]
+    assert hook_failures and "'flaky'" in hook_failures[0] and "ValueError" in hook_failures[0]
+
+
 async def _async(value: bool) -> bool:
     return value
 

@@ -9,6 +9,10 @@ from datetime import datetime
 from services.siak_monitor.domain.health import Transition
 from services.siak_monitor.domain.probe import ProbeResult
 from shared.events import ProbeEvidence, RegionSnapshot, SiakStatus, StatusChanged
+from shared.events.status import MAX_SEQ
+
+Order = tuple[int, int]
+"""A region's (`epoch`, `seq`): subscribers apply a change only when it is greater."""
 
 
 @dataclass(frozen=True)
@@ -21,8 +25,24 @@ class PublishedStatus:
     since: datetime | None = None
 
     @property
-    def order(self) -> tuple[int, int]:
+    def order(self) -> Order:
         return self.epoch, self.seq
+
+
+def next_order(last: Order | None, epoch: int) -> Order | None:
+    """The order of a region's next change after `last` (the greatest published or
+    attempted), in `epoch` or `last`'s if later: `seq` goes on growing; once it is at
+    `MAX_SEQ`, the region goes on in the next epoch from seq 1 (subscribers take a greater
+    epoch whatever its seq). None once even the epoch is at `MAX_SEQ`: nothing the region
+    could publish would count."""
+    if last is None:
+        return epoch, 1
+    last_epoch, last_seq = last
+    if last_seq < MAX_SEQ:
+        return max(epoch, last_epoch), last_seq + 1
+    if last_epoch < MAX_SEQ:
+        return max(epoch, last_epoch + 1), 1
+    return None
 
 
 def epoch_for(published: Mapping[str, PublishedStatus], now: datetime) -> int:
@@ -53,7 +73,9 @@ class StatusBoard:
     parent fell over, a maintenance overrun with a later estimate), evidence alone is not.
     `seq` is given at publication: one more than any `seq` published or attempted, since an
     attempt that timed out may still have reached the broker; `epoch` is the one chosen when
-    the published statuses were read back (see `epoch_for`).
+    the published statuses were read back (see `epoch_for`), or a later one for a region whose
+    `seq` ran out (see `next_order`). A region whose order ran out altogether is `exhausted`:
+    it is left out of publishing and heartbeats, so subscribers find it stale, not the others.
     """
 
     def __init__(
@@ -61,7 +83,7 @@ class StatusBoard:
     ) -> None:
         self._current = {code: CurrentStatus(SiakStatus.UNKNOWN, None) for code in region_codes}
         self._published = dict(published or {})
-        self._attempted: dict[str, int] = {}
+        self._attempted: dict[str, Order] = {}
         self.epoch = 0
 
     def restore(self, published: dict[str, PublishedStatus], *, epoch: int) -> None:
@@ -101,8 +123,9 @@ class StatusBoard:
 
     def note_attempt(self, event: StatusChanged) -> None:
         """Publishing `event` failed, perhaps only after the broker took it: never reuse its seq."""
+        attempted = (event.epoch, event.seq)
         self._attempted[event.region_code] = max(
-            event.seq, self._attempted.get(event.region_code, 0)
+            attempted, self._attempted.get(event.region_code, attempted)
         )
 
     def mark_published(self, event: StatusChanged) -> None:
@@ -115,7 +138,13 @@ class StatusBoard:
             since=event.since,
         )
 
+    def exhausted(self) -> list[str]:
+        """The regions whose last order is the greatest there is: nothing they publish would
+        count (only recreating the status topic starts them afresh)."""
+        return [code for code in self._current if next_order(self._last(code), 0) is None]
+
     def snapshot(self) -> list[RegionSnapshot]:
+        exhausted = set(self.exhausted())
         return [
             RegionSnapshot(
                 region_code=code,
@@ -123,7 +152,15 @@ class StatusBoard:
                 seq=published.seq if (published := self._published.get(code)) else 0,
             )
             for code, current in self._current.items()
+            if code not in exhausted
         ]
+
+    def _last(self, code: str) -> Order | None:
+        published = self._published.get(code)
+        orders = [published.order] if published is not None else []
+        if (attempted := self._attempted.get(code)) is not None:
+            orders.append(attempted)
+        return max(orders, default=None)
 
     def _pending_event(self, code: str) -> StatusChanged | None:
         current = self._current[code]
@@ -132,13 +169,17 @@ class StatusBoard:
             return None
         if published is not None and _told(published, current):
             return None
+        order = next_order(self._last(code), self.epoch)
+        if order is None:
+            return None
+        epoch, seq = order
         return StatusChanged(
             region_code=code,
             status=current.status,
             previous_status=published.status if published else None,
             since=current.since,
-            epoch=self.epoch,
-            seq=max(published.seq if published else 0, self._attempted.get(code, 0)) + 1,
+            epoch=epoch,
+            seq=seq,
             reason=current.reason,
             expected_return_at=current.expected_return_at,
             evidence=evidence_from_probe(current.evidence),

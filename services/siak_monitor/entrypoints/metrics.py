@@ -130,6 +130,12 @@ class _MonitorState(Collector):
             value=self.monitor.pending_count(),
         )
         yield GaugeMetricFamily(
+            "siak_monitor_exhausted_regions",
+            "Regions read back at the greatest (epoch, seq): none of their changes can count "
+            "until the status topic is recreated.",
+            value=len(watched.board.exhausted()),
+        )
+        yield GaugeMetricFamily(
             "siak_monitor_ready",
             "1 once the published statuses have been read back and publishing may go on.",
             value=1.0 if self.monitor.restored.is_set() else 0.0,

@@ -27,7 +27,9 @@ def readiness(
     task has failed for longer than the supervisor's threshold; `failing` names those that
     have. `tasks` details each task but the probes, one per watched region: 514 of them would
     bury the rest, so `probes` counts them (`running`, `restarts`) and lists only the regions
-    whose probe is failing (by region code).
+    whose probe is failing (by region code). `exhausted_regions` names the regions read back
+    at the greatest (epoch, seq), which nothing can follow (see `StatusBoard`): the other
+    regions publish on, so the monitor stays ready.
     """
     failing = supervisor.failing()
     if standing != Standing.ACTIVE:
@@ -60,6 +62,7 @@ def readiness(
         "status": status,
         "standing": standing.value,
         "pending_events": monitor.pending_count(),
+        "exhausted_regions": monitor.watched.board.exhausted(),
         "failing": failing,
         "tasks": tasks,
         "probes": probes,
