@@ -235,6 +235,7 @@ def fake_adapters(
             relay=edges.relay,
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,
+            outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
             console=ports.console.stores(),
         )

@@ -4,11 +4,11 @@ nothing, and relays everything in order once the link is up."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any
 
 from services.queue_gate.adapters.postgres.outbox import OutboxRelay
+from tests.support.background import in_background
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import FakeKafka
 
@@ -56,29 +56,6 @@ class FakeOutboxConnection:
         self.outbox.open -= 1
 
 
-@contextlib.asynccontextmanager
-async def running(relay: OutboxRelay) -> AsyncIterator[None]:
-    task = asyncio.create_task(relay.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-@contextlib.asynccontextmanager
-async def started(link: FakeKafka) -> AsyncIterator[None]:
-    task = asyncio.create_task(link.run())
-    try:
-        await link.wait_started()
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
 async def test_the_relay_waits_for_a_link_not_started_holding_nothing_then_relays_in_order() -> (
     None
 ):
@@ -99,14 +76,14 @@ async def test_the_relay_waits_for_a_link_not_started_holding_nothing_then_relay
         batch=3,
         idle_interval_s=0.01,
     )
-    async with running(relay):
+    async with in_background(relay.run()):
         # It keeps coming back to Kafka (no wait without end), and leaves the relay's lock
         # free meanwhile for a replica whose link is up.
         await eventually(lambda: _true(waits >= 3), within=5, interval=0.01)
         assert outbox.lock_holder is None and outbox.open == 0
         assert len(outbox.rows) == 7
 
-        async with started(link):
+        async with in_background(link.run()):
             await eventually(lambda: _true(not outbox.rows), within=5, interval=0.01)
 
     assert [value for _, _, value, _ in link.published] == [b"%d" % n for n in range(7)]
@@ -131,7 +108,7 @@ async def test_a_link_that_stops_while_handing_over_lets_go_of_the_lock() -> Non
     relay = OutboxRelay(
         outbox.connect, stuck, kafka_ready=ready, kafka_wait_s=0.02, idle_interval_s=0.01
     )
-    async with running(relay):
+    async with in_background(relay.run()):
         # Handed over again and again, each time on a new connection.
         await eventually(lambda: _true(len(handed) >= 3), within=5, interval=0.01)
 
