@@ -31,7 +31,7 @@ from services.queue_gate.adapters.postgres.operator_store import (
     PostgresConsoleSessions,
     PostgresOperatorAccounts,
 )
-from services.queue_gate.adapters.postgres.outbox import OutboxRelay
+from services.queue_gate.adapters.postgres.outbox import OutboxRelay, outbox_depth
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import (
     PostgresGateAnnouncer,
@@ -40,7 +40,6 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
 from services.queue_gate.adapters.prometheus_metrics import (
-    OUTBOX_DEPTH,
     TASK_RESTARTS,
     InstrumentedSiakClient,
 )
@@ -121,6 +120,8 @@ class GateAdapters:
     relay: Relay
     wakeups: Wakeups
     backlog_counts: BacklogCounts
+    outbox_depth: Callable[[], Awaitable[int]]
+    """How many gate events wait for Kafka, counted afresh."""
     database_reachable: Callable[[], Awaitable[bool]]
     console: ConsoleStores
 
@@ -284,6 +285,7 @@ def build_gate(
             on_failure=lambda name: TASK_RESTARTS.labels(name).inc(),
         ),
         database_reachable=adapters.database_reachable,
+        outbox_depth=adapters.outbox_depth,
         kafka_reachable=kafka_reachable,
         status_catch_up=adapters.status_catch_up.report,
         topic_misconfiguration=lambda: adapters.kafka.misconfiguration,
@@ -354,9 +356,10 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             leases=AdvisoryDispatchLeases(postgres.connect),
             kafka=kafka,
             status_catch_up=StatusCatchUp(),
-            relay=OutboxRelay(postgres.connect, kafka.publish, on_depth=OUTBOX_DEPTH.set),
+            relay=OutboxRelay(postgres.connect, kafka.publish, kafka_ready=kafka.wait_started),
             wakeups=PostgresWakeups(postgres.connect),
             backlog_counts=PostgresBacklogCounts(pool),
+            outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,
             console=ConsoleStores(
                 accounts=PostgresOperatorAccounts(pool),

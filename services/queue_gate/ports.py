@@ -98,6 +98,20 @@ class StoredSubmission:
 
 
 @dataclass(frozen=True)
+class ParkedSubmission:
+    """A parked submission as operators list it: nothing of the applicant, no payload."""
+
+    seq: int
+    """Its place in acceptance order, where the next page of a list starts after it."""
+    ticket_id: str
+    region_code: str
+    service_type: str
+    accepted_at: datetime
+    updated_at: datetime
+    parked_reason: str | None
+
+
+@dataclass(frozen=True)
 class Admitted:
     submission: StoredSubmission
     ahead: int | None
@@ -183,7 +197,11 @@ class SubmissionStore(Protocol):
     async def defer_queued(self, region_code: str) -> int:
         """Queued submissions of a closed region now wait as deferred."""
 
-    async def parked(self, region_code: str | None) -> list[StoredSubmission]: ...
+    async def parked(
+        self, region_code: str | None, *, after: int | None, limit: int
+    ) -> list[ParkedSubmission]:
+        """The region's (every region's, for None) parked submissions in acceptance order:
+        the first `limit` after the one whose `seq` is `after`."""
 
     async def regions_with_waiting(self) -> list[str]: ...
 

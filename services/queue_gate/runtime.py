@@ -46,6 +46,8 @@ class GateRuntime:
     """Every long-running task of the gate, by name, run under `tasks`."""
     tasks: Supervisor = field(default_factory=Supervisor)
     database_reachable: Reachable | None = None
+    outbox_depth: Callable[[], Awaitable[int]] | None = None
+    """How many gate events wait for Kafka (read at each scrape of `/metrics`)."""
     kafka_reachable: Reachable | None = None
     status_catch_up: Callable[[], dict[str, object]] | None = None
     """Whether dispatch waits for the status consumer to catch up (`StatusCatchUp.report`)."""

@@ -254,8 +254,8 @@ async def test_parked_submissions_are_listed_in_acceptance_order_with_their_reas
     for ticket, reason in ((second, "http_400"), (first, "http_422"), (elsewhere, "http_422")):
         await store.move(ticket, to=_S.PARKED, parked_reason=reason)
 
-    parked = await store.parked(region)
-    everywhere = [s.ticket_id for s in await store.parked(None)]
+    parked = await store.parked(region, after=None, limit=100)
+    everywhere = [s.ticket_id for s in await store.parked(None, after=None, limit=1000)]
 
     assert [(s.ticket_id, s.parked_reason) for s in parked] == [
         (first, "http_422"),
@@ -267,6 +267,28 @@ async def test_parked_submissions_are_listed_in_acceptance_order_with_their_reas
         elsewhere,
     ]
     assert waiting not in everywhere
+
+
+async def test_parked_submissions_are_paged_in_acceptance_order_without_their_payloads(
+    stores: Stores,
+) -> None:
+    store = stores.submissions
+    region, other = take_regions(2)
+    tickets = await accepted(store, region, "a", "b", "c", "d", "e")
+    (elsewhere,) = await accepted(store, other, "f")
+    for ticket in (*reversed(tickets), elsewhere):
+        await store.move(ticket, to=_S.PARKED, parked_reason="http_422")
+
+    pages: list[list[str]] = []
+    after: int | None = None
+    while page := await store.parked(region, after=after, limit=2):
+        pages.append([s.ticket_id for s in page])
+        assert all(not hasattr(s, "sealed_payload") for s in page)  # never read for a list
+        after = page[-1].seq
+
+    assert pages == [tickets[:2], tickets[2:4], tickets[4:]]
+    [first] = await store.parked(None, after=(await stored(store, tickets[0])).seq, limit=1)
+    assert first.ticket_id == tickets[1]  # every region's, in the same order
 
 
 async def test_personal_data_of_finished_submissions_is_purged_and_the_rest_kept(

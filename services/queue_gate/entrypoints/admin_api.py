@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.domain.ticket import SubmissionState
-from services.queue_gate.entrypoints.dependencies import Operator, RegionCode, Runtime
+from services.queue_gate.entrypoints.dependencies import (
+    Operator,
+    ParkedCursor,
+    RegionCode,
+    Runtime,
+)
 from services.queue_gate.entrypoints.http_api import UNKNOWN_REGION, RegionGateView, region_view
-from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket
-from services.queue_gate.handlers.operator_actions import change_region_control, move_parked
+from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket, parked_view
+from services.queue_gate.handlers.operator_actions import (
+    change_region_control,
+    move_parked,
+    parked_page,
+)
 from shared.regions import load_registry
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
+_NEXT_PAGE_LINK = {
+    "Link": {
+        "description": 'The next page, as `<url>; rel="next"`; absent on the last page',
+        "schema": {"type": "string"},
+    }
+}
 
 
 class ControlChange(BaseModel):
@@ -64,14 +79,29 @@ async def change_region(
     return await region_view(runtime, code)
 
 
-@router.get("/parked")
+@router.get("/parked", responses={200: {"headers": _NEXT_PAGE_LINK}})
 async def list_parked(
+    request: Request,
+    response: Response,
     runtime: Runtime,
     _operator: Operator,
+    *,
     region: Annotated[str | None, Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: ParkedCursor = None,
 ) -> list[TicketView]:
-    parked = await runtime.intake.submissions.parked(region)
-    return [await get_ticket(item.ticket_id, runtime) for item in parked]
+    """Parked submissions in acceptance order, `limit` at a time; the `Link` header leads to
+    the next page."""
+    page = await parked_page(
+        runtime.intake.submissions,
+        region,
+        after=after,
+        limit=limit,
+    )
+    if page.next_after is not None:
+        following = request.url.include_query_params(after=page.next_after)
+        response.headers["Link"] = f'<{following.path}?{following.query}>; rel="next"'
+    return [parked_view(submission) for submission in page.submissions]
 
 
 @router.post("/submissions/{ticket_id}/retry")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Path, Request, status
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, status
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Scope
@@ -40,6 +40,16 @@ async def _runtime(request: Request) -> GateRuntime:
 
 
 Runtime = Annotated[GateRuntime, Depends(_runtime)]
+ParkedCursor = Annotated[
+    int | None,
+    Query(
+        ge=0,
+        lt=2**63,
+        description="Where the page starts: the `after` of the previous page's next link",
+    ),
+]
+"""Parked submissions are listed after this place in acceptance order (`ParkedSubmission.seq`)."""
+
 RegionCode = Annotated[
     str, Path(description="a region code of the registry (kabupaten/kota)", examples=["73.71"])
 ]

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from services.queue_gate.adapters.prometheus_metrics import record_backlogs
+from services.queue_gate.adapters.prometheus_metrics import record_backlogs, record_outbox_depth
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.entrypoints.dependencies import RegionCode, Runtime
@@ -95,4 +95,6 @@ async def readyz(runtime: Runtime) -> JSONResponse:
 @router.get("/metrics", tags=["operations"])
 async def metrics(runtime: Runtime) -> Response:
     await record_backlogs(runtime.intake.submissions)
+    if runtime.outbox_depth is not None:
+        await record_outbox_depth(runtime.outbox_depth)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -32,7 +32,7 @@ from services.queue_gate.handlers.intake import (
     accept_submission,
 )
 from services.queue_gate.handlers.tickets import estimate_for, estimate_with
-from services.queue_gate.ports import BacklogFullError, StoredSubmission
+from services.queue_gate.ports import BacklogFullError, ParkedSubmission, StoredSubmission
 from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix="/v1/submissions", tags=["intake"])
@@ -246,6 +246,22 @@ def _view(stored: StoredSubmission, estimate: DeliveryEstimate) -> TicketView:
         updated_at=stored.updated_at,
         delivered_at=stored.delivered_at,
         parked_reason=stored.parked_reason,
+    )
+
+
+def parked_view(parked: ParkedSubmission) -> TicketView:
+    """A parked ticket as `get_ticket` shows it: held, so no place in line nor estimate."""
+    return TicketView(
+        ticket_id=parked.ticket_id,
+        region_code=parked.region_code,
+        service_type=parked.service_type,
+        state=SubmissionState.PARKED,
+        queue_position=None,
+        estimated_delivery_at=None,
+        accepted_at=parked.accepted_at,
+        updated_at=parked.updated_at,
+        delivered_at=None,
+        parked_reason=parked.parked_reason,
     )
 
 

@@ -18,7 +18,7 @@ from services.queue_gate.operators.ports import (
     MaintenancePlan,
     MaintenanceWindow,
 )
-from services.queue_gate.ports import RegionControlStore, SubmissionStore
+from services.queue_gate.ports import ParkedSubmission, RegionControlStore, SubmissionStore
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,22 @@ async def change_region_control(
     updated: RegionControl = dataclasses.replace(current, **given, reason=reason)
     await controls.update(region_code, updated, actor=actor)
     await gates.reload()  # intake on this replica follows the change at once
+
+
+@dataclasses.dataclass(frozen=True)
+class ParkedPage:
+    submissions: list[ParkedSubmission]
+    next_after: int | None
+    """Where the next page starts (`after`); None on the last page."""
+
+
+async def parked_page(
+    submissions: SubmissionStore, region_code: str | None, *, after: int | None, limit: int
+) -> ParkedPage:
+    """A page of parked submissions in acceptance order, and whether another follows."""
+    found = await submissions.parked(region_code, after=after, limit=limit + 1)
+    shown = found[:limit]
+    return ParkedPage(shown, shown[-1].seq if len(found) > limit else None)
 
 
 async def move_parked(

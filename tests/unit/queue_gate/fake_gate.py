@@ -66,6 +66,19 @@ class FakeRelay:
         await asyncio.Event().wait()
 
 
+class FakeOutbox:
+    """Stands for the outbox table, as far as counting it goes."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.reachable = True
+
+    async def count(self) -> int:
+        if not self.reachable:
+            raise ConnectionRefusedError
+        return self.depth
+
+
 class FakeWakeups:
     """Stands for LISTEN: `send` delivers a wake-up; `lose_connection` ends the listening."""
 
@@ -182,6 +195,7 @@ class FakeEdges:
 
     kafka: FakeKafka = field(default_factory=FakeKafka)
     relay: FakeRelay = field(default_factory=FakeRelay)
+    outbox: FakeOutbox = field(default_factory=FakeOutbox)
     wakeups: FakeWakeups = field(default_factory=FakeWakeups)
     backlog_counts: FakeBacklogCounts = field(default_factory=FakeBacklogCounts)
     database: FakeDatabase = field(default_factory=FakeDatabase)
@@ -221,6 +235,7 @@ def fake_adapters(
             relay=edges.relay,
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,
+            outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
             console=ports.console.stores(),
         )

@@ -29,6 +29,7 @@ from services.queue_gate.ports import (
     BacklogFullError,
     DuplicateIdempotencyKeyError,
     NewSubmission,
+    ParkedSubmission,
     StatusSnapshot,
     StoredSubmission,
 )
@@ -299,9 +300,23 @@ class FakeSubmissionStore:
             )
         return len(queued)
 
-    async def parked(self, region_code: str | None) -> list[StoredSubmission]:
+    async def parked(
+        self, region_code: str | None, *, after: int | None, limit: int
+    ) -> list[ParkedSubmission]:
         in_region = (s for s in self._in_order() if region_code in (None, s.region_code))
-        return [s for s in in_region if s.state is _S.PARKED]
+        return [
+            ParkedSubmission(
+                s.seq,
+                s.ticket_id,
+                s.region_code,
+                s.service_type,
+                s.accepted_at,
+                s.updated_at,
+                s.parked_reason,
+            )
+            for s in in_region
+            if s.state is _S.PARKED and (after is None or s.seq > after)
+        ][:limit]
 
     async def purge_personal_data(self, *, finished_before: datetime) -> int:
         finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))

@@ -58,3 +58,71 @@ async def test_a_retry_of_a_parked_submission_is_audited_with_who_and_why() -> N
     assert ports.submissions.stored(ticket).state is SubmissionState.QUEUED
     [entry] = await ports.console.audit.search(ticket, limit=10)
     assert (entry.actor, entry.action, entry.reason) == ("ani", "retry", "SIAK fixed the record")
+
+
+async def parked_tickets(ports: FakePorts, region: str, count: int) -> list[str]:
+    return [
+        await ports.waiting(region, f"applicant-{n}", state=SubmissionState.PARKED)
+        for n in range(count)
+    ]
+
+
+async def test_parked_submissions_are_listed_a_page_at_a_time_linking_to_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ports = FakePorts()
+    tickets = await parked_tickets(ports, "73.71", 5)
+    await parked_tickets(ports, "73.06", 1)
+
+    async def looked_up_one_by_one(_ticket_id: str) -> None:
+        raise AssertionError("the list is built from one query")
+
+    monkeypatch.setattr(ports.submissions, "by_ticket", looked_up_one_by_one)
+    pages: list[list[str]] = []
+    async with running_gate(ports=ports) as gate:
+        path: str | None = "/v1/admin/parked?region=73.71&limit=2"
+        while path is not None:
+            answer = await gate.http.get(path, headers=ADMIN)
+            assert answer.status_code == 200, answer.text
+            pages.append([view["ticket_id"] for view in answer.json()])
+            assert all(view["state"] == "parked" for view in answer.json())
+            path = answer.links.get("next", {}).get("url")
+
+    assert pages == [tickets[:2], tickets[2:4], tickets[4:]]
+
+
+async def test_an_old_client_reads_the_first_hundred_parked_as_before() -> None:
+    ports = FakePorts()
+    tickets = await parked_tickets(ports, "73.71", 101)
+    async with running_gate(ports=ports) as gate:
+        answer = await gate.http.get("/v1/admin/parked", headers=ADMIN)
+
+    assert answer.status_code == 200
+    assert [view["ticket_id"] for view in answer.json()] == tickets[:100]
+    assert set(answer.json()[0]) == {
+        "ticket_id",
+        "region_code",
+        "service_type",
+        "state",
+        "queue_position",
+        "estimated_delivery_at",
+        "accepted_at",
+        "updated_at",
+        "delivered_at",
+        "parked_reason",
+    }
+    assert "next" in answer.links
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("after=x1", "after")],
+)
+async def test_a_parked_page_out_of_bounds_is_refused_naming_the_field(
+    query: str, field: str
+) -> None:
+    async with running_gate() as gate:
+        answer = await gate.http.get(f"/v1/admin/parked?{query}", headers=ADMIN)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["fields"][0]["loc"] == ["query", field]

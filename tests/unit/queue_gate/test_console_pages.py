@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -22,8 +24,10 @@ from tests.unit.queue_gate.fakes import FakePorts
 NIK = "7371011203150002"
 
 
-async def parked(ports: FakePorts, reason_code: str = "SIAK_DATA_MISMATCH") -> str:
-    ticket = await ports.waiting("73.71", "a", state=SubmissionState.QUEUED)
+async def parked(
+    ports: FakePorts, reason_code: str = "SIAK_DATA_MISMATCH", region: str = "73.71"
+) -> str:
+    ticket = await ports.waiting(region, "a", state=SubmissionState.QUEUED)
     moved = await ports.submissions.move(
         ticket, to=SubmissionState.PARKED, parked_reason=reason_code
     )
@@ -278,3 +282,25 @@ async def test_the_audit_log_is_searchable(gate: FakeGate, ports: FakePorts) -> 
     assert "sign_in" in everything.text and "cancel" in everything.text
     assert "duplicate of another" in found.text and "sign_in" not in found.text
     assert "No entries." in nothing.text
+
+
+async def test_the_parked_page_shows_a_page_at_a_time_with_a_link_to_the_next(
+    gate: FakeGate, ports: FakePorts
+) -> None:
+    tickets = [await parked(ports) for _ in range(120)]
+    await parked(ports, region="73.06")
+    await signed_in(gate)
+
+    pages: list[list[str]] = []
+    path: str | None = "/console/parked?region=73.71&lang=en"
+    while path is not None:
+        page = await gate.http.get(path)
+        assert page.status_code == 200
+        pages.append(re.findall(r'data-ticket="([^"]+)"', page.text))
+        next_links = re.findall(r'<a href="([^"]+)"[^>]*>Next', page.text)
+        assert len(next_links) <= 1
+        path = html.unescape(next_links[0]) if next_links else None
+        assert path is None or "region=73.71" in path
+
+    assert len(pages) > 1 and all(len(shown) <= 100 for shown in pages)
+    assert [ticket for shown in pages for ticket in shown] == tickets

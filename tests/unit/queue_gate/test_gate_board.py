@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -12,6 +12,7 @@ from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionC
 from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
 from shared.events import SiakStatus
+from tests.support.background import in_background
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fakes import FakePorts, assert_stops_when_cancelled_as_woken
 
@@ -26,15 +27,8 @@ def board_of(ports: FakePorts, refresh: timedelta = timedelta(hours=1)) -> GateB
     return GateBoard(ports.statuses, ports.controls, POLICY, refresh_interval=refresh)
 
 
-@contextlib.asynccontextmanager
-async def running(board: GateBoard) -> AsyncIterator[None]:
-    task = asyncio.create_task(board.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def running(board: GateBoard) -> contextlib.AbstractAsyncContextManager[object]:
+    return in_background(board.run())
 
 
 async def until_reloaded(board: GateBoard, count: int) -> None:

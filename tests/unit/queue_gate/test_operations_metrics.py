@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from prometheus_client import REGISTRY
 
-from services.queue_gate.adapters.postgres.outbox import OutboxRelay
 from tests.unit.queue_gate.fake_gate import running_gate
 from tests.unit.queue_gate.fakes import FakePorts
 
@@ -52,60 +49,32 @@ async def test_metrics_still_answer_when_postgresql_does_not(
     assert backlog("73.71") is None  # no number rather than a stale one
 
 
-class FakeOutboxConnection:
-    """What the relay asks of its connection, over a list of stored rows."""
-
-    def __init__(self, rows: int) -> None:
-        self.rows = [
-            {"id": n, "topic": "queue-gate.events.v1", "key": b"k", "value": b"v"}
-            for n in range(rows)
-        ]
-        self.counted = 0
-
-    async def fetch(self, _query: str, limit: int) -> list[dict[str, Any]]:
-        return self.rows[:limit]
-
-    async def fetchval(self, query: str) -> int:
-        assert query == "SELECT count(*) FROM outbox"
-        self.counted += 1
-        return len(self.rows)
-
-    async def execute(self, _query: str, ids: list[int]) -> None:
-        self.rows = [row for row in self.rows if row["id"] not in ids]
+def outbox_depth() -> float | None:
+    return REGISTRY.get_sample_value("queue_gate_outbox_depth")
 
 
-async def _acknowledged(*_record: object) -> Any:
-    async def done() -> None:
-        return None
+async def test_metrics_follow_the_outbox_depth_while_kafka_is_away() -> None:
+    async def kafka_down() -> None:
+        raise ConnectionRefusedError
 
-    return done()
+    async with running_gate(prepare_kafka=kafka_down) as gate:
+        gate.edges.outbox.depth = 3
+        await gate.http.get("/metrics")
+        assert outbox_depth() == 3
 
+        gate.edges.outbox.depth = 5000  # intake keeps writing events meanwhile
+        text = (await gate.http.get("/metrics")).text
 
-async def _broker_away(*_record: object) -> Any:
-    raise ConnectionError
-
-
-async def test_the_relay_reports_the_outbox_depth_counting_only_when_a_batch_is_full() -> None:
-    depths: list[int] = []
-    relay = OutboxRelay(_unused_connect, _acknowledged, batch=4, on_depth=depths.append)
-    connection = FakeOutboxConnection(rows=10)
-
-    while await relay.relay_batch(connection):
-        pass
-
-    assert depths == [10, 6, 2, 0]
-    assert connection.counted == 2  # the short batches were the whole outbox
+        assert "queue_gate_outbox_depth 5000.0" in text
+        assert not gate.edges.kafka.started
 
 
-async def test_the_depth_is_reported_before_a_broker_that_is_away_fails_the_relay() -> None:
-    depths: list[int] = []
-    relay = OutboxRelay(_unused_connect, _broker_away, batch=4, on_depth=depths.append)
+async def test_the_outbox_depth_stays_as_last_read_while_postgresql_does_not_answer() -> None:
+    async with running_gate() as gate:
+        gate.edges.outbox.depth = 12
+        await gate.http.get("/metrics")
+        gate.edges.outbox.reachable = False
+        response = await gate.http.get("/metrics")
 
-    with pytest.raises(ConnectionError):
-        await relay.relay_batch(FakeOutboxConnection(rows=7))
-
-    assert depths == [7]
-
-
-async def _unused_connect() -> Any:
-    raise AssertionError("relay_batch is given its connection")
+    assert response.status_code == 200
+    assert outbox_depth() == 12

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,6 +14,8 @@ from services.queue_gate.adapters.postgres.connecting import Connect
 from shared import topics
 from shared.events import CloudEvent, KafkaRecord, encode_event, new_event
 from shared.events.envelope import EventData
+
+log = logging.getLogger(__name__)
 
 EVENT_SOURCE = "/siak-gate/queue-gate"
 _RELAY_LOCK = 0x5141_4F42
@@ -45,12 +48,26 @@ async def write_events(
     )
 
 
+async def outbox_depth(pool: asyncpg.Pool[Any] | Any) -> int:
+    """How many events wait for Kafka."""
+    depth: int = await pool.fetchval("SELECT count(*) FROM outbox")
+    return depth
+
+
+class KafkaAwayError(Exception):
+    """The link did not take a batch within the relay's wait."""
+
+
 class OutboxRelay:
     """Publishes stored events oldest first; only one replica relays at a time.
 
-    Any error ends `run()` (a lost connection, a broker that does not acknowledge): its
-    supervisor starts it again on a new connection, and nothing is lost, since a row leaves
-    the outbox only once the broker has acknowledged it.
+    It takes the relay's lock only once its Kafka link is started, and lets it go when the
+    link does not take a batch within `kafka_wait_s` (stopped, or unable to start again):
+    it never waits without end, and a replica whose link is up may relay meanwhile. That
+    wait is no failure (`/readyz` already says Kafka is unavailable). Any other error ends
+    `run()` (a lost connection, a broker that does not acknowledge): its supervisor starts
+    it again on a new connection, and nothing is lost, since a row leaves the outbox only
+    once the broker has acknowledged it.
     """
 
     def __init__(
@@ -58,56 +75,79 @@ class OutboxRelay:
         connect: Connect,
         publish: Publish,
         *,
+        kafka_ready: Callable[[], Awaitable[None]],
+        kafka_wait_s: float = 10.0,
         batch: int = 500,
         idle_interval_s: float = 0.5,
-        on_depth: Callable[[int], None] = lambda _depth: None,
     ) -> None:
         self.connect = connect
         self.publish = publish
+        self.kafka_ready = kafka_ready
+        """Returns once the link is started (`Link.wait_started`)."""
+        self.kafka_wait_s = kafka_wait_s
         self.batch = batch
         self.idle_interval_s = idle_interval_s
-        self.on_depth = on_depth
-        """Told how many events wait, before each batch is handed to Kafka."""
 
     async def run(self) -> None:
+        waiting = False
         while True:
-            connection = await self.connect()
             try:
-                if await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
-                    while True:
-                        if await self.relay_batch(connection) == 0:
-                            await asyncio.sleep(self.idle_interval_s)
-            finally:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(connection.close(), timeout=5)
-            # Another replica relays; try again in a while, in case it is gone.
+                await self._wait_for_kafka()
+                await self._relay_while_holding_the_lock()
+            except KafkaAwayError:
+                if not waiting:
+                    log.info("the outbox relay waits for Kafka")
+                waiting = True
+            else:
+                waiting = False
+            # Another replica relays, or Kafka is away; try again in a while.
             await asyncio.sleep(self.idle_interval_s * 4)
+
+    async def _wait_for_kafka(self) -> None:
+        try:
+            async with asyncio.timeout(self.kafka_wait_s):
+                await self.kafka_ready()
+        except TimeoutError:
+            raise KafkaAwayError from None
+
+    async def _relay_while_holding_the_lock(self) -> None:
+        connection = await self.connect()
+        try:
+            if await connection.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                while True:
+                    if await self.relay_batch(connection) == 0:
+                        await asyncio.sleep(self.idle_interval_s)
+        finally:
+            # Closing the connection lets the lock go.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), timeout=5)
 
     async def relay_batch(self, connection: asyncpg.Connection[Any] | Any) -> int:
         rows = await connection.fetch(
             "SELECT id, topic, key, value FROM outbox ORDER BY id LIMIT $1", self.batch
         )
-        # A short batch is the whole outbox; only a full one needs counting. Reported before
-        # publishing, so a broker that is away still lets the depth be seen growing.
-        full = len(rows) == self.batch
-        self.on_depth(
-            await connection.fetchval("SELECT count(*) FROM outbox") if full else len(rows)
-        )
+        if not rows:
+            return 0
         # Handed over one by one, in order, then acknowledged together.
-        acknowledgements = [
-            await self.publish(
-                row["topic"],
-                row["key"],
-                row["value"],
-                [("content-type", b"application/cloudevents+json")],
-            )
-            for row in rows
-        ]
+        try:
+            async with asyncio.timeout(self.kafka_wait_s) as handing_over:
+                acknowledgements = [
+                    await self.publish(
+                        row["topic"],
+                        row["key"],
+                        row["value"],
+                        [("content-type", b"application/cloudevents+json")],
+                    )
+                    for row in rows
+                ]
+        except TimeoutError:
+            if handing_over.expired():
+                raise KafkaAwayError from None
+            raise
         # Shielded: cancelling the relay must not cancel the producer's own futures.
         await asyncio.shield(asyncio.gather(*acknowledgements))
-        if rows:
-            # Exactly the rows sent: one with a lower id may have committed since the read.
-            await connection.execute(
-                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
-            )
+        # Exactly the rows sent: one with a lower id may have committed since the read.
+        await connection.execute(
+            "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
+        )
         return len(rows)

@@ -19,6 +19,7 @@ from services.queue_gate.ports import (
     BacklogFullError,
     DuplicateIdempotencyKeyError,
     NewSubmission,
+    ParkedSubmission,
     StoredSubmission,
 )
 from shared.events.gate import SubmissionStateChanged
@@ -290,13 +291,11 @@ class PostgresSubmissionStore:
             )
         return len(rows)
 
-    async def parked(self, region_code: str | None) -> list[StoredSubmission]:
-        rows = await self.pool.fetch(
-            f"SELECT {_COLUMNS} FROM submission WHERE state = 'parked' "
-            "AND ($1::text IS NULL OR region_code = $1) ORDER BY seq",
-            region_code,
-        )
-        return [_to_submission(row) for row in rows]
+    async def parked(
+        self, region_code: str | None, *, after: int | None, limit: int
+    ) -> list[ParkedSubmission]:
+        rows = await self.pool.fetch(_PARKED, region_code, after, limit)
+        return [ParkedSubmission(**row) for row in rows]
 
     async def purge_personal_data(self, *, finished_before: datetime) -> int:
         # The fingerprint is a hash of the body, NIK included: it goes with the data.
@@ -317,6 +316,16 @@ class PostgresSubmissionStore:
     async def regions_with_waiting(self) -> list[str]:
         return list(await self.backlogs())
 
+
+# Found through the partial index of parked rows: as many as are parked, never every row.
+_PARKED = """
+SELECT seq, ticket_id, region_code, service_type, accepted_at, updated_at, parked_reason
+  FROM submission
+ WHERE state = 'parked' AND ($1::text IS NULL OR region_code = $1)
+   AND ($2::bigint IS NULL OR seq > $2)
+ ORDER BY seq
+ LIMIT $3
+"""
 
 # Moves subscribers care about (and an operator's retry of a parked one); `dispatching` and
 # the way back into line after a transient failure are the gate's own business.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -17,27 +18,31 @@ from services.queue_gate.entrypoints.console.session import (
     page_for,
 )
 from services.queue_gate.entrypoints.console.wording import WORDING
-from services.queue_gate.entrypoints.dependencies import Runtime
-from services.queue_gate.handlers.operator_actions import move_parked
-from services.queue_gate.ports import StoredSubmission
+from services.queue_gate.entrypoints.dependencies import ParkedCursor, Runtime
+from services.queue_gate.handlers.operator_actions import move_parked, parked_page
+from services.queue_gate.ports import ParkedSubmission
 from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix=f"{COOKIE_PATH}/parked", tags=["console"])
 REGION_QUERY = Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")
 MAX_REASON = 300
+PAGE_SIZE = 50
 _MOVES = {"retry": SubmissionState.QUEUED, "cancel": SubmissionState.CANCELLED}
 
 
 @router.get("")
-async def parked_page(
+async def parked_list(
     session: SignedIn,
     runtime: Runtime,
     language: ChosenLanguage,
+    *,
     region: Annotated[str | None, REGION_QUERY] = None,
+    after: ParkedCursor = None,
     done: bool = False,
 ) -> Response:
+    """`PAGE_SIZE` at a time, in acceptance order, with a link to the next page."""
     page = page_for(session, language, notice=WORDING[language].done if done else None)
-    return await _render(page, runtime, region)
+    return await _render(page, runtime, region, after=after)
 
 
 @router.post("/{ticket_id}/{move}")
@@ -54,7 +59,11 @@ async def move_parked_submission(
     reason = form.get("reason")
     if not 1 <= len(reason) <= MAX_REASON:
         return await _render(
-            page, runtime, None, page.words.reason_required, status.HTTP_400_BAD_REQUEST
+            page,
+            runtime,
+            None,
+            problem=page.words.reason_required,
+            status_code=status.HTTP_400_BAD_REQUEST,
         )
     moved = await move_parked(
         ticket_id,
@@ -66,7 +75,13 @@ async def move_parked_submission(
         now=runtime.clock(),
     )
     if not moved:
-        return await _render(page, runtime, None, page.words.not_parked, status.HTTP_409_CONFLICT)
+        return await _render(
+            page,
+            runtime,
+            None,
+            problem=page.words.not_parked,
+            status_code=status.HTTP_409_CONFLICT,
+        )
     return done(f"{COOKIE_PATH}/parked", language)
 
 
@@ -74,19 +89,32 @@ async def _render(
     page: Page,
     runtime: GateRuntime,
     region: str | None,
+    *,
+    after: int | None = None,
     problem: str | None = None,
     status_code: int = status.HTTP_200_OK,
 ) -> Response:
     if problem:
         page = Page(page.language, page.operator, page.csrf_token, problem=problem)
-    parked = await runtime.intake.submissions.parked(region)
+    parked = await parked_page(runtime.intake.submissions, region, after=after, limit=PAGE_SIZE)
     words = page.words
-    cards = "".join(_card(page, submission) for submission in parked)
-    body = [f'<ul class="cards">{cards}</ul>' if parked else f"<p>{text(words.no_parked)}</p>"]
+    cards = "".join(_card(page, submission) for submission in parked.submissions)
+    body = [
+        f'<ul class="cards">{cards}</ul>'
+        if parked.submissions
+        else f"<p>{text(words.no_parked)}</p>"
+    ]
+    if parked.next_after is not None:
+        query = {"region": region} if region else {}
+        following = urlencode({**query, "lang": page.language.value, "after": parked.next_after})
+        body.append(
+            f'<p><a href="{text(f"{COOKIE_PATH}/parked?{following}")}" rel="next">'
+            f"{text(words.next_page)}</a></p>"
+        )
     return html_page(page, words.parked, body, status_code)
 
 
-def _card(page: Page, submission: StoredSubmission) -> str:
+def _card(page: Page, submission: ParkedSubmission) -> str:
     """The ticket, its region and service and SIAK's reason code: nothing of the applicant."""
     words = page.words
     ticket = submission.ticket_id

@@ -42,6 +42,7 @@ class ConsoleWording:
     retry: str
     cancel: str
     no_parked: str
+    next_page: str
     override: str
     intake_mode: str
     replay_paused: str
@@ -119,6 +120,7 @@ WORDING = {
         retry="Coba lagi",
         cancel="Batalkan",
         no_parked="Tidak ada pengajuan tertahan.",
+        next_page="Berikutnya",
         override="Paksa gerbang",
         intake_mode="Mode penerimaan",
         replay_paused="Jeda kirim ulang",
@@ -194,6 +196,7 @@ WORDING = {
         retry="Retry",
         cancel="Cancel",
         no_parked="No parked submissions.",
+        next_page="Next",
         override="Force the gate",
         intake_mode="Intake mode",
         replay_paused="Pause replay",
