@@ -149,7 +149,9 @@ async def test_a_viewer_may_sign_in_and_look() -> None:
     assert "<strong>budi</strong>" in page.text
 
 
-async def test_a_strangers_failures_from_a_shared_address_do_not_hold_an_operators_password() -> None:
+async def test_a_strangers_failures_from_a_shared_address_do_not_hold_an_operators_password() -> (
+    None
+):
     """Behind ingress-nginx every browser arrives from the controller's address."""
     ports = FakePorts()
     name = await an_operator(ports)
