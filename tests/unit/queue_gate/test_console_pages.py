@@ -22,7 +22,7 @@ from services.queue_gate.operators.ports import (
     MaintenanceWindow,
     Role,
 )
-from shared.events import SiakStatus
+from shared.events import MaintenanceRecurrence, SiakStatus
 from tests.unit.queue_gate.console_client import an_operator, csrf_token, sign_in
 from tests.unit.queue_gate.fake_gate import FakeGate, running_gate
 from tests.unit.queue_gate.fakes import FakePorts
@@ -316,7 +316,7 @@ async def test_changing_a_weekly_local_time_plans_message_keeps_its_recurrence_a
         reason="weekly_backup",
         message_id="Pencadangan mingguan",
         message_en="Weekly backup",
-        recurrence="weekly",
+        recurrence=MaintenanceRecurrence.WEEKLY,
     )
     ports.console.maintenance.plans_by_id["mnt-1"] = MaintenancePlan("mnt-1", True, weekly)
 
