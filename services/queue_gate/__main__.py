@@ -10,7 +10,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from services.queue_gate.bootstrap import create_app
-from services.queue_gate.entrypoints.serving import SERVER_OPTIONS
+from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, forwarded_options
 from services.queue_gate.settings import GateSettings, describe_invalid_settings
 
 INVALID_CONFIGURATION = 2
@@ -37,7 +37,13 @@ def main() -> None:
         print(describe_invalid_settings(error), file=sys.stderr)
         sys.exit(INVALID_CONFIGURATION)
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, **SERVER_OPTIONS)
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            **SERVER_OPTIONS,
+            **forwarded_options(settings.forwarded_allow_ips),
+        )
         return
     sys.exit(_serve_with_workers(settings))
 
@@ -53,6 +59,7 @@ def _serve_with_workers(settings: GateSettings) -> int:
         host=settings.host,
         port=settings.port,
         **SERVER_OPTIONS,
+        **forwarded_options(settings.forwarded_allow_ips),
     )
     workers = Multiprocess(config, sockets=[config.bind_socket()])
     workers.run()

@@ -21,7 +21,12 @@ from services.queue_gate.domain.siak_answer import (
     Unavailable,
 )
 from services.queue_gate.domain.ticket import SubmissionState
-from services.queue_gate.handlers.region_gate import GatePolicy, RegionGate, read_region_gate
+from services.queue_gate.handlers.region_gate import (
+    GatePolicy,
+    RegionGate,
+    read_region_gate,
+    region_pacing,
+)
 from services.queue_gate.ports import (
     GateAnnouncer,
     Lease,
@@ -167,7 +172,7 @@ class RegionDispatcher:
             await self.deps.submissions.defer_queued(self.region_code)
             return False
         self.pacer.on_region_up(now)
-        ceiling = gate.control.max_rate or self.deps.pacing.max_rate
+        ceiling = region_pacing(gate, self.deps.pacing).max_rate
         if ceiling != self.pacer.config.max_rate:
             self.pacer.set_max_rate(ceiling, now)
         return not gate.control.replay_paused

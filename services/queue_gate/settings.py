@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import re
 from datetime import timedelta
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -185,9 +186,16 @@ class GateSettings(DataKeySettings):
         default=5,
         ge=1,
         le=1000,
-        description="failed sign-ins per name or address within the window",
+        description="failed sign-ins per name from one address within the window",
+    )
+    console_sign_in_names_per_address: int = Field(
+        default=20, ge=1, le=1000, description="names failed from one address within the window"
     )
     console_sign_in_window_s: float = Field(default=900.0, gt=0, le=86_400)
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="proxies (addresses or networks) whose X-Forwarded-For is believed",
+    )
     monitor_url: str = Field(
         default="http://127.0.0.1:8081", description="siak_monitor, for maintenance windows"
     )
@@ -197,6 +205,13 @@ class GateSettings(DataKeySettings):
     monitor_timeout_s: float = Field(default=10.0, gt=0, le=300)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _addresses_or_networks(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            ipaddress.ip_network(proxy, strict=False)  # a ValueError names the value
+        return proxies
 
     @model_validator(mode="after")
     def _admin_token_is_not_the_intake_key(self) -> GateSettings:

@@ -13,6 +13,7 @@ from services.queue_gate.operators.ports import (
     MaintenanceWindow,
     MonitorUnavailableError,
 )
+from shared.events import MaintenanceRecurrence
 
 _PLANS = "/v1/maintenance"
 
@@ -66,6 +67,7 @@ def _request(window: MaintenanceWindow) -> dict[str, Any]:
         "ends_at": window.ends_at.isoformat(),
         "reason": window.reason,
         "message": {"id": window.message_id, "en": window.message_en},
+        "recurrence": window.recurrence,
     }
 
 
@@ -80,6 +82,9 @@ def _plan(item: dict[str, Any]) -> MaintenancePlan:
             reason=item["reason"],
             message_id=item["message"]["id"],
             message_en=item["message"]["en"],
+            recurrence=MaintenanceRecurrence(item["recurrence"])
+            if item.get("recurrence")
+            else None,
         ),
     )
 

@@ -32,6 +32,11 @@ class PacingConfig:
         if not 0 < self.initial_rate <= self.max_rate:
             raise ValueError("needs 0 < initial_rate <= max_rate")
 
+    def with_max_rate(self, max_rate: float) -> PacingConfig:
+        """Under an operator's ceiling for one region, which the start stays under too."""
+        initial = min(self.initial_rate, max_rate)
+        return dataclasses.replace(self, max_rate=max_rate, initial_rate=initial)
+
 
 class ReplayPacer:
     """One region's pace towards SIAK; every submission sent, canary or not, takes a token."""
@@ -138,10 +143,9 @@ class ReplayPacer:
 
     def set_max_rate(self, max_rate: float, now: datetime) -> None:
         """An operator's new ceiling: applies at once downwards, by the ramp upwards."""
-        initial = min(self._config.initial_rate, max_rate)
-        self._config = dataclasses.replace(self._config, max_rate=max_rate, initial_rate=initial)
+        self._config = self._config.with_max_rate(max_rate)
         if self._canaries_remaining > 0:
-            self._set_rate(initial, now)
+            self._set_rate(self._config.initial_rate, now)
         elif self._state is not GateState.CLOSED:
             self._ramp_to(min(self.rate, max_rate), now)
 

@@ -13,3 +13,10 @@ TELEMETRY_OFF: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "lo
 SERVER_OPTIONS: Final[dict[str, Any]] = {"log_level": "info", "access_log": False}
 """uvicorn's access log formats a line per request, the client's address and the path (a
 ticket id) in it: a cost on every submission, and nothing the metrics do not count."""
+
+
+def forwarded_options(forwarded_allow_ips: list[str]) -> dict[str, Any]:
+    """uvicorn takes the client's address from X-Forwarded-For only when the connection comes
+    from one of these proxies (the ingress controller): believed from anyone else, the header
+    would let a guesser pose as a new address on each sign-in."""
+    return {"proxy_headers": bool(forwarded_allow_ips), "forwarded_allow_ips": forwarded_allow_ips}

@@ -128,4 +128,5 @@ def _detail(window: MaintenanceWindow) -> dict[str, object]:
         "regions": window.regions,
         "starts_at": window.starts_at.isoformat(),
         "ends_at": window.ends_at.isoformat(),
+        "recurrence": window.recurrence,
     }

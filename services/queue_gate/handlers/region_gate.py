@@ -16,6 +16,7 @@ from services.queue_gate.domain.region_gate import (
     lets_through,
 )
 from services.queue_gate.domain.region_status import RegionStatus
+from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.ports import RegionControlStore, RegionStatusStore
 from shared.events import SiakStatus
 from shared.events.gate import GateCause
@@ -127,3 +128,10 @@ class StoredGates:
 
     async def reload(self) -> None:
         return  # nothing held: every read is fresh
+
+
+def region_pacing(gate: RegionGate, pacing: PacingConfig) -> PacingConfig:
+    """The gate's pacing under the region's ceiling, when an operator set one: its dispatcher
+    paces by it, and its tickets are estimated by it."""
+    ceiling = gate.control.max_rate
+    return pacing if ceiling is None else pacing.with_max_rate(ceiling)

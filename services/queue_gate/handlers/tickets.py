@@ -8,7 +8,7 @@ from datetime import datetime
 from services.queue_gate.domain.eta import DeliveryEstimate, estimate_delivery
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.replay_pacing import PacingConfig
-from services.queue_gate.handlers.region_gate import RegionGate
+from services.queue_gate.handlers.region_gate import RegionGate, region_pacing
 from services.queue_gate.ports import StoredSubmission, SubmissionStore
 
 
@@ -25,7 +25,7 @@ def assumed_pace(gate: RegionGate, pacing: PacingConfig) -> Pace:
     """For a region whose dispatcher runs elsewhere or not at all."""
     if not gate.lets_through:
         return Pace(GateState.CLOSED, 0.0, pacing.canary_count)
-    return Pace(GateState.OPEN, pacing.max_rate, 0)
+    return Pace(GateState.OPEN, region_pacing(gate, pacing).max_rate, 0)
 
 
 async def estimate_for(
@@ -52,5 +52,5 @@ def estimate_with(
         rate=pace.rate if not gate.control.replay_paused else 0.0,
         canaries_remaining=pace.canaries_remaining,
         expected_return_at=gate.expected_return_at,
-        pacing=pacing,
+        pacing=region_pacing(gate, pacing),
     )

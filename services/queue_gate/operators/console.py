@@ -40,6 +40,7 @@ def console_deps(
     throttle = SignInThrottle(
         attempts=settings.console_sign_in_attempts,
         window=timedelta(seconds=settings.console_sign_in_window_s),
+        names_per_address=settings.console_sign_in_names_per_address,
     )
     sign_in = ConsoleSignIn(
         accounts=stores.accounts,

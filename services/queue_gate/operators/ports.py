@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from shared.events import MaintenanceRecurrence
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -79,7 +81,9 @@ class ActionAudit(Protocol):
 
 @dataclass(frozen=True)
 class MaintenanceWindow:
-    """A window as the monitor's `POST /v1/maintenance` takes it; times are instants."""
+    """A window as the monitor's `POST /v1/maintenance` takes it: times with an offset are
+    instants, times without one each region's local time (WIB, WITA or WIT), kept as they are
+    so that a change sends back what the monitor holds."""
 
     regions: list[str] | str
     """Region codes, or "*" for every watched region."""
@@ -88,6 +92,8 @@ class MaintenanceWindow:
     reason: str
     message_id: str
     message_en: str
+    recurrence: MaintenanceRecurrence | None = None
+    """Weekly: the window repeats every week from `starts_at` on."""
 
 
 @dataclass(frozen=True)

@@ -59,17 +59,16 @@ class ConsoleSignIn:
 
     async def sign_in(self, name: str, password: str, *, client: str) -> SignedIn:
         now = self.clock()
-        keys = [f"name:{name}", f"client:{client}"]
-        wait = self.throttle.retry_after(keys, now)
+        wait = self.throttle.retry_after(name, client, now)
         if wait is not None:
             raise TooManyAttemptsError(wait)
         account = await self.accounts.by_name(name)
         stored = account.password_hash if account else _stand_in_hash()
         matches = await asyncio.to_thread(password_matches, password, stored)
         if account is None or not matches:
-            self.throttle.failed(keys, now)
+            self.throttle.failed(name, client, now)
             raise SignInRefusedError
-        self.throttle.succeeded(keys)
+        self.throttle.succeeded(name, client, now)
         token = secrets.token_urlsafe(32)
         session = ConsoleSession(
             token_hash=token_hash(token),

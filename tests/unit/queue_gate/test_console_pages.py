@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import AsyncIterator
@@ -15,8 +16,13 @@ from services.queue_gate.domain.region_gate import Override
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.entrypoints.templates.language_choice import Language
 from services.queue_gate.entrypoints.templates.status_wording import WORDING as STATUS_WORDING
-from services.queue_gate.operators.ports import MaintenanceRefusedError, Role
-from shared.events import SiakStatus
+from services.queue_gate.operators.ports import (
+    MaintenancePlan,
+    MaintenanceRefusedError,
+    MaintenanceWindow,
+    Role,
+)
+from shared.events import MaintenanceRecurrence, SiakStatus
 from tests.unit.queue_gate.console_client import an_operator, csrf_token, sign_in
 from tests.unit.queue_gate.fake_gate import FakeGate, running_gate
 from tests.unit.queue_gate.fakes import FakePorts
@@ -304,3 +310,63 @@ async def test_the_parked_page_shows_a_page_at_a_time_with_a_link_to_the_next(
 
     assert len(pages) > 1 and all(len(shown) <= 100 for shown in pages)
     assert [ticket for shown in pages for ticket in shown] == tickets
+
+
+def prefilled(page: httpx.Response, action: str) -> dict[str, str]:
+    """What the form posting to `action` sends as it is shown: inputs and chosen options."""
+    found = re.search(rf'<form method="post" action="{re.escape(action)}[?"].*?</form>', page.text)
+    assert found is not None, f"no form for {action}"
+    fields = dict(
+        re.findall(r'<input type="[^"]+" id="[^"]+" name="([^"]+)" value="([^"]*)"', found[0])
+    )
+    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)">(.*?)</select>', found[0]):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options) or re.search(
+            r'<option value="([^"]*)"', options
+        )
+        assert chosen is not None
+        fields[name] = chosen[1]
+    fields.pop("csrf_token", None)
+    return {name: html.unescape(value) for name, value in fields.items()}
+
+
+async def test_changing_a_weekly_local_time_plans_message_keeps_its_recurrence_and_times(
+    gate: FakeGate, ports: FakePorts
+) -> None:
+    token = await signed_in(gate)
+    weekly = MaintenanceWindow(
+        regions=["73.71"],
+        starts_at=datetime(2026, 12, 6, 22, 0),  # no offset: WITA, the region's local time
+        ends_at=datetime(2026, 12, 7, 2, 0),
+        reason="weekly_backup",
+        message_id="Pencadangan mingguan",
+        message_en="Weekly backup",
+        recurrence=MaintenanceRecurrence.WEEKLY,
+    )
+    ports.console.maintenance.plans_by_id["mnt-1"] = MaintenancePlan("mnt-1", True, weekly)
+
+    listed = await gate.http.get("/console/maintenance?lang=en")
+    fields = prefilled(listed, "/console/maintenance/mnt-1")
+    changed = await post(
+        gate, "/console/maintenance/mnt-1", token, **{**fields, "message_en": "Weekly backup, 4 h"}
+    )
+
+    assert "2026-12-06 22:00 (each region&#x27;s local time)" in listed.text
+    assert "weekly" in listed.text
+    assert changed.status_code == 303
+    kept = ports.console.maintenance.plans_by_id["mnt-1"].window
+    assert kept == dataclasses.replace(weekly, message_en="Weekly backup, 4 h")
+
+
+async def test_a_window_may_be_scheduled_weekly_in_the_regions_local_time(
+    gate: FakeGate, ports: FakePorts
+) -> None:
+    token = await signed_in(gate)
+
+    answer = await post(
+        gate, "/console/maintenance", token, **WINDOW, times_in="local", recurrence="weekly"
+    )
+
+    assert answer.status_code == 303
+    [plan] = await ports.console.maintenance.plans()
+    assert plan.window.starts_at == datetime(2030, 1, 31, 22, 0)
+    assert plan.window.recurrence == "weekly"

@@ -147,3 +147,27 @@ async def test_a_viewer_may_sign_in_and_look() -> None:
 
     assert page.status_code == 200
     assert "<strong>budi</strong>" in page.text
+
+
+async def test_a_strangers_failures_from_a_shared_address_do_not_hold_an_operators_password() -> (
+    None
+):
+    """Behind ingress-nginx every browser arrives from the controller's address."""
+    ports = FakePorts()
+    name = await an_operator(ports)
+    async with running_gate(ports=ports) as gate:
+        strangers = [await sign_in(gate.http, f"guess{i}", "x") for i in range(5)]
+        guessed = [await sign_in(gate.http, "budi", "x") for _ in range(5)]
+        admitted = await sign_in(gate.http, name)
+
+    assert [answer.status_code for answer in strangers + guessed] == [401] * 10
+    assert admitted.status_code == 303
+
+
+async def test_guessing_one_accounts_password_is_still_held() -> None:
+    ports = FakePorts()
+    name = await an_operator(ports)
+    async with running_gate(ports=ports) as gate:
+        guesses = [await sign_in(gate.http, name, f"guess-{i}") for i in range(6)]
+
+    assert [answer.status_code for answer in guesses] == [401] * 5 + [429]

@@ -87,3 +87,10 @@ def test_more_submissions_ahead_never_mean_an_earlier_delivery(
     assert sooner.estimated_delivery_at is not None
     assert later.estimated_delivery_at is not None
     assert sooner.estimated_delivery_at <= later.estimated_delivery_at
+
+
+def test_a_region_capped_below_the_configured_maximum_ramps_no_higher_than_its_cap() -> None:
+    capped = PACING.with_max_rate(1.0)
+
+    assert (capped.max_rate, capped.initial_rate) == (1.0, 1.0)
+    assert seconds_to_send(10_000, rate=1.0, canaries=0, pacing=capped) == 10_000

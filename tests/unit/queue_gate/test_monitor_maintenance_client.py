@@ -90,3 +90,36 @@ async def test_an_unreachable_monitor_is_unavailable() -> None:
     async with httpx.AsyncClient(base_url="http://127.0.0.1:9", timeout=1.0) as http:
         with pytest.raises(MonitorUnavailableError):
             await HttpMaintenanceCalendar(http, admin_token=TOKEN).plans()
+
+
+async def test_a_weekly_plan_in_local_time_keeps_its_recurrence_and_times_when_changed(
+    monitor: tuple[httpx.AsyncClient, FakeClock],
+) -> None:
+    """Ops schedule it through the monitor's API; weeks later the console changes its text."""
+    http, clock = monitor
+    calendar = HttpMaintenanceCalendar(http, admin_token=TOKEN)
+    starts = (clock() + timedelta(days=1)).replace(tzinfo=None, minute=0, second=0, microsecond=0)
+    weekly = {
+        "regions": ["73.71"],
+        "starts_at": starts.isoformat(),  # no offset: WITA, the region's local time
+        "ends_at": (starts + timedelta(hours=4)).isoformat(),
+        "reason": "weekly_backup",
+        "message": {"id": "Pencadangan mingguan", "en": "Weekly backup"},
+        "recurrence": "weekly",
+    }
+    created = await http.post(
+        "/v1/maintenance", json=weekly, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert created.status_code == 201
+    clock.advance(timedelta(days=9).total_seconds())  # started more than a day ago
+
+    [plan] = await calendar.plans()
+    changed = await calendar.change(
+        plan.id, dataclasses.replace(plan.window, message_en="Weekly backup, 4 hours")
+    )
+    stored = (await http.get(f"/v1/maintenance/{plan.id}")).json()
+
+    assert changed is not None
+    assert stored["recurrence"] == "weekly"
+    assert (stored["starts_at"], stored["ends_at"]) == (weekly["starts_at"], weekly["ends_at"])
+    assert stored["message"]["en"] == "Weekly backup, 4 hours"

@@ -169,10 +169,18 @@ def field(
 
 
 def choice(
-    name: str, label: str, options: Sequence[tuple[str, str]], *, field_id: str | None = None
+    name: str,
+    label: str,
+    options: Sequence[tuple[str, str]],
+    *,
+    field_id: str | None = None,
+    chosen: str | None = None,
 ) -> str:
     ident = field_id or name
-    rendered = "".join(f'<option value="{text(v)}">{text(shown)}</option>' for v, shown in options)
+    rendered = "".join(
+        f'<option value="{text(v)}"{" selected" if v == chosen else ""}>{text(shown)}</option>'
+        for v, shown in options
+    )
     return (
         f'<label for="{text(ident)}">{text(label)}</label>'
         f'<select id="{text(ident)}" name="{text(name)}">{rendered}</select>'

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Response, status
 
 from services.queue_gate.entrypoints.console.answers import done, html_page
-from services.queue_gate.entrypoints.console.html import Page, field, form, text
+from services.queue_gate.entrypoints.console.html import Page, choice, field, form, text
 from services.queue_gate.entrypoints.console.session import (
     COOKIE_PATH,
     ActingForm,
@@ -30,10 +30,14 @@ from services.queue_gate.operators.ports import (
     MonitorUnavailableError,
 )
 from services.queue_gate.runtime import GateRuntime
+from shared.events import MaintenanceRecurrence
 
 router = APIRouter(prefix=f"{COOKIE_PATH}/maintenance", tags=["console"])
 PATH = f"{COOKIE_PATH}/maintenance"
 _MINUTES = "%Y-%m-%dT%H:%M"
+_SECONDS = "%Y-%m-%dT%H:%M:%S"
+_SHOWN = "%Y-%m-%d %H:%M"
+_UTC, _LOCAL = "utc", "local"
 
 
 class InvalidFieldError(ValueError):
@@ -109,7 +113,8 @@ async def cancel(
 
 
 def _window(form: ConsoleForm) -> MaintenanceWindow:
-    """The form's window; times typed without an offset are UTC."""
+    """The form's window; times typed without an offset are UTC or, as the form says, each
+    region's local time (kept without an offset, as the monitor takes it)."""
     regions = form.get("regions")
     codes = [code.strip() for code in regions.split(",") if code.strip()]
     if not codes:
@@ -117,22 +122,36 @@ def _window(form: ConsoleForm) -> MaintenanceWindow:
     for name in ("reason", "message_id", "message_en"):
         if not form.get(name):
             raise InvalidFieldError(name)
+    times_in = form.get("times_in") or _UTC
+    if times_in not in (_UTC, _LOCAL):
+        raise InvalidFieldError("times_in")
     return MaintenanceWindow(
         regions="*" if codes == ["*"] else codes,
-        starts_at=_instant(form, "starts_at"),
-        ends_at=_instant(form, "ends_at"),
+        starts_at=_instant(form, "starts_at", local=times_in == _LOCAL),
+        ends_at=_instant(form, "ends_at", local=times_in == _LOCAL),
         reason=form.get("reason"),
         message_id=form.get("message_id"),
         message_en=form.get("message_en"),
+        recurrence=_recurrence(form),
     )
 
 
-def _instant(form: ConsoleForm, name: str) -> datetime:
+def _instant(form: ConsoleForm, name: str, *, local: bool) -> datetime:
     try:
         moment = datetime.fromisoformat(form.get(name))
     except ValueError:
         raise InvalidFieldError(name) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo or local else moment.replace(tzinfo=UTC)
+
+
+def _recurrence(form: ConsoleForm) -> MaintenanceRecurrence | None:
+    chosen = form.get("recurrence")
+    if not chosen:
+        return None
+    try:
+        return MaintenanceRecurrence(chosen)
+    except ValueError:
+        raise InvalidFieldError("recurrence") from None
 
 
 async def _refused(
@@ -182,8 +201,9 @@ def _card(page: Page, plan: MaintenancePlan) -> str:
     regions = words.every_region if window.regions == "*" else ", ".join(window.regions)
     rows = [
         (words.region, regions),
-        (words.starts_at, window.starts_at.astimezone(UTC).strftime(_MINUTES)),
-        (words.ends_at, window.ends_at.astimezone(UTC).strftime(_MINUTES)),
+        (words.starts_at, _shown(words, window.starts_at)),
+        (words.ends_at, _shown(words, window.ends_at)),
+        (words.recurrence, words.weekly if window.recurrence else words.once),
         (words.reason, window.reason),
         (words.message_id, window.message_id),
         (words.message_en, window.message_en),
@@ -221,8 +241,9 @@ def _fields(words: ConsoleWording, key: str, window: MaintenanceWindow | None) -
         if window is None
         else (window.regions if isinstance(window.regions, str) else ", ".join(window.regions))
     )
-    starts = "" if window is None else window.starts_at.astimezone(UTC).strftime(_MINUTES)
-    ends = "" if window is None else window.ends_at.astimezone(UTC).strftime(_MINUTES)
+    starts = "" if window is None else _typed(window.starts_at)
+    ends = "" if window is None else _typed(window.ends_at)
+    local = window is not None and window.starts_at.tzinfo is None
     return [
         field(
             "regions",
@@ -248,6 +269,20 @@ def _fields(words: ConsoleWording, key: str, window: MaintenanceWindow | None) -
             value=ends,
             field_id=f"ends-{key}",
         ),
+        choice(
+            "times_in",
+            words.times_in,
+            [(_UTC, "UTC"), (_LOCAL, f"{words.local_time} (WIB, WITA, WIT)")],
+            field_id=f"times-in-{key}",
+            chosen=_LOCAL if local else _UTC,
+        ),
+        choice(
+            "recurrence",
+            words.recurrence,
+            [("", words.once), (MaintenanceRecurrence.WEEKLY.value, words.weekly)],
+            field_id=f"recurrence-{key}",
+            chosen=window.recurrence if window and window.recurrence else "",
+        ),
         field(
             "reason",
             words.reason,
@@ -270,3 +305,15 @@ def _fields(words: ConsoleWording, key: str, window: MaintenanceWindow | None) -
             field_id=f"message-en-{key}",
         ),
     ]
+
+
+def _shown(words: ConsoleWording, moment: datetime) -> str:
+    if moment.tzinfo is None:
+        return f"{moment.strftime(_SHOWN)} ({words.local_time})"
+    return f"{moment.astimezone(UTC).strftime(_SHOWN)} UTC"
+
+
+def _typed(moment: datetime) -> str:
+    """As the form takes it back unchanged: local times as they are, instants in UTC."""
+    typed = moment if moment.tzinfo is None else moment.astimezone(UTC)
+    return typed.strftime(_SECONDS if typed.second else _MINUTES)

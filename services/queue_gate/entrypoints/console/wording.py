@@ -70,7 +70,11 @@ class ConsoleWording:
     no_audit: str
     done: str
     not_allowed: str
-    times_hint: str
+    times_in: str
+    local_time: str
+    recurrence: str
+    once: str
+    weekly: str
     reason_required: str
     not_parked: str
     unknown_region: str
@@ -129,8 +133,13 @@ WORDING = {
         yes="ya",
         no="tidak",
         save="Simpan",
-        starts_at="Mulai (UTC)",
-        ends_at="Selesai (UTC)",
+        starts_at="Mulai",
+        ends_at="Selesai",
+        times_in="Waktu dalam",
+        local_time="waktu setempat tiap wilayah",
+        recurrence="Berulang",
+        once="sekali",
+        weekly="mingguan",
         regions_field="Wilayah (kode, dipisah koma, atau *)",
         regions_hint="contoh: 73.71, 73.06",
         message_id="Pesan (Bahasa Indonesia)",
@@ -148,7 +157,6 @@ WORDING = {
         no_audit="Tidak ada catatan.",
         done="Tersimpan.",
         not_allowed="Peran Anda hanya boleh melihat.",
-        times_hint="format: 2030-01-31T22:00",
         reason_required="Alasan wajib diisi.",
         not_parked="Hanya pengajuan tertahan yang dapat dipindahkan.",
         unknown_region="Kode wilayah tidak dikenal.",
@@ -205,8 +213,13 @@ WORDING = {
         yes="yes",
         no="no",
         save="Save",
-        starts_at="Starts (UTC)",
-        ends_at="Ends (UTC)",
+        starts_at="Starts",
+        ends_at="Ends",
+        times_in="Times in",
+        local_time="each region's local time",
+        recurrence="Repeats",
+        once="once",
+        weekly="weekly",
         regions_field="Regions (codes, comma separated, or *)",
         regions_hint="e.g. 73.71, 73.06",
         message_id="Message (Bahasa Indonesia)",
@@ -224,7 +237,6 @@ WORDING = {
         no_audit="No entries.",
         done="Saved.",
         not_allowed="Your role may only look.",
-        times_hint="format: 2030-01-31T22:00",
         reason_required="A reason is required.",
         not_parked="Only a parked submission can be moved.",
         unknown_region="Unknown region code.",
