@@ -69,7 +69,7 @@ from services.queue_gate.entrypoints.status_consumer import (
 from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
-from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.handlers.status_updates import Took, record_status_change
 from services.queue_gate.operators.console import ConsoleStores, console_deps
 from services.queue_gate.ports import (
     ClientKeyStore,
@@ -223,7 +223,7 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
-    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock)
+    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock, took=board.took)
 
     def on_wake(region_code: str, gate_changed: bool) -> None:
         board.on_wake(region_code, gate_changed)
@@ -296,6 +296,8 @@ def _subscribe(
     intake: IntakeDeps,
     catch_up: StatusCatchUp,
     clock: Callable[[], datetime],
+    *,
+    took: Took,
 ) -> None:
     async def apply_change(change: StatusChanged) -> bool:
         return await record_status_change(
@@ -304,6 +306,7 @@ def _subscribe(
             controls=intake.controls,
             policy=intake.policy,
             now=clock(),
+            took=took,
         )
 
     subscribe_to_status(
