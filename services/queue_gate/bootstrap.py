@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -225,8 +226,8 @@ def build_gate(
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
     _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock, took=board.took)
 
-    def on_wake(region_code: str, gate_changed: bool) -> None:
-        board.on_wake(region_code, gate_changed)
+    def on_wake(region_code: str, gate_changed: bool, own_status: bool) -> None:
+        board.on_wake(region_code, gate_changed, own_status)
         dispatcher.wake(region_code, gate_changed)
 
     async def catch_up() -> None:
@@ -322,6 +323,8 @@ def _subscribe(
 async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapters]:
     """The real adapters: PostgreSQL (migrated first, if so set), SIAK over HTTP, Kafka."""
     postgres = _postgres_client(settings)
+    # Names this process in the wake-ups of the status changes it applies (wakeups.py).
+    origin = uuid.uuid4().hex[:12]
     async with (
         postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
         # One request in flight per region dispatched: a kept-alive connection each.
@@ -344,7 +347,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
 
         yield GateAdapters(
             submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
-            statuses=PostgresRegionStatusStore(pool),
+            statuses=PostgresRegionStatusStore(pool, origin=origin),
             controls=PostgresRegionControlStore(pool),
             client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
@@ -358,7 +361,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             kafka=kafka,
             status_catch_up=StatusCatchUp(),
             relay=OutboxRelay(postgres.connect, kafka.publish, on_depth=OUTBOX_DEPTH.set),
-            wakeups=PostgresWakeups(postgres.connect),
+            wakeups=PostgresWakeups(postgres.connect, origin=origin),
             backlog_counts=PostgresBacklogCounts(pool),
             database_reachable=database_reachable,
             console=ConsoleStores(

@@ -152,8 +152,9 @@ class GateBoard:
     async def gate(self, region_code: str, now: datetime) -> RegionGate:
         return self.current(region_code, now)
 
-    def on_wake(self, region_code: str, gate_changed: bool) -> None:
-        if gate_changed:
+    def on_wake(self, region_code: str, gate_changed: bool, own_status: bool = False) -> None:
+        # A status change this process applied was handed over (`took`): nothing to read.
+        if gate_changed and not own_status:
             self._signalled.add(region_code)
             self._changed.set()
 

@@ -9,13 +9,17 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from services.queue_gate.adapters.postgres.region_control_store import (
+    PostgresRegionControlStore,
+)
 from services.queue_gate.adapters.postgres.region_status_store import (
     PostgresGateAnnouncer,
     PostgresRegionStatusStore,
 )
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, PostgresWakeups
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
+from services.queue_gate.domain.region_gate import RegionControl
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause
 from tests.support.polling import eventually
@@ -190,3 +194,37 @@ async def test_a_turn_told_by_a_change_and_by_replicas_at_once_is_told_once(
         ]
         * 3
     )
+
+
+async def test_the_wake_up_of_a_status_change_names_the_process_that_applied_it(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    here = PostgresRegionStatusStore(pool, origin="here")
+    there = PostgresRegionStatusStore(pool, origin="there")
+    heard: list[tuple[str, bool, bool]] = []
+    connected = asyncio.Event()
+
+    async def on_connected() -> None:
+        connected.set()
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(database_url)
+
+    wakeups = PostgresWakeups(connect, origin="here")
+    listening = asyncio.create_task(wakeups.listen(lambda *wake: heard.append(wake), on_connected))
+    try:
+        await asyncio.wait_for(connected.wait(), timeout=10)
+        await here.apply(change("73.01", SiakStatus.UP, seq=1))
+        await there.apply(change("73.02", SiakStatus.UP, seq=1))
+        await PostgresRegionControlStore(pool).update("73.03", RegionControl(), actor="op")
+        await here.apply(change("73.01", SiakStatus.UP, seq=1))  # a duplicate: no wake-up
+
+        async def all_heard() -> bool:
+            return len(heard) >= 3
+
+        await eventually(all_heard, within=10, interval=0.01, what="three wake-ups")
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+    assert heard == [("73.01", True, True), ("73.02", True, False), ("73.03", True, False)]

@@ -206,3 +206,16 @@ async def test_a_change_handed_over_after_a_newer_one_was_read_is_left_out() -> 
 
     known = board.current(MAKASSAR, ports.clock()).known
     assert known is not None and (known.status, known.seq) == (SiakStatus.UP, 7)
+
+
+async def test_the_wake_up_of_a_status_change_handed_over_here_reads_nothing() -> None:
+    ports = FakePorts()
+    board = board_of(ports)
+
+    async with running(board):
+        board.on_wake(MAKASSAR, gate_changed=True, own_status=True)
+        for _ in range(100):  # let a reload the wake-up might have caused happen
+            await asyncio.sleep(0)
+        assert board.reloads == 0
+        board.on_wake(MAKASSAR, gate_changed=True)  # another replica's, or an operator's
+        await until_reloaded(board, 1)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.outbox import gate_record, write_events
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, status_wake
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_status import RegionStatus
@@ -55,8 +55,10 @@ ON CONFLICT (region_code) DO UPDATE
 
 
 class PostgresRegionStatusStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, origin: str | None = None) -> None:
         self.pool = pool
+        self.origin = origin
+        """This process, named in the wake-up of each change it applies (see wakeups.py)."""
 
     async def get(self, region_code: str) -> RegionStatus | None:
         row = await self.pool.fetchrow(
@@ -81,7 +83,7 @@ class PostgresRegionStatusStore:
             change.expected_return_at,
             change.epoch,
             WAKE_CHANNEL,
-            f"{change.region_code}:gate",
+            status_wake(change.region_code, self.origin),
             topics.GATE_EVENTS,
             [told.value for told, _ in news],
             [event.gate_state for _, event in news],
