@@ -1,11 +1,13 @@
-"""`python -m bench.profile`: py-spy samples of the gate under intake and the monitor at scale."""
+"""`python -m bench.profile`: py-spy samples of the gate under intake and the monitor at scale,
+and of the gate taking status changes (`BENCH_ITEMS` picks among intake, monitor_scale and
+propagation)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,11 +16,15 @@ from bench.config import BenchConfig, config_from_environment
 from bench.context import BenchContext, bench_context
 from bench.items.intake import GATE_WATCHED
 from bench.items.load_runs import http_intake_run
+from bench.items.propagation import gate_round_trips
 from bench.stack import BenchStack
+from bench.stats import percentile
 
 RATE_HZ = 100
 TOP = 15
 SETTLE_S = 5.0
+PROPAGATION_ROUND = 50
+"""Status changes sent between looks at whether the sampling is over."""
 
 
 def py_spy_command(
@@ -155,6 +161,27 @@ async def profile_monitor(ctx: BenchContext, out: Path) -> Frames:
     )
 
 
+async def profile_propagation(ctx: BenchContext, out: Path) -> Frames:
+    """The gate sampled while item 2 sends it status changes, one at a time, as it does."""
+    config = ctx.config
+    recording = asyncio.create_task(
+        record(
+            ctx.stack.pids()["queue_gate"],
+            duration_s=config.window_s * config.runs,
+            output=out / "queue_gate-propagation.txt",
+        )
+    )
+    latencies: list[float] = []
+    while not recording.done():
+        latencies += await gate_round_trips(ctx, PROPAGATION_ROUND)
+    print(
+        f"propagation: {len(latencies)} changes, p50 {percentile(latencies, 0.5):.1f} ms, "
+        f"p99 {percentile(latencies, 0.99):.1f} ms",
+        flush=True,
+    )
+    return await recording
+
+
 async def run_profile(config: BenchConfig) -> Path:
     out = config.state_dir.parent / "bench-profile"
     out.mkdir(parents=True, exist_ok=True)
@@ -164,18 +191,33 @@ async def run_profile(config: BenchConfig) -> Path:
         await stack.up()
         async with bench_context(config, stack) as ctx:
             await asyncio.sleep(SETTLE_S)
-            gate = await profile_intake(ctx, out)
-            monitor = await profile_monitor(ctx, out)
+            sections = [
+                (title, await profile(ctx, out))
+                for item, title, profile in _profiles(config)
+                if item in config.items
+            ]
     finally:
         await asyncio.to_thread(stack.down)
     summary = out / "summary.md"
     summary.write_text(
         f"# py-spy at {RATE_HZ} Hz, BENCH_SCALE={config.scale}\n\n"
-        + gate.render(f"queue_gate under intake at c={config.intake_concurrency}")
-        + "\n"
-        + monitor.render(f"siak_monitor, every region every {config.monitor_interval_s:g} s")
+        + "\n".join(frames.render(title) for title, frames in sections)
     )
     return summary
+
+
+def _profiles(
+    config: BenchConfig,
+) -> list[tuple[str, str, Callable[[BenchContext, Path], Awaitable[Frames]]]]:
+    return [
+        ("intake", f"queue_gate under intake at c={config.intake_concurrency}", profile_intake),
+        ("propagation", "queue_gate taking status changes one at a time", profile_propagation),
+        (
+            "monitor_scale",
+            f"siak_monitor, every region every {config.monitor_interval_s:g} s",
+            profile_monitor,
+        ),
+    ]
 
 
 def main() -> int:

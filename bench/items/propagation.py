@@ -39,7 +39,7 @@ async def measure_propagation(ctx: BenchContext) -> ItemResult:
     per_run = math.ceil(ctx.config.status_changes / runs)
     gate_runs, kafka_runs = [], []
     for _ in range(runs):
-        gate_runs.append(await _gate_round_trips(ctx, per_run))
+        gate_runs.append(await gate_round_trips(ctx, per_run))
         kafka_runs.append(await _kafka_round_trips(ctx, per_run))
     gate = [latency for run in gate_runs for latency in run]
     kafka = [latency for run in kafka_runs for latency in run]
@@ -107,7 +107,7 @@ def _table(gate_runs: list[list[float]], kafka_runs: list[list[float]]) -> Table
     )
 
 
-async def _gate_round_trips(ctx: BenchContext, count: int) -> list[float]:
+async def gate_round_trips(ctx: BenchContext, count: int) -> list[float]:
     region = ctx.regions.propagation
     arrivals: asyncio.Queue[float] = asyncio.Queue()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +69,7 @@ from services.queue_gate.entrypoints.status_consumer import (
 from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.intake import IntakeDeps
 from services.queue_gate.handlers.region_gate import GatePolicy
-from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.handlers.status_updates import Took, record_status_change
 from services.queue_gate.operators.console import ConsoleStores, console_deps
 from services.queue_gate.ports import (
     ClientKeyStore,
@@ -224,10 +225,10 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
-    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock)
+    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock, took=board.took)
 
-    def on_wake(region_code: str, gate_changed: bool) -> None:
-        board.on_wake(region_code, gate_changed)
+    def on_wake(region_code: str, gate_changed: bool, own_status: bool) -> None:
+        board.on_wake(region_code, gate_changed, own_status)
         dispatcher.wake(region_code, gate_changed)
 
     async def catch_up() -> None:
@@ -298,6 +299,8 @@ def _subscribe(
     intake: IntakeDeps,
     catch_up: StatusCatchUp,
     clock: Callable[[], datetime],
+    *,
+    took: Took,
 ) -> None:
     async def apply_change(change: StatusChanged) -> bool:
         return await record_status_change(
@@ -306,6 +309,7 @@ def _subscribe(
             controls=intake.controls,
             policy=intake.policy,
             now=clock(),
+            took=took,
         )
 
     subscribe_to_status(
@@ -321,6 +325,8 @@ def _subscribe(
 async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapters]:
     """The real adapters: PostgreSQL (migrated first, if so set), SIAK over HTTP, Kafka."""
     postgres = _postgres_client(settings)
+    # Names this process in the wake-ups of the status changes it applies (wakeups.py).
+    origin = uuid.uuid4().hex[:12]
     async with (
         postgres.pool(min_size=2, max_size=20, reset=_nothing_to_reset) as pool,
         # One request in flight per region dispatched: a kept-alive connection each.
@@ -343,7 +349,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
 
         yield GateAdapters(
             submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
-            statuses=PostgresRegionStatusStore(pool),
+            statuses=PostgresRegionStatusStore(pool, origin=origin),
             controls=PostgresRegionControlStore(pool),
             client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
@@ -357,7 +363,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             kafka=kafka,
             status_catch_up=StatusCatchUp(),
             relay=OutboxRelay(postgres.connect, kafka.publish, kafka_ready=kafka.wait_started),
-            wakeups=PostgresWakeups(postgres.connect),
+            wakeups=PostgresWakeups(postgres.connect, origin=origin),
             backlog_counts=PostgresBacklogCounts(pool),
             outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,

@@ -6,7 +6,8 @@ every region's status, when a heartbeat last listed it and the operators' contro
 any replica signals a gate change (the `:gate` wake-up sent in the transaction of the change)
 it reads that region again, and it reads everything again at least every `refresh_interval`,
 so that silence from the monitor still turns into UNKNOWN on time and a missed wake-up is
-made up for. A writer in this process awaits `reload()` to read its own change at once.
+made up for. A writer in this process awaits `reload()` to read its own change at once, but
+for the status changes it applies: those it hands over (`took`) as soon as they are committed.
 Dispatchers still read the stores before each stretch they send. After each reading, the
 board tells subscribers of every gate it sees turned (by staleness and overrides as much as
 by status); the announcer makes sure each turn is told once among all replicas.
@@ -22,7 +23,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.handlers.region_gate import (
     GatePolicy,
     RegionGate,
@@ -71,7 +74,7 @@ class GateBoard:
         controls = await self.controls.all(region_codes)
         if region_codes is not None:
             snapshot, controls = self._merged(set(region_codes), snapshot, controls)
-        self._snapshot, self._controls = snapshot, controls
+        self._snapshot, self._controls = self._newest(snapshot), controls
         self.reloads += 1
         await self._tell_turns(region_codes)
 
@@ -111,6 +114,31 @@ class GateBoard:
         )
         return snapshot, kept(self._controls) | controls
 
+    def _newest(self, fresh: StatusSnapshot) -> StatusSnapshot:
+        """`fresh`, in dictionaries of the board's own, but for statuses it holds newer by
+        (epoch, seq): handed over by `took` while a reading taken before their commit was
+        under way."""
+        held = self._snapshot
+        statuses, applied_at = dict(fresh.statuses), dict(fresh.applied_at)
+        for code, known in fresh.statuses.items():
+            mine = held.statuses.get(code)
+            if mine is not None and (mine.epoch, mine.seq) > (known.epoch, known.seq):
+                statuses[code] = mine
+                if code in held.applied_at:
+                    applied_at[code] = held.applied_at[code]
+        return StatusSnapshot(statuses, applied_at, dict(fresh.heartbeat_at))
+
+    def took(self, status: RegionStatus, sighting: GateSighting) -> None:
+        """A status change this process committed, and the gate it saw after it, which the
+        same transaction told subscribers of: held at once, without reading them back."""
+        code = status.region_code
+        known = self._snapshot.statuses.get(code)
+        if known is not None and (known.epoch, known.seq) >= (status.epoch, status.seq):
+            return  # a reading since had it, or newer
+        self._snapshot.statuses[code] = status
+        self._snapshot.applied_at[code] = sighting.at
+        self._seen[code] = sighting.seen
+
     def current(self, region_code: str, now: datetime) -> RegionGate:
         return region_gate(
             region_code,
@@ -124,8 +152,9 @@ class GateBoard:
     async def gate(self, region_code: str, now: datetime) -> RegionGate:
         return self.current(region_code, now)
 
-    def on_wake(self, region_code: str, gate_changed: bool) -> None:
-        if gate_changed:
+    def on_wake(self, region_code: str, gate_changed: bool, own_status: bool = False) -> None:
+        # A status change this process applied was handed over (`took`): nothing to read.
+        if gate_changed and not own_status:
             self._signalled.add(region_code)
             self._changed.set()
 

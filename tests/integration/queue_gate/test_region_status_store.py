@@ -9,14 +9,20 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from services.queue_gate.adapters.postgres.region_control_store import (
+    PostgresRegionControlStore,
+)
 from services.queue_gate.adapters.postgres.region_status_store import (
     PostgresGateAnnouncer,
     PostgresRegionStatusStore,
 )
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, PostgresWakeups
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
+from services.queue_gate.domain.region_gate import RegionControl
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +77,154 @@ async def test_each_turn_of_a_gate_is_told_once_however_many_replicas_see_it(
         ("closed", "recovering", "siak_status"),
         ("recovering", "open", "replay_at_full_rate"),
     ]
+
+
+def seen_in(region: str, seen: GateState) -> GateSighting:
+    return GateSighting(
+        region_code=region,
+        seen=seen,
+        siak_status=SiakStatus.UP if seen is not GateState.CLOSED else SiakStatus.DOWN,
+        cause="siak_status",
+        reason=None,
+        at=datetime.now(UTC),
+    )
+
+
+async def test_an_applied_change_tells_the_turn_from_what_was_told_and_wakes_once(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    """What applying a change writes, whatever subscribers were told of its gate before; an
+    ignored change (duplicate, older, of an older epoch) writes nothing and wakes no one."""
+    store = PostgresRegionStatusStore(pool)
+    never, recovering, opened, closed = "73.01", "73.02", "73.03", "73.04"
+    announcer = PostgresGateAnnouncer(pool)
+    await announcer.announce([seen_in(recovering, GateState.RECOVERING)])
+    await announcer.announce([seen_in(opened, GateState.RECOVERING)])
+    await announcer.announce([seen_in(opened, GateState.OPEN)])
+    await announcer.announce([seen_in(closed, GateState.RECOVERING)])
+    await announcer.announce([seen_in(closed, GateState.CLOSED)])
+    await pool.execute("DELETE FROM outbox")
+    woken: list[str] = []
+    listener = await asyncpg.connect(database_url)
+    await listener.add_listener(WAKE_CHANNEL, lambda *args: woken.append(str(args[3])))
+    try:
+        applied = [
+            await store.apply(
+                change(never, SiakStatus.DOWN, seq=1), announce=seen_in(never, GateState.CLOSED)
+            ),
+            await store.apply(
+                change(recovering, SiakStatus.DOWN, seq=1),
+                announce=seen_in(recovering, GateState.CLOSED),
+            ),
+            await store.apply(
+                change(opened, SiakStatus.DOWN, seq=1), announce=seen_in(opened, GateState.CLOSED)
+            ),
+            await store.apply(
+                change(closed, SiakStatus.UP, seq=1),
+                announce=seen_in(closed, GateState.RECOVERING),
+            ),
+            await store.apply(change(never, SiakStatus.UP, seq=2)),  # nothing to tell
+        ]
+        ignored = [
+            await store.apply(
+                change(closed, SiakStatus.DOWN, seq=1), announce=seen_in(closed, GateState.CLOSED)
+            ),
+            await store.apply(
+                change(opened, SiakStatus.UP, seq=1),
+                announce=seen_in(opened, GateState.RECOVERING),
+            ),
+        ]
+        await store.apply(change(never, SiakStatus.DOWN, seq=3).model_copy(update={"epoch": 1}))
+        older_epoch = await store.apply(
+            change(never, SiakStatus.UP, seq=9), announce=seen_in(never, GateState.RECOVERING)
+        )
+        told = {
+            row["region_code"]: row["gate_state"]
+            for row in await pool.fetch("SELECT region_code, gate_state FROM gate_told")
+        }
+        await pool.execute("SELECT pg_notify($1, 'end')", WAKE_CHANNEL)
+        await eventually(lambda: _ended(woken), within=10, interval=0.01, what="the wake-ups")
+    finally:
+        await listener.close()
+
+    assert applied == [True, True, True, True, True]
+    assert ignored == [False, False] and older_epoch is False
+    assert await gate_events(pool) == [
+        ("recovering", "closed", "siak_status"),
+        ("open", "closed", "siak_status"),
+        ("closed", "recovering", "siak_status"),
+    ]
+    assert told.get(never) is None  # never told: no news in a closing gate
+    assert [told[recovering], told[opened], told[closed]] == ["closed", "closed", "recovering"]
+    assert woken == [
+        f"{never}:gate",
+        f"{recovering}:gate",
+        f"{opened}:gate",
+        f"{closed}:gate",
+        f"{never}:gate",
+        f"{never}:gate",
+        "end",
+    ]
+    stored = await store.get(never)
+    assert stored is not None and (stored.epoch, stored.seq) == (1, 3)
+
+
+async def _ended(woken: list[str]) -> bool:
+    return bool(woken) and woken[-1] == "end"
+
+
+async def test_a_turn_told_by_a_change_and_by_replicas_at_once_is_told_once(
+    pool: asyncpg.Pool,
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    replicas = [PostgresGateAnnouncer(pool) for _ in range(3)]
+
+    for seq, seen in enumerate((GateState.RECOVERING, GateState.CLOSED) * 3, start=1):
+        status = SiakStatus.UP if seen is GateState.RECOVERING else SiakStatus.DOWN
+        await asyncio.gather(
+            store.apply(change(MAKASSAR, status, seq=seq), announce=sighting(seen)),
+            *(r.announce([sighting(seen)]) for r in replicas),
+        )
+
+    assert (
+        await gate_events(pool)
+        == [
+            ("closed", "recovering", "siak_status"),
+            ("recovering", "closed", "siak_status"),
+        ]
+        * 3
+    )
+
+
+async def test_the_wake_up_of_a_status_change_names_the_process_that_applied_it(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    here = PostgresRegionStatusStore(pool, origin="here")
+    there = PostgresRegionStatusStore(pool, origin="there")
+    heard: list[tuple[str, bool, bool]] = []
+    connected = asyncio.Event()
+
+    async def on_connected() -> None:
+        connected.set()
+
+    async def connect() -> asyncpg.Connection:
+        return await asyncpg.connect(database_url)
+
+    wakeups = PostgresWakeups(connect, origin="here")
+    listening = asyncio.create_task(wakeups.listen(lambda *wake: heard.append(wake), on_connected))
+    try:
+        await asyncio.wait_for(connected.wait(), timeout=10)
+        await here.apply(change("73.01", SiakStatus.UP, seq=1))
+        await there.apply(change("73.02", SiakStatus.UP, seq=1))
+        await PostgresRegionControlStore(pool).update("73.03", RegionControl(), actor="op")
+        await here.apply(change("73.01", SiakStatus.UP, seq=1))  # a duplicate: no wake-up
+
+        async def all_heard() -> bool:
+            return len(heard) >= 3
+
+        await eventually(all_heard, within=10, interval=0.01, what="three wake-ups")
+    finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
+
+    assert heard == [("73.01", True, True), ("73.02", True, False), ("73.03", True, False)]

@@ -101,10 +101,10 @@ class FakeWakeups:
     def lose_connection(self) -> None:
         self._lost.set()
 
-    def send(self, region_code: str, *, gate_changed: bool) -> None:
+    def send(self, region_code: str, *, gate_changed: bool, own_status: bool = False) -> None:
         """A wake-up from some replica: heard only while listening."""
         if self._on_wake is not None:
-            self._on_wake(region_code, gate_changed)
+            self._on_wake(region_code, gate_changed, own_status)
 
 
 class FakeKafka:

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import timedelta
 from typing import Any
 
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
+from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.gate_board import GateBoard
-from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
+from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates, sighting_of
+from services.queue_gate.handlers.status_updates import record_status_change
 from shared.events import SiakStatus
+from shared.events.gate import GateStateChanged
 from tests.support.background import in_background
 from tests.support.polling import eventually
-from tests.unit.queue_gate.fakes import FakePorts, assert_stops_when_cancelled_as_woken
+from tests.unit.queue_gate.fakes import (
+    FakePorts,
+    assert_stops_when_cancelled_as_woken,
+    status_change,
+)
 
 MAKASSAR, MAROS = "73.71", "73.09"
 STALE_AFTER = timedelta(minutes=1)
@@ -119,3 +127,89 @@ async def test_news_of_one_gate_reads_that_region_again_and_leaves_the_rest_to_t
 
     assert board.current(MAKASSAR, ports.clock()).status is SiakStatus.DOWN
     assert board.current(MAROS, ports.clock()).status is SiakStatus.UP  # no news of it yet
+
+
+class CountingAnnouncer:
+    def __init__(self, ports: FakePorts) -> None:
+        self.ports = ports
+        self.asked: list[list[GateSighting]] = []
+
+    async def announce(self, sightings: Sequence[GateSighting]) -> list[GateStateChanged]:
+        self.asked.append(list(sightings))
+        return await self.ports.announcer.announce(sightings)
+
+
+async def apply_here(ports: FakePorts, board: GateBoard, status: SiakStatus, *, seq: int) -> None:
+    assert await record_status_change(
+        status_change(MAKASSAR, status, seq=seq),
+        store=ports.statuses,
+        controls=ports.controls,
+        policy=POLICY,
+        now=ports.clock(),
+        took=board.took,
+    )
+
+
+async def test_a_status_this_process_applies_is_on_the_board_at_once_and_not_told_again() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    announcer = CountingAnnouncer(ports)
+    board = GateBoard(
+        ports.statuses, ports.controls, POLICY, announcer=announcer, clock=ports.clock
+    )
+    await board.reload()
+
+    await apply_here(ports, board, SiakStatus.DOWN, seq=2)
+
+    gate = board.current(MAKASSAR, ports.clock())
+    assert board.reloads == 1
+    assert (gate.status, gate.lets_through) == (SiakStatus.DOWN, False)
+    assert [e.gate_state for e in ports.announcer.announced] == ["recovering", "closed"]
+    asked = len(announcer.asked)
+    await board.reload([MAKASSAR])  # the wake-up of the change: the turn was told with it
+    assert len(announcer.asked) == asked
+
+
+async def test_a_reading_without_a_change_handed_over_does_not_take_the_board_back() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    board = board_of(ports)
+    await board.reload()
+    later = RegionStatus.from_event(status_change(MAKASSAR, SiakStatus.DOWN, seq=5))
+    board.took(later, sighting_of(board.current(MAKASSAR, ports.clock()), ports.clock()))
+
+    await board.reload()  # read before the change was committed
+    assert board.current(MAKASSAR, ports.clock()).known == later
+    await board.reload([MAKASSAR])
+    assert board.current(MAKASSAR, ports.clock()).known == later
+
+    newer = status_change(MAKASSAR, SiakStatus.UP, seq=6)
+    assert await ports.statuses.apply(newer)
+    await board.reload()
+    assert board.current(MAKASSAR, ports.clock()).known == RegionStatus.from_event(newer)
+
+
+async def test_a_change_handed_over_after_a_newer_one_was_read_is_left_out() -> None:
+    ports = FakePorts()
+    await ports.statuses.apply(status_change(MAKASSAR, SiakStatus.UP, seq=7))
+    board = board_of(ports)
+    await board.reload()
+    older = RegionStatus.from_event(status_change(MAKASSAR, SiakStatus.DOWN, seq=6))
+
+    board.took(older, sighting_of(board.current(MAKASSAR, ports.clock()), ports.clock()))
+
+    known = board.current(MAKASSAR, ports.clock()).known
+    assert known is not None and (known.status, known.seq) == (SiakStatus.UP, 7)
+
+
+async def test_the_wake_up_of_a_status_change_handed_over_here_reads_nothing() -> None:
+    ports = FakePorts()
+    board = board_of(ports)
+
+    async with running(board):
+        board.on_wake(MAKASSAR, gate_changed=True, own_status=True)
+        for _ in range(100):  # let a reload the wake-up might have caused happen
+            await asyncio.sleep(0)
+        assert board.reloads == 0
+        board.on_wake(MAKASSAR, gate_changed=True)  # another replica's, or an operator's
+        await until_reloaded(board, 1)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from services.queue_gate.domain.gate import GateState
+from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
+from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.handlers.region_gate import GatePolicy, read_region_gate
 from services.queue_gate.handlers.status_updates import record_status_change
 from shared.events import SiakStatus
@@ -115,3 +118,26 @@ async def test_a_region_forced_closed_stays_closed_and_quiet_when_siak_is_back()
 
     assert not await lets_through(ports)
     assert ports.announcer.announced == []
+
+
+async def test_only_an_applied_change_is_handed_over_with_the_gate_seen_after_it() -> None:
+    ports = FakePorts()
+    handed: list[tuple[RegionStatus, GateSighting]] = []
+
+    async def record_here(status: SiakStatus, *, seq: int) -> None:
+        await record_status_change(
+            status_change(MAKASSAR, status, seq=seq),
+            store=ports.statuses,
+            controls=ports.controls,
+            policy=POLICY,
+            now=ports.clock(),
+            took=lambda known, seen: handed.append((known, seen)),
+        )
+
+    await record_here(SiakStatus.UP, seq=2)
+    await record_here(SiakStatus.DOWN, seq=1)  # older: ignored
+    await record_here(SiakStatus.UP, seq=2)  # duplicate: ignored
+
+    assert [(known.status, known.seq) for known, _ in handed] == [(SiakStatus.UP, 2)]
+    assert [(seen.seen, seen.at) for _, seen in handed] == [(GateState.RECOVERING, ports.clock())]
+    assert [known for known, _ in handed] == [await ports.statuses.get(MAKASSAR)]

@@ -8,32 +8,20 @@ from typing import Any
 
 import asyncpg
 
-from services.queue_gate.adapters.postgres.outbox import write_events
-from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
+from services.queue_gate.adapters.postgres.outbox import gate_record, write_events
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, status_wake
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
+from shared import topics
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
-# The change, if its (epoch, seq) is newer; then, only if it was applied, the wake-up (sent at
-# commit). What subscribers are told of the gate goes in the same transaction.
+# One round trip: the function (migration 0011) stores the change if its (epoch, seq) is
+# newer and, only then, sends the wake-up and writes the gate's news, in one transaction.
 _APPLY = """
-WITH applied AS (
-    INSERT INTO region_status
-        (region_code, status, seq, since, reason, expected_return_at, epoch)
-    VALUES ($1, $2, $3, $4, $5, $6, $8)
-    ON CONFLICT (region_code) DO UPDATE
-       SET status = EXCLUDED.status, seq = EXCLUDED.seq, since = EXCLUDED.since,
-           reason = EXCLUDED.reason, expected_return_at = EXCLUDED.expected_return_at,
-           epoch = EXCLUDED.epoch, applied_at = now()
-     WHERE (region_status.epoch, region_status.seq) < (EXCLUDED.epoch, EXCLUDED.seq)
-    RETURNING region_code
-), woken AS (
-    SELECT pg_notify($7, region_code || ':gate') FROM applied
-)
-SELECT (SELECT count(*) FROM applied) AS applied, (SELECT count(*) FROM woken) AS woken
+SELECT apply_status_change($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 """
 _COLUMNS = "region_code, status, seq, since, reason, expected_return_at, epoch"
 _LAST_HEARD = """
@@ -67,8 +55,10 @@ ON CONFLICT (region_code) DO UPDATE
 
 
 class PostgresRegionStatusStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, origin: str | None = None) -> None:
         self.pool = pool
+        self.origin = origin
+        """This process, named in the wake-up of each change it applies (see wakeups.py)."""
 
     async def get(self, region_code: str) -> RegionStatus | None:
         row = await self.pool.fetchrow(
@@ -81,23 +71,26 @@ class PostgresRegionStatusStore:
         return [_to_status(row) for row in rows]
 
     async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
-        async with self.pool.acquire() as connection, connection.transaction():
-            outcome = await connection.fetchrow(
-                _APPLY,
-                change.region_code,
-                change.status.value,
-                change.seq,
-                change.since,
-                change.reason,
-                change.expected_return_at,
-                WAKE_CHANNEL,
-                change.epoch,
-            )
-            assert outcome is not None
-            applied = bool(outcome["applied"] == 1)
-            if applied and announce is not None:
-                await tell_on(connection, [announce])
-        return applied
+        news = [] if announce is None else _news_by_told(announce)
+        records = [gate_record(event, key=event.region_code) for _, event in news]
+        applied_at: datetime | None = await self.pool.fetchval(
+            _APPLY,
+            change.region_code,
+            change.status.value,
+            change.seq,
+            change.since,
+            change.reason,
+            change.expected_return_at,
+            change.epoch,
+            WAKE_CHANNEL,
+            status_wake(change.region_code, self.origin),
+            topics.GATE_EVENTS,
+            [told.value for told, _ in news],
+            [event.gate_state for _, event in news],
+            [record.key for record in records],
+            [record.value for record in records],
+        )
+        return applied_at is not None
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
@@ -128,6 +121,12 @@ class PostgresRegionStatusStore:
             applied_at={row["region_code"]: row["applied_at"] for row in rows},
             heartbeat_at={row["region_code"]: row["heard_at"] for row in heard},
         )
+
+
+def _news_by_told(sighting: GateSighting) -> list[tuple[GateState, GateStateChanged]]:
+    """The news of `sighting` for each state subscribers may have been told (never told is
+    told CLOSED): the database picks the one that matches, under the region's lock."""
+    return [(told, event) for told in GateState if (event := gate_news(told, sighting))]
 
 
 def _to_status(row: asyncpg.Record) -> RegionStatus:
