@@ -33,16 +33,21 @@ from tests.support.status_consumers import status_record
 
 API_KEY = "test-intake-key"
 ADMIN_TOKEN = "test-admin-token"
+# A region of its own for each test that needs one (the suite takes more than two provinces hold).
 _REGIONS = iter(
     [r.code for r in load_registry().in_province("35")]
     + [r.code for r in load_registry().in_province("33")]
+    + [r.code for r in load_registry().in_province("32")]
 )
 # Status seq must grow across tests: every test's gate reads the topic from its start.
 _SEQ = itertools.count(time.time_ns() // 1_000_000)
 
 
 def take_regions(count: int) -> list[str]:
-    return [next(_REGIONS) for _ in range(count)]
+    taken = list(itertools.islice(_REGIONS, count))
+    if len(taken) < count:
+        raise RuntimeError("every test region is taken: add a province to _REGIONS")
+    return taken
 
 
 @dataclass
