@@ -57,7 +57,7 @@ test-integration: install ## integration and end-to-end tests, and tests/contrac
 test-kafka-cluster: install ## every leader-kill test on a three-node Kafka cluster (make test runs one)
 	$(PY) -m pytest tests/integration/test_kafka_cluster.py
 
-test-bench-smoke: install ## every bench item at smoke scale, each beside its baseline (make test runs intake)
+test-bench-smoke: install ## every bench item at smoke scale, each beside its baseline (make test: intake, one concurrency)
 	$(PY) -m pytest tests/e2e/test_bench_smoke.py
 
 lint: install ## ruff and mypy --strict

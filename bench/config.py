@@ -45,10 +45,15 @@ class BenchConfig:
 
     @property
     def complete(self) -> bool:
-        """A run of every item at a committed scale: its results replace `bench/results.*`.
+        """A run of every item at a committed scale and its concurrencies: its results replace
+        `bench/results.*`.
         The large scale writes `bench/results-large.*` beside them, whichever items ran (the
         report names them): it is run for the backlog at 1,000,000 rows, seldom whole."""
-        return self.scale != "smoke" and set(self.items) == set(ITEM_KEYS)
+        return (
+            self.scale != "smoke"
+            and set(self.items) == set(ITEM_KEYS)
+            and self.concurrencies == _SCALES[self.scale](self.runs).concurrencies
+        )
 
     @property
     def results_md(self) -> Path:
@@ -148,6 +153,16 @@ def config_from_environment(environ: Mapping[str, str] = os.environ) -> BenchCon
         raise SystemExit(f"BENCH_ITEMS may name {', '.join(ITEM_KEYS)}; unknown: {unknown}")
     state_dir = Path(environ.get("BENCH_STATE_DIR") or STATE_DIR).resolve()
     config = replace(config, items=items or ITEM_KEYS, state_dir=state_dir)
+    raw_concurrencies = environ.get("BENCH_CONCURRENCIES", "").strip()
+    if raw_concurrencies:
+        # A shorter run (make test's bench case): the load at fewer client counts.
+        counts = [c.strip() for c in raw_concurrencies.split(",")]
+        if not all(c.isdigit() and 1 <= int(c) <= 4096 for c in counts):
+            raise SystemExit(
+                "BENCH_CONCURRENCIES must be client counts from 1 to 4096, comma-separated,"
+                f" got {raw_concurrencies!r}"
+            )
+        config = replace(config, concurrencies=tuple(int(c) for c in counts))
     raw_cap = environ.get("BENCH_DRAIN_CAP_S")
     if raw_cap is not None:
         if not raw_cap.isdigit():

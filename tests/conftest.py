@@ -21,6 +21,7 @@ import pytest
 from deploy.local.processes import StartError
 from deploy.local.python_service import REPO_ROOT
 from deploy.local.stack import Stack, StackSettings
+from tests.support.removal import remove_in_background
 
 TEST_STATE_DIR = REPO_ROOT / ".run" / "test" / str(os.getpid())
 QUICK_START_JVM = "-XX:TieredStopAtLevel=1"
@@ -71,4 +72,4 @@ def infrastructure() -> Iterator[Infrastructure]:
         yield Infrastructure(stack.bootstrap_servers, stack.database_url, TEST_STATE_DIR)
     finally:
         stack.down()
-        shutil.rmtree(TEST_STATE_DIR, ignore_errors=True)
+        remove_in_background(TEST_STATE_DIR)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from collections.abc import AsyncIterator
 from deploy.local.component import Paths
 from deploy.local.postgres_server import PostgresServer
 from tests.conftest import TEST_STATE_DIR, free_port
+from tests.support.removal import remove_in_background
 
 
 @contextlib.asynccontextmanager
@@ -27,7 +27,7 @@ async def own_postgres(*, database: str = "siak_gate") -> AsyncIterator[Postgres
         yield server
     finally:
         await asyncio.to_thread(server.stop)
-        shutil.rmtree(state_dir, ignore_errors=True)
+        remove_in_background(state_dir)
         with contextlib.suppress(OSError):  # the run's own directory, unless others use it
             TEST_STATE_DIR.rmdir()
 
