@@ -105,13 +105,12 @@ def _remember(state: PublishedState, topic: str, value: bytes) -> None:
 
 
 def _published(change: StatusChanged | CentralStatusChanged) -> PublishedStatus:
-    epoch = change.epoch if isinstance(change, StatusChanged) else 0
     return PublishedStatus(
         change.status,
         change.seq,
         change.reason,
         change.expected_return_at,
-        epoch=epoch,
+        epoch=change.epoch,
         since=change.since,
     )
 
