@@ -12,6 +12,7 @@ from services.siak_monitor.domain.status_board import (
     Order,
     PublishedStatus,
     evidence_from_probe,
+    last_order,
     next_order,
 )
 from shared.events import CentralStatusChanged
@@ -108,17 +109,7 @@ class ParentStatus:
         self._attempted = max(attempted, self._attempted or attempted)
 
     def mark_published(self, event: CentralStatusChanged) -> None:
-        self._published = PublishedStatus(
-            event.status,
-            event.seq,
-            event.reason,
-            event.expected_return_at,
-            epoch=event.epoch,
-            since=event.since,
-        )
+        self._published = PublishedStatus.of(event)
 
     def _last(self) -> Order | None:
-        orders = [self._published.order] if self._published is not None else []
-        if self._attempted is not None:
-            orders.append(self._attempted)
-        return max(orders, default=None)
+        return last_order(self._published, self._attempted)
