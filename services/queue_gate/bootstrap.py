@@ -395,7 +395,7 @@ def _postgres_client(settings: GateSettings) -> PostgresClient:
 
 async def _nothing_to_reset(_connection: asyncpg.Connection[Any]) -> None:
     """The pool's connections keep no session state (LISTEN, dispatch leases and the outbox
-    relay's lock use connections of their own; other advisory locks are a transaction's, but
-    the migration lock taken once at start; nothing runs SET): a connection going back to the
-    pool needs no reset query, one round trip saved per use. asyncpg still rolls back a
-    transaction left open, and with it its locks."""
+    relay's lock use connections of their own; other advisory locks, the migration's too, are
+    a transaction's; nothing runs SET): a connection going back to the pool needs no reset
+    query, one round trip saved per use. asyncpg still rolls back a transaction left open,
+    and with it its locks."""

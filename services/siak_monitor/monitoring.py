@@ -166,8 +166,16 @@ class Monitor:
                 "the status topic is recreated",
                 ", ".join(exhausted),
             )
-        if self.watched.parent is not None:
-            self.watched.parent.restore(state.central.get(self.watched.parent.name))
+        if (parent := self.watched.parent) is not None:
+            parent.restore(
+                state.central.get(parent.name), epoch=epoch_for(state.central, self.clock())
+            )
+            if parent.exhausted:
+                log.error(
+                    "the parent %s was read back at the greatest (epoch, seq): its changes "
+                    "cannot be published until the central status topic is recreated",
+                    parent.name,
+                )
 
     def mark_restored(self) -> None:
         self.restored.set()

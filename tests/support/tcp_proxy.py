@@ -1,4 +1,4 @@
-"""A loopback TCP forwarder that can make a server seem down (and back) to its clients."""
+"""Loopback TCP forwarders that make a server seem down (and back), or stalled, to its clients."""
 
 from __future__ import annotations
 
@@ -45,3 +45,62 @@ class TcpProxy:
         finally:
             self.go_down()
             server.close()
+
+
+class HeldReplies:
+    """A loopback TCP forwarder to PostgreSQL which, once armed, forwards the client's next
+    `after` writes and then holds the server's replies until released: the client waits for
+    a round trip the server has already made, as over a stalled network."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.holding = asyncio.Event()
+        """Set once a reply is held."""
+        self._countdown: int | None = None
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def arm(self, *, after: int) -> None:
+        self._countdown = after
+        self.holding.clear()
+
+    def release(self) -> None:
+        self._countdown = None
+        self._flowing.set()
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[int]:
+        server = await asyncio.start_server(self._forward, "127.0.0.1", 0)
+        try:
+            yield server.sockets[0].getsockname()[1]
+        finally:
+            self.release()
+            server.close()
+
+    async def _forward(self, client_in: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        server_in, server = await asyncio.open_connection(*self.target)
+        with contextlib.suppress(ConnectionError):
+            await asyncio.gather(
+                self._requests(client_in, server), self._replies(server_in, client)
+            )
+        client.close()
+        server.close()
+
+    async def _requests(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if self._countdown is not None:
+                self._countdown -= 1
+                if self._countdown == 0:
+                    self._flowing.clear()  # before the request goes: its reply is held
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    async def _replies(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if not self._flowing.is_set():
+                self.holding.set()
+                await self._flowing.wait()
+            writer.write(data)
+            await writer.drain()
+        writer.close()

@@ -14,6 +14,7 @@ from jsonschema import Draft7Validator
 from shared import topics
 from shared.events import (
     CLOUDEVENTS_CONTENT_TYPE,
+    CentralStatusChanged,
     InvalidEventError,
     ProbeEvidence,
     SiakStatus,
@@ -110,6 +111,36 @@ def test_malformed_data_is_refused_with_the_field_named() -> None:
     data["region_code"] = "7371"
     with pytest.raises(InvalidEventError, match=r"data\.region_code"):
         decode_event(json.dumps(body).encode(), StatusChanged)
+
+
+def _central_record(**data: object) -> bytes:
+    central = CentralStatusChanged(
+        target="central",
+        status=SiakStatus.DOWN,
+        previous_status=None,
+        since=NOW,
+        seq=1,
+        affected_regions=3,
+    )
+    body = json.loads(encode_event(new_event(central, source="/tests", subject="central")).value)
+    body["data"].update(data)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize("field", ["seq", "epoch"])
+def test_a_central_status_order_past_a_signed_64_bit_integer_is_refused(field: str) -> None:
+    with pytest.raises(InvalidEventError, match=rf"data\.{field}"):
+        decode_event(_central_record(**{field: 2**63}), CentralStatusChanged)
+
+
+def test_a_central_status_of_a_monitor_predating_epochs_is_read_in_epoch_0() -> None:
+    record = _central_record(seq=2**63 - 1)
+    decoded = json.loads(record)
+    decoded["data"].pop("epoch", None)
+
+    central = decode_event(json.dumps(decoded).encode(), CentralStatusChanged).data
+
+    assert (central.epoch, central.seq) == (0, 2**63 - 1)
 
 
 def test_not_json_is_refused() -> None:

@@ -7,11 +7,13 @@ package (PyPI), so nothing is downloaded while testing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from tests.support.kustomize import K8S, Manifest, find, kustomizations, of_kind, rendered
 
@@ -25,6 +27,7 @@ CUSTOM_RESOURCE_GROUPS = {
 }
 BASE = K8S / "base"
 OVERLAY = K8S / "overlays" / "production-example"
+NETWORK_PEERS = K8S / "components" / "network-peers"
 
 
 def _group(manifest: Manifest) -> str:
@@ -112,6 +115,65 @@ def test_the_gate_may_reach_the_monitor_api_and_its_dependencies() -> None:
     monitor = find(rendered(BASE), "NetworkPolicy", "siak-monitor-ingress")["spec"]["ingress"]
     sources = [peer for rule in monitor for peer in rule["from"]]
     assert {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "queue-gate"}}} in sources
+
+
+def _admitted_namespaces(manifests: tuple[Manifest, ...]) -> dict[str, set[str]]:
+    """Per policy, the namespaces (by name) its ingress rules admit from."""
+    admitted: dict[str, set[str]] = {}
+    for policy in of_kind(manifests, "NetworkPolicy"):
+        for rule in policy["spec"].get("ingress", []):
+            for peer in rule["from"]:
+                if "namespaceSelector" in peer:
+                    labels = peer["namespaceSelector"]["matchLabels"]
+                    names = admitted.setdefault(policy["metadata"]["name"], set())
+                    names.add(labels["kubernetes.io/metadata.name"])
+    return admitted
+
+
+def _peers(overlay: Path) -> dict[str, str]:
+    data: dict[str, str] = yaml.safe_load((overlay / "network-peers.yaml").read_text())["data"]
+    return data
+
+
+def test_the_overlay_names_the_namespaces_its_policies_admit_from() -> None:
+    peers = _peers(OVERLAY)
+
+    admitted = _admitted_namespaces(rendered(OVERLAY))
+
+    both = {peers["ingress-namespace"], peers["prometheus-namespace"]}
+    assert admitted == {"queue-gate-ingress": both, "siak-monitor-ingress": both}
+
+
+def test_an_overlay_of_other_namespaces_admits_from_those_alone(tmp_path: Path) -> None:
+    """An environment whose ingress controller and Prometheus live elsewhere sets their
+    namespaces in one file; its own namespace is the kustomization's, whatever it is."""
+    overlay = tmp_path / "elsewhere"
+    overlay.mkdir()
+    (overlay / "network-peers.yaml").write_text(
+        (OVERLAY / "network-peers.yaml")
+        .read_text()
+        .replace(_peers(OVERLAY)["ingress-namespace"], "traefik")
+        .replace(_peers(OVERLAY)["prometheus-namespace"], "observability")
+    )
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": "registry-gate",
+        "resources": [os.path.relpath(BASE, overlay), "network-peers.yaml"],
+        "components": [os.path.relpath(NETWORK_PEERS, overlay)],
+    }
+    (overlay / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
+
+    manifests = rendered(overlay)
+
+    both = {"traefik", "observability"}
+    assert _admitted_namespaces(manifests) == {
+        "queue-gate-ingress": both,
+        "siak-monitor-ingress": both,
+    }
+    assert {m["metadata"].get("namespace") for m in manifests} == {"registry-gate", None}
+    assert find(manifests, "Namespace", "registry-gate")
+    assert not [m for m in manifests if m["metadata"]["name"] == "network-peers"]
 
 
 @pytest.mark.parametrize("directory", [BASE, OVERLAY], ids=_label)

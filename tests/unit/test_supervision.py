@@ -92,17 +92,19 @@ async def test_a_task_that_recovered_is_no_longer_failing() -> None:
 
 async def test_stop_cancels_every_task() -> None:
     supervisor = Supervisor(backoff=QUICK)
-    cancelled = asyncio.Event()
+    started, cancelled = asyncio.Event(), asyncio.Event()
 
     async def waits() -> None:
         try:
+            started.set()
             await asyncio.Event().wait()
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
     supervisor.start("waits", waits)
-    await asyncio.sleep(0)
+    async with asyncio.timeout(10):
+        await started.wait()
     await supervisor.stop()
     assert cancelled.is_set()
     assert supervisor.report()["waits"]["running"] is False

@@ -16,6 +16,10 @@ from services.queue_gate.operators.ports import (
 from shared.events import MaintenanceRecurrence
 
 _PLANS = "/v1/maintenance"
+_ATTEMPTS = 5
+"""Tries while the monitor's standby answers: each on a new connection (a standby's refusal
+closes its own), which the monitor's Service sends to either replica."""
+_STANDING_HEADER = "Monitor-Standing"
 
 
 class HttpMaintenanceCalendar:
@@ -47,10 +51,18 @@ class HttpMaintenanceCalendar:
             if not self.admin_token:
                 raise MonitorUnavailableError("GATE_MONITOR_ADMIN_TOKEN is not set")
             headers["Authorization"] = f"Bearer {self.admin_token}"
-        try:
-            answer = await self.http.request(method, path, json=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise MonitorUnavailableError(type(error).__name__) from None
+        for _ in range(_ATTEMPTS):
+            try:
+                answer = await self.http.request(method, path, json=body, headers=headers)
+            except httpx.HTTPError as error:
+                raise MonitorUnavailableError(type(error).__name__) from None
+            # A standby refuses before doing anything, so any call may be asked again.
+            if _STANDING_HEADER not in answer.headers:
+                break
+        else:
+            raise MonitorUnavailableError(
+                f"the monitor's replicas stand by ({answer.headers[_STANDING_HEADER]})"
+            )
         if answer.status_code == 422:
             raise _refusal(answer)
         if answer.status_code == 409:

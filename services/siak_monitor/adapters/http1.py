@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
+import fcntl
 import functools
 import re
 import ssl
+import termios
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -83,7 +86,25 @@ class _Connection:
         self.writer = writer
 
     def usable(self) -> bool:
-        return not self.writer.is_closing() and not self.reader.at_eof()
+        """Open, and nothing came since its last answer was read to the end: bytes a server
+        sends unasked would be taken for the next answer."""
+        return not (self.writer.is_closing() or self.reader.at_eof() or self._unread())
+
+    def _unread(self) -> bool:
+        # StreamReader says nowhere how much it holds unread: its buffer is the one place to
+        # look. Bytes the event loop has not taken from the socket yet are in the kernel's.
+        buffered: bytearray = self.reader._buffer  # type: ignore[attr-defined]
+        if buffered:
+            return True
+        sock = self.writer.get_extra_info("socket")
+        if sock is None:
+            return False
+        waiting = array.array("i", [0])
+        try:
+            fcntl.ioctl(sock.fileno(), termios.FIONREAD, waiting)
+        except OSError:
+            return True  # a socket that cannot be asked is not worth keeping
+        return waiting[0] > 0
 
     def close(self) -> None:
         self.writer.close()
@@ -178,7 +199,7 @@ class Http1Client:
                 body, whole = await _read_body(reader, head, body_limit)
             except (asyncio.IncompleteReadError, OSError) as error:
                 raise ReadError(type(error).__name__) from None
-            keep = whole and head.keep_alive
+            keep = whole and head.keep_alive and connection.usable()
             return Answer(head.status, body, head_at)
         finally:
             idle = self._idle[origin]

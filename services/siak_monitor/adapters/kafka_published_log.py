@@ -91,10 +91,10 @@ def _remember(state: PublishedState, topic: str, value: bytes) -> None:
     try:
         if topic == topics.SIAK_STATUS:
             change = decode_event(value, StatusChanged).data
-            _keep_latest(state.statuses, change.region_code, _published(change))
+            _keep_latest(state.statuses, change.region_code, PublishedStatus.of(change))
         elif topic == topics.SIAK_CENTRAL_STATUS:
             central = decode_event(value, CentralStatusChanged).data
-            _keep_latest(state.central, central.target, _published(central))
+            _keep_latest(state.central, central.target, PublishedStatus.of(central))
         else:
             plan = decode_event(value, MaintenancePlanned).data
             known = state.plans.get(plan.maintenance_id)
@@ -102,18 +102,6 @@ def _remember(state: PublishedState, topic: str, value: bytes) -> None:
                 state.plans[plan.maintenance_id] = plan
     except InvalidEventError as error:
         log.warning("skipping an unreadable record on %s: %s", topic, error.reason)
-
-
-def _published(change: StatusChanged | CentralStatusChanged) -> PublishedStatus:
-    epoch = change.epoch if isinstance(change, StatusChanged) else 0
-    return PublishedStatus(
-        change.status,
-        change.seq,
-        change.reason,
-        change.expected_return_at,
-        epoch=epoch,
-        since=change.since,
-    )
 
 
 def _keep_latest(latest: dict[str, PublishedStatus], key: str, status: PublishedStatus) -> None:

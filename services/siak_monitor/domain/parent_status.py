@@ -8,15 +8,22 @@ from datetime import datetime
 from services.siak_monitor.domain.health import RegionHealth, Transition
 from services.siak_monitor.domain.probe import ProbeResult
 from services.siak_monitor.domain.region_status import RegionStatus, ResolvedStatus
-from services.siak_monitor.domain.status_board import PublishedStatus, evidence_from_probe
+from services.siak_monitor.domain.status_board import (
+    Order,
+    PublishedStatus,
+    evidence_from_probe,
+    last_order,
+    next_order,
+)
 from shared.events import CentralStatusChanged
 
 
 class ParentStatus:
     """The parent target's probe-driven status, published as one root-cause record per change.
 
-    Like a region on the status board, only its latest status is ever owed, and `seq` is one
-    more than any `seq` published or attempted.
+    Like a region on the status board, only its latest status is ever owed, and its
+    (`epoch`, `seq`) follows the greatest published or attempted (see `next_order`): in the
+    epoch read back, or the next one once `seq` runs out.
     """
 
     def __init__(self, name: str, health: RegionHealth, *, affected_regions: int) -> None:
@@ -24,7 +31,8 @@ class ParentStatus:
         self.affected_regions = affected_regions
         self._status = RegionStatus(health)
         self._published: PublishedStatus | None = None
-        self._attempted_seq = 0
+        self._attempted: Order | None = None
+        self.epoch = 0
         self._last_transition: Transition | None = None
 
     @property
@@ -49,9 +57,16 @@ class ParentStatus:
             self._last_transition = transition
         return transition
 
-    def restore(self, published: PublishedStatus | None) -> None:
+    @property
+    def exhausted(self) -> bool:
+        """Whether its last order is the greatest there is: nothing it publishes would count."""
+        return next_order(self._last(), 0) is None
+
+    def restore(self, published: PublishedStatus | None, *, epoch: int) -> None:
+        """What the central status log says was published, and the epoch to publish in."""
+        self.epoch = epoch
         known = self._published
-        if published is not None and (known is None or published.seq > known.seq):
+        if published is not None and (known is None or published.order > known.order):
             self._published = published
         # Still the status published, so still since the time published with it.
         if published is not None and published.since is not None:
@@ -71,12 +86,17 @@ class ParentStatus:
         ) == (current.status, current.reason, current.expected_return_at)
         if told:
             return None
+        order = next_order(self._last(), self.epoch)
+        if order is None:
+            return None
+        epoch, seq = order
         return CentralStatusChanged(
             target=self.name,
             status=current.status,
             previous_status=published.status if published else None,
             since=current.since,
-            seq=max(published.seq if published else 0, self._attempted_seq) + 1,
+            epoch=epoch,
+            seq=seq,
             reason=current.reason,
             expected_return_at=current.expected_return_at,
             evidence=evidence_from_probe(current.evidence),
@@ -84,9 +104,12 @@ class ParentStatus:
         )
 
     def note_attempt(self, event: CentralStatusChanged) -> None:
-        self._attempted_seq = max(self._attempted_seq, event.seq)
+        """Publishing `event` failed, maybe after the broker took it: never reuse its order."""
+        attempted = (event.epoch, event.seq)
+        self._attempted = max(attempted, self._attempted or attempted)
 
     def mark_published(self, event: CentralStatusChanged) -> None:
-        self._published = PublishedStatus(
-            event.status, event.seq, event.reason, event.expected_return_at, since=event.since
-        )
+        self._published = PublishedStatus.of(event)
+
+    def _last(self) -> Order | None:
+        return last_order(self._published, self._attempted)

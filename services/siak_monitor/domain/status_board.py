@@ -8,7 +8,13 @@ from datetime import datetime
 
 from services.siak_monitor.domain.health import Transition
 from services.siak_monitor.domain.probe import ProbeResult
-from shared.events import ProbeEvidence, RegionSnapshot, SiakStatus, StatusChanged
+from shared.events import (
+    CentralStatusChanged,
+    ProbeEvidence,
+    RegionSnapshot,
+    SiakStatus,
+    StatusChanged,
+)
 from shared.events.status import MAX_SEQ
 
 Order = tuple[int, int]
@@ -27,6 +33,26 @@ class PublishedStatus:
     @property
     def order(self) -> Order:
         return self.epoch, self.seq
+
+    @classmethod
+    def of(cls, event: StatusChanged | CentralStatusChanged) -> PublishedStatus:
+        """What subscribers were told by `event`."""
+        return cls(
+            event.status,
+            event.seq,
+            event.reason,
+            event.expected_return_at,
+            epoch=event.epoch,
+            since=event.since,
+        )
+
+
+def last_order(published: PublishedStatus | None, attempted: Order | None) -> Order | None:
+    """The greater of what was published and what was attempted: a next order follows it."""
+    orders = [published.order] if published is not None else []
+    if attempted is not None:
+        orders.append(attempted)
+    return max(orders, default=None)
 
 
 def next_order(last: Order | None, epoch: int) -> Order | None:
@@ -129,14 +155,7 @@ class StatusBoard:
         )
 
     def mark_published(self, event: StatusChanged) -> None:
-        self._published[event.region_code] = PublishedStatus(
-            event.status,
-            event.seq,
-            event.reason,
-            event.expected_return_at,
-            epoch=event.epoch,
-            since=event.since,
-        )
+        self._published[event.region_code] = PublishedStatus.of(event)
 
     def exhausted(self) -> list[str]:
         """The regions whose last order is the greatest there is: nothing they publish would
@@ -156,11 +175,7 @@ class StatusBoard:
         ]
 
     def _last(self, code: str) -> Order | None:
-        published = self._published.get(code)
-        orders = [published.order] if published is not None else []
-        if (attempted := self._attempted.get(code)) is not None:
-            orders.append(attempted)
-        return max(orders, default=None)
+        return last_order(self._published.get(code), self._attempted.get(code))
 
     def _pending_event(self, code: str) -> StatusChanged | None:
         current = self._current[code]

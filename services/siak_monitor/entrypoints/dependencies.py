@@ -12,6 +12,7 @@ from starlette.types import Scope
 
 from services.siak_monitor.maintenance_service import MaintenanceService
 from services.siak_monitor.monitoring import Monitor
+from services.siak_monitor.replica import Standing
 from shared.supervision import Supervisor
 
 
@@ -68,7 +69,32 @@ async def _require_admin(
         )
 
 
+STANDING_HEADER = "Monitor-Standing"
+"""On a standby's refusal: `standby` (or `joining`), so a client asks again, reaching the other
+replica through the Service on a new connection."""
+
+
+async def _require_publisher(request: Request) -> None:
+    # Both replicas are ready, so the Service reaches both (a never-ready standby would block
+    # every node drain through the disruption budget). A standby probes nothing and holds no
+    # plans: it refuses rather than answer every region UNKNOWN, and closes the connection so
+    # the client's next try may reach the publishing replica.
+    replica = request.app.state.replica
+    if replica is not None and replica.standing != Standing.ACTIVE:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail="this replica stands by: only the publishing replica knows this; ask again",
+            headers={
+                "Retry-After": "1",
+                "Connection": "close",
+                STANDING_HEADER: replica.standing.value,
+            },
+        )
+
+
 MonitorDep = Annotated[Monitor, Depends(_monitor)]
 MaintenanceDep = Annotated[MaintenanceService, Depends(_maintenance)]
 SupervisorDep = Annotated[Supervisor, Depends(_supervisor)]
 AdminOnly = Depends(_require_admin)
+PublisherOnly = Depends(_require_publisher)
+"""For what only the replica that probes and publishes knows: statuses, plans."""

@@ -14,6 +14,7 @@ from services.siak_monitor.domain.status_board import evidence_from_probe
 from services.siak_monitor.entrypoints.dependencies import (
     MaintenanceDep,
     MonitorDep,
+    PublisherOnly,
     SupervisorDep,
 )
 from services.siak_monitor.entrypoints.readiness import readiness
@@ -70,25 +71,25 @@ class ParentView(BaseModel):
 router = APIRouter()
 
 
-@router.get("/v1/regions")
+@router.get("/v1/regions", dependencies=[PublisherOnly])
 async def list_regions(monitor: MonitorDep) -> list[RegionView]:
     return [_region_view(monitor, code) for code in monitor.region_codes]
 
 
-@router.get("/v1/regions/{code}")
+@router.get("/v1/regions/{code}", dependencies=[PublisherOnly])
 async def get_region(code: str, monitor: MonitorDep) -> RegionView:
     _require_watched(monitor, code)
     return _region_view(monitor, code)
 
 
-@router.get("/v1/regions/{code}/history")
+@router.get("/v1/regions/{code}/history", dependencies=[PublisherOnly])
 async def region_history(code: str, monitor: MonitorDep) -> list[TransitionView]:
     """The region's recent transitions, newest first (a bounded number is kept)."""
     _require_watched(monitor, code)
     return [_transition_view(t) for t in monitor.watched.history(code)]
 
 
-@router.get("/v1/parent")
+@router.get("/v1/parent", dependencies=[PublisherOnly])
 async def get_parent(monitor: MonitorDep) -> ParentView:
     parent = monitor.watched.parent
     if parent is None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from services.siak_monitor.entrypoints.dependencies import AdminOnly, MaintenanceDep
+from services.siak_monitor.entrypoints.dependencies import AdminOnly, MaintenanceDep, PublisherOnly
 from services.siak_monitor.maintenance_requests import InvalidMaintenanceError, MaintenanceRequest
 from services.siak_monitor.maintenance_service import FilePlanError, KnownPlan, NotReadyError
 from shared.events import MaintenanceRecurrence, MaintenanceText
@@ -36,7 +36,7 @@ class MaintenanceView(BaseModel):
     message: MaintenanceText
 
 
-router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"])
+router = APIRouter(prefix="/v1/maintenance", tags=["maintenance"], dependencies=[PublisherOnly])
 
 
 @router.post(

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 import uuid
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-from services.queue_gate.adapters.postgres.migrator import available_migrations, migrate
+from services.queue_gate.adapters.postgres.migrator import (
+    _LOCK_KEY,
+    available_migrations,
+    migrate,
+)
+from services.queue_gate.bootstrap import _nothing_to_reset
 from tests.conftest import Infrastructure
 from tests.support.databases import with_database
+from tests.support.polling import eventually
+from tests.support.tcp_proxy import HeldReplies
 
 pytestmark = pytest.mark.integration
 
@@ -113,3 +125,87 @@ async def test_migrating_from_empty_gives_the_expected_schema_and_is_idempotent(
     assert first == [migration.name for migration in available_migrations()]
     assert again == []
     assert {"submission_waiting", "submission_parked"} <= indexes
+
+
+@contextlib.asynccontextmanager
+async def empty_database(server_url: str) -> AsyncIterator[str]:
+    name = f"migrate_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(server_url, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def _migrate_on_start(pool: asyncpg.Pool) -> list[str]:
+    """As the gate does when it starts: on a connection of its pool."""
+    async with pool.acquire() as connection:
+        return await migrate(connection)
+
+
+async def _applied(connection: asyncpg.Connection) -> int:
+    if await connection.fetchval("SELECT to_regclass('schema_migrations')") is None:
+        return 0
+    count: int = await connection.fetchval("SELECT count(*) FROM schema_migrations")
+    return count
+
+
+async def test_a_migration_cancelled_at_any_round_trip_leaves_another_replica_free_to_migrate(
+    infrastructure: Infrastructure,
+) -> None:
+    # A start-up stopped (a deploy rolled back, a probe's deadline) while a reply is on its
+    # way: the migration lock must not outlive it on a pooled connection, or no replica would
+    # ever migrate again. As the repair of backlog counts (test_backlog_counts.py).
+    address = urlsplit(infrastructure.database_url)
+    assert address.hostname is not None and address.port is not None
+    stalls = HeldReplies(address.hostname, address.port)
+    every = [migration.name for migration in available_migrations()]
+    async with stalls.serving() as port, empty_database(infrastructure.database_url) as url:
+        stalled_url = (
+            urlsplit(url)
+            ._replace(netloc=f"{address.netloc.rpartition('@')[0]}@127.0.0.1:{port}")
+            .geturl()
+        )
+        other = await asyncpg.connect(url)
+        try:
+            for round_trip in itertools.count(1):
+                if await _applied(other):
+                    await other.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                async with asyncpg.create_pool(
+                    stalled_url, min_size=1, max_size=1, reset=_nothing_to_reset
+                ) as pool:
+                    stalls.arm(after=round_trip)
+                    starting = asyncio.create_task(_migrate_on_start(pool))
+                    held = asyncio.create_task(stalls.holding.wait())
+                    await asyncio.wait([starting, held], return_when=asyncio.FIRST_COMPLETED)
+                    held.cancel()
+                    if starting.done():
+                        stalls.release()
+                        assert starting.result() == every  # each round trip was stalled once
+                        break
+                    starting.cancel()
+                    stalls.release()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await starting
+
+                    async def lock_free() -> bool:
+                        # The replica's own pool stays open: only the lock's release counts.
+                        free: bool = await other.fetchval(
+                            "SELECT pg_try_advisory_lock($1)", _LOCK_KEY
+                        )
+                        if free:
+                            await other.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+                        return free
+
+                    await eventually(
+                        lock_free,
+                        within=10,
+                        what=f"the migration lock free after a cancel at round trip {round_trip}",
+                    )
+                    # All or nothing: none of its migrations, or all if its commit got through.
+                    assert await _applied(other) in (0, len(every))
+        finally:
+            await other.close()
+    assert round_trip > 3

@@ -51,7 +51,7 @@ async def test_items_arriving_while_batches_are_in_flight_share_the_next_one() -
     first = asyncio.create_task(commit.submit(0))
     await until(lambda: len(writer.batches) == 1, what="the first batch in flight")
     queued = [asyncio.create_task(commit.submit(n)) for n in (2, 4, 6)]
-    await asyncio.sleep(0)
+    await until(lambda: commit.waiting == 3, what="three items waiting behind it")
 
     writer.proceed.set()
     answers = await asyncio.gather(first, *queued)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from services.queue_gate.operators.ports import (
     MaintenanceWindow,
     MonitorUnavailableError,
 )
+from services.siak_monitor.replica import Standing
 from tests.unit.siak_monitor.fakes import FakeClock, ready_app, settings
 
 TOKEN = "monitor-admin-token"
@@ -123,3 +125,50 @@ async def test_a_weekly_plan_in_local_time_keeps_its_recurrence_and_times_when_c
     assert stored["recurrence"] == "weekly"
     assert (stored["starts_at"], stored["ends_at"]) == (weekly["starts_at"], weekly["ends_at"])
     assert stored["message"]["en"] == "Weekly backup, 4 hours"
+
+
+class MonitorService(httpx.AsyncBaseTransport):
+    """The monitor's Kubernetes Service: both replicas are ready, so a new connection may
+    reach either; here the first `standby_first` requests reach the standby."""
+
+    def __init__(self, clock: FakeClock, *, standby_first: int) -> None:
+        config = settings(admin_token=TOKEN)
+        self.active = ready_app(config, clock)
+        standby = ready_app(config, clock, restored=False)
+        standby.state.replica = SimpleNamespace(standing=Standing.STANDBY)
+        standby.state.maintenance.stand_by()
+        self.replicas = {
+            "active": httpx.ASGITransport(self.active),
+            "standby": httpx.ASGITransport(standby),
+        }
+        self.standby_first = standby_first
+        self.reached: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        replica = "standby" if len(self.reached) < self.standby_first else "active"
+        self.reached.append(replica)
+        return await self.replicas[replica].handle_async_request(request)
+
+
+async def test_a_standby_reached_through_the_service_is_asked_past() -> None:
+    clock = FakeClock()
+    service = MonitorService(clock, standby_first=2)
+    async with httpx.AsyncClient(transport=service, base_url="http://monitor") as http:
+        calendar = HttpMaintenanceCalendar(http, admin_token=TOKEN)
+
+        plan = await calendar.schedule(window(clock))
+
+    assert service.reached == ["standby", "standby", "active"]
+    assert [known.id for known in service.active.state.maintenance.plans()] == [plan.id]
+
+
+async def test_a_monitor_with_no_publishing_replica_is_unavailable() -> None:
+    clock = FakeClock()
+    service = MonitorService(clock, standby_first=100)
+    async with httpx.AsyncClient(transport=service, base_url="http://monitor") as http:
+        calendar = HttpMaintenanceCalendar(http, admin_token=TOKEN)
+
+        with pytest.raises(MonitorUnavailableError, match="stand"):
+            await calendar.plans()
+
+    assert 1 < len(service.reached) < 100

@@ -36,12 +36,21 @@ class LoopbackSiak:
         self.sent = 0
         self.port = 0
         self._release = asyncio.Event()
+        self._writers: list[asyncio.StreamWriter] = []
 
     def url(self, path: str = "/regions/73.71/health") -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
+    async def send_unasked(self, data: bytes) -> None:
+        """Send `data` on the latest connection, as a misbehaving server would between answers;
+        once this returns, the bytes are in the client's receive queue (loopback)."""
+        writer = self._writers[-1]
+        writer.write(data)
+        await writer.drain()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        self._writers.append(writer)
         try:
             while True:
                 try:

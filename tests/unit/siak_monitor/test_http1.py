@@ -222,6 +222,42 @@ async def test_garbage_is_a_protocol_failure_and_the_connection_is_dropped(
     assert siak.connections == 2
 
 
+STRAY = answer(b'{"state": "DOWN"}', "503 Service Unavailable")
+"""An answer nobody asked for: read as the next GET's, it would tell of a SIAK that is down."""
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [answer() + STRAY, b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n" + b'{"state": "UP"}!!'],
+    ids=["a-second-answer", "a-body-longer-than-its-length"],
+)
+async def test_bytes_sent_after_a_complete_answer_are_never_read_as_the_next_one(
+    reply: bytes,
+) -> None:
+    async with loopback_siak(lambda n: reply if n == 0 else answer()) as siak, client() as http:
+        first = await http.get(siak.url(), body_limit=LIMIT)
+        second = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert first.body == second.body == b'{"state": "UP"}'
+    assert (second.status, siak.connections) == (200, 2)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
+async def test_a_kept_connection_the_server_sent_bytes_on_while_idle_is_not_reused(
+    tls: bool, certificates: LocalCertificates
+) -> None:
+    async with (
+        loopback_siak(lambda n: answer(), tls=serving(certificates) if tls else None) as siak,
+        trusting(certificates) as http,
+    ):
+        await http.get(siak.url(), body_limit=LIMIT)
+        await siak.send_unasked(STRAY)
+        again = await http.get(siak.url(), body_limit=LIMIT)
+
+    assert (again.status, again.body) == (200, b'{"state": "UP"}')
+    assert (http.connections_opened, siak.connections) == (2, 2)
+
+
 async def test_an_answer_cut_short_mid_body_is_a_read_failure() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b" + CLOSE
     async with loopback_siak(lambda n: reply) as siak, client() as http:

@@ -13,7 +13,12 @@ import httpx
 import pytest
 
 from services.siak_sim.app import MAX_BODY_BYTES, create_app
-from services.siak_sim.state import DEFAULT_REJECT_REASON, DEFAULT_SLOW_LATENCY_MS
+from services.siak_sim.state import (
+    DEFAULT_REJECT_REASON,
+    DEFAULT_SLOW_LATENCY_MS,
+    RegionCondition,
+    SimulatedSiak,
+)
 
 BANDUNG = "32.73"
 SURABAYA = "35.78"
@@ -281,18 +286,34 @@ async def test_submission_to_slow_region_is_recorded_after_the_latency(
     assert received_keys(await received(client)) == ["key-1"]
 
 
-async def test_slow_submission_is_not_recorded_if_region_goes_down_while_waiting(
-    client: httpx.AsyncClient,
-) -> None:
-    await set_region(client, BANDUNG, "slow", latency_ms=300)
-    pending = asyncio.create_task(submit(client, BANDUNG, "key-1"))
-    await asyncio.sleep(0.05)
+class LookedUpSiak(SimulatedSiak):
+    """Tells when a request has looked its region's condition up: from then on it waits out
+    that condition's latency, whatever the region does meanwhile."""
 
-    await set_region(client, BANDUNG, "down")
-    response = await pending
+    def __init__(self) -> None:
+        super().__init__()
+        self.looked_up = asyncio.Event()
 
-    assert response.status_code == 503
-    assert (await received(client))["items"] == []
+    def condition(self, region: str) -> RegionCondition:
+        found = super().condition(region)
+        self.looked_up.set()
+        return found
+
+
+async def test_slow_submission_is_not_recorded_if_region_goes_down_while_waiting() -> None:
+    sim = LookedUpSiak()
+    transport = httpx.ASGITransport(app=create_app(sim))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sim") as client:
+        await set_region(client, BANDUNG, "slow", latency_ms=300)
+        pending = asyncio.create_task(submit(client, BANDUNG, "key-1"))
+        async with asyncio.timeout(10):
+            await sim.looked_up.wait()
+
+        await set_region(client, BANDUNG, "down")
+        response = await pending
+
+        assert response.status_code == 503
+        assert (await received(client))["items"] == []
 
 
 # --- rejects ----------------------------------------------------------------------------

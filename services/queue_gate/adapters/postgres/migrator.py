@@ -1,4 +1,4 @@
-"""Applies the numbered SQL migrations in order, each once, under an advisory lock."""
+"""Applies the numbered SQL migrations in order, each once, in one transaction under a lock."""
 
 from __future__ import annotations
 
@@ -36,9 +36,15 @@ def available_migrations() -> list[Migration]:
 
 
 async def migrate(connection: Connection) -> list[str]:
-    """Bring the schema up to date; the names of the migrations applied now."""
-    await connection.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
-    try:
+    """Bring the schema up to date; the names of the migrations applied now.
+
+    One transaction under a transaction-level advisory lock: whatever ends it (a failed
+    migration, a cancel while a reply is on its way, the connection lost) rolls back every
+    migration of this run and releases the lock with it. A session lock would stay with a
+    pooled connection that goes back to the pool without a reset, and no replica would ever
+    migrate again."""
+    async with connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
         await connection.execute(
             """CREATE TABLE IF NOT EXISTS schema_migrations (
                    version    integer     PRIMARY KEY,
@@ -53,14 +59,11 @@ async def migrate(connection: Connection) -> list[str]:
         for migration in available_migrations():
             if migration.version in applied:
                 continue
-            async with connection.transaction():
-                await connection.execute(migration.sql)
-                await connection.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    migration.version,
-                    migration.name,
-                )
+            await connection.execute(migration.sql)
+            await connection.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                migration.version,
+                migration.name,
+            )
             done.append(migration.name)
         return done
-    finally:
-        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
