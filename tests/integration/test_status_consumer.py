@@ -22,6 +22,7 @@ from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
+from tests.support.killed_status_consumer import SHORT_SESSION_MS
 from tests.support.polling import eventually
 from tests.support.status_consumers import status_consumer, status_group, status_record
 from tests.support.tcp_proxy import TcpProxy
@@ -291,7 +292,9 @@ async def test_a_gate_killed_between_storing_a_change_and_committing_its_offset_
             handled.append((change.seq, applied))
 
     store = PostgresRegionStatusStore(pool)
-    async with status_consumer(bootstrap, store, group_id=group, on_applied=note):
+    async with status_consumer(
+        bootstrap, store, group_id=group, on_applied=note, session_timeout_ms=SHORT_SESSION_MS
+    ):
         await eventually(lambda: stored_seq(pool, region), what="the restarted gate went on")
 
         async def last_stored() -> bool:

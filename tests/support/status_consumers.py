@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.queue_gate.adapters.kafka_link import KafkaLink
+from services.queue_gate.adapters.kafka_link import SESSION_TIMEOUT_MS, KafkaLink
 from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -64,9 +64,14 @@ async def status_consumer(
     max_delay_s: float = 10.0,
     group_id: str | None = None,
     on_applied: Applied | None = None,
+    session_timeout_ms: int = SESSION_TIMEOUT_MS,
 ) -> AsyncIterator[StatusCatchUp]:
     await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
-    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
+    link = KafkaLink(
+        KafkaSettings.plaintext(bootstrap),
+        prepare=_nothing_to_prepare,
+        session_timeout_ms=session_timeout_ms,
+    )
     catch_up = StatusCatchUp()
     controls = PostgresRegionControlStore(store.pool)
     policy = GatePolicy(
