@@ -47,9 +47,9 @@ async def status_group(bootstrap: str, prefix: str = "test-gate") -> str:
 
     Why: every test's records stay on the session's broker, and a gate of a new group reads
     them all from the start, one transaction each (2.2 ms a record here; the catch-up test
-    alone leaves 300). Take the group before publishing what the test's gate
-    must read. A new group reading the topic from its start stays shown where the gate has a
-    broker of its own: the e2e stacks, the SASL_SSL and cluster tests (decision 23)."""
+    alone leaves 300). Take the group before publishing what the test's gate must read.
+    A new group reading the topic from its start stays shown by the gates the e2e stacks start
+    after their monitor, and by the SASL_SSL and cluster tests' gates (decision 23)."""
     await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     group = f"{prefix}-{uuid.uuid4()}"
     await start_group_at_end(bootstrap, group, topics.SIAK_STATUS)
