@@ -23,7 +23,6 @@ from services.siak_sim.app import create_app as create_simulator
 from services.siak_sim.state import SimulatedSiak
 from shared import topics
 from shared.events import SiakStatus
-from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
@@ -169,10 +168,7 @@ async def siak_url(siak: SimulatedSiak) -> AsyncIterator[str]:
 async def gate(
     infrastructure: Infrastructure, database_url: str, siak: SimulatedSiak, siak_url: str
 ) -> AsyncIterator[Gate]:
-    await ensure_topics(
-        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
-    )
-    group = await status_group(infrastructure.bootstrap_servers, "gate")
+    group = await status_group(infrastructure.bootstrap_servers, "gate")  # topics made too
     settings = gate_settings(infrastructure, database_url, siak_url, consumer_group=group)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
         feed = StatusFeed(infrastructure.bootstrap_servers)
