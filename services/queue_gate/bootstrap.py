@@ -342,6 +342,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             settings.kafka,
             # One attempt: the supervisor retries, with back-off, and reports the failure.
             prepare=functools.partial(ensure_topics, settings.kafka, GATE_TOPICS, attempts=1),
+            session_timeout_ms=round(settings.kafka_session_timeout_s * 1000),
         )
 
         async def database_reachable() -> bool:

@@ -150,6 +150,12 @@ class GateSettings(DataKeySettings):
     kafka_start_grace_s: float = Field(
         default=10.0, ge=0, le=600, description="how long start-up waits for Kafka before going on"
     )
+    kafka_session_timeout_s: float = Field(
+        default=10.0,
+        ge=6,
+        le=1800,
+        description="a silent consumer holds its partitions this long (the broker's bounds)",
+    )
     task_unhealthy_after_s: float = Field(
         default=30.0, gt=0, le=3600, description="a background task failing this long fails /readyz"
     )

@@ -20,11 +20,12 @@ pytestmark = pytest.mark.e2e
 
 # Regions no other end-to-end test watches: the broker is shared with them.
 REGIONS = Regions(up=("74.71",), down=("74.01",), flapping="74.72")
-RESTART_SOON = {"GATE_KAFKA_START_GRACE_S": "1"}
+RESTART_SOON = {"GATE_KAFKA_START_GRACE_S": "1", "GATE_KAFKA_SESSION_TIMEOUT_S": "6"}
 """A gate killed -9 comes back with its consumer group still holding the dead member until
-its session times out (10 s), and start-up waits for the consumers up to this grace (10 s by
-default): each restart took 10 s. Past the grace the gate serves intake and joins the group
-when the broker lets it, as it would with Kafka down; the client's retries go on meanwhile."""
+its session times out (10 s by default; 6 s here, the broker's least), and start-up waits for
+the consumers up to this grace (10 s by default): each restart took 10 s. Past the grace the
+gate serves intake and joins the group when the broker lets it, as it would with Kafka down;
+the client's retries go on meanwhile, and dispatch waits for the group."""
 
 
 async def create_database(url: str, name: str) -> str:

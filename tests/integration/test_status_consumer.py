@@ -22,8 +22,9 @@ from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import TopicReader, produce
+from tests.support.killed_status_consumer import SHORT_SESSION_MS
 from tests.support.polling import eventually
-from tests.support.status_consumers import status_consumer, status_record
+from tests.support.status_consumers import status_consumer, status_group, status_record
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -209,7 +210,7 @@ async def test_applies_committed_transactions_only_and_catches_up_past_their_mar
     """The monitor publishes in transactions; a fenced replica's are aborted. Each commit
     or abort leaves a marker at the end of the partition, which no record is delivered for."""
     bootstrap = infrastructure.bootstrap_servers
-    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    group = await status_group(bootstrap)  # before the records it is to read
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=str(uuid.uuid4()))
     await producer.start()
     try:
@@ -226,7 +227,7 @@ async def test_applies_committed_transactions_only_and_catches_up_past_their_mar
     finally:
         await producer.stop()
     store = PostgresRegionStatusStore(pool)
-    async with status_consumer(bootstrap, store) as catch_up:
+    async with status_consumer(bootstrap, store, group_id=group) as catch_up:
 
         async def caught_up() -> bool:
             return catch_up.caught_up
@@ -265,9 +266,8 @@ async def test_a_gate_killed_between_storing_a_change_and_committing_its_offset_
     infrastructure: Infrastructure, database_url: str, pool: asyncpg.Pool
 ) -> None:
     bootstrap = infrastructure.bootstrap_servers
-    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     await pool.execute(HISTORY)
-    region, group = "11.18", f"test-gate-{uuid.uuid4()}"
+    region, group = "11.18", await status_group(bootstrap)
     statuses = [SiakStatus.DOWN, SiakStatus.UP, SiakStatus.DOWN, SiakStatus.UP, SiakStatus.DOWN]
     records = [status_record(region, status, seq) for seq, status in enumerate(statuses, 1)]
     places = [await sent_to(bootstrap, record) for record in records[:3]]
@@ -292,7 +292,9 @@ async def test_a_gate_killed_between_storing_a_change_and_committing_its_offset_
             handled.append((change.seq, applied))
 
     store = PostgresRegionStatusStore(pool)
-    async with status_consumer(bootstrap, store, group_id=group, on_applied=note):
+    async with status_consumer(
+        bootstrap, store, group_id=group, on_applied=note, session_timeout_ms=SHORT_SESSION_MS
+    ):
         await eventually(lambda: stored_seq(pool, region), what="the restarted gate went on")
 
         async def last_stored() -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
@@ -48,6 +48,30 @@ async def produce_all(bootstrap_servers: str, topic: str, records: list[KafkaRec
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def start_group_at_end(bootstrap_servers: str, group_id: str, topic: str) -> None:
+    """Commit `group_id`'s offsets at the current end of every partition of `topic` (which
+    must exist): a consumer of that group started later reads only what is published from now
+    on, not the history every earlier test left on the session's broker."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, found["partition"]) for found in described["partitions"]]
+    if not partitions:
+        raise RuntimeError(f"topic {topic} has no partitions: create it first")
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers, group_id=group_id, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(await consumer.end_offsets(partitions))
+    finally:
+        await consumer.stop()
 
 
 class TopicReader:

@@ -17,6 +17,10 @@ from services.queue_gate.adapters.postgres.region_status_store import PostgresRe
 from shared.events import StatusChanged
 from tests.support.status_consumers import status_consumer
 
+SHORT_SESSION_MS = 6000
+"""The broker's least: the group waits this long for the killed member before the consumer
+started in its place gets the partitions (10 s at the gate's default)."""
+
 
 async def main(bootstrap: str, database_url: str, group: str, region: str, seq: int) -> None:
     async def die_once_stored(change: StatusChanged, applied: bool) -> None:
@@ -30,6 +34,7 @@ async def main(bootstrap: str, database_url: str, group: str, region: str, seq: 
             PostgresRegionStatusStore(pool),
             group_id=group,
             on_applied=die_once_stored,
+            session_timeout_ms=SHORT_SESSION_MS,
         ),
     ):
         await asyncio.Event().wait()

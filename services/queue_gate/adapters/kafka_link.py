@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 POLL_TIMEOUT_MS = 1000
 """How long a consumer waits for records before asking again (nothing happens in between)."""
 STOP_FLUSH_TIMEOUT_S = 5.0
+SESSION_TIMEOUT_MS = 10_000
+"""How long the group waits for a silent member (aiokafka's default): a gate killed -9 holds
+its partitions this long, and a new one waits for it to join the group."""
 FETCH_MAX_WAIT_MS = 100
 """How long the broker holds a fetch open for new records. A partition whose fetched records
 are not taken within aiokafka's 100 ms prefetch back-off is left out of the next long poll,
@@ -92,8 +95,10 @@ class KafkaLink:
         *,
         prepare: Callable[[], Awaitable[None]],
         retry_delay_s: float = 1.0,
+        session_timeout_ms: int = SESSION_TIMEOUT_MS,
     ) -> None:
         self.kafka = kafka
+        self.session_timeout_ms = session_timeout_ms
         self._prepare = prepare
         self.misconfiguration: str | None = None
         self.retry_delay_s = retry_delay_s
@@ -170,6 +175,9 @@ class KafkaLink:
             auto_offset_reset=subscription.auto_offset_reset,
             enable_auto_commit=False,
             fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            session_timeout_ms=self.session_timeout_ms,
+            # aiokafka's 3 s, or a third of a shorter session, as Kafka advises.
+            heartbeat_interval_ms=min(3000, self.session_timeout_ms // 3),
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )

@@ -23,13 +23,12 @@ from services.siak_sim.app import create_app as create_simulator
 from services.siak_sim.state import SimulatedSiak
 from shared import topics
 from shared.events import SiakStatus
-from shared.kafka_admin import ensure_topics
 from shared.regions import load_registry
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
 from tests.support.kafka import produce
 from tests.support.servers import serving
-from tests.support.status_consumers import status_record
+from tests.support.status_consumers import status_group, status_record
 
 API_KEY = "test-intake-key"
 ADMIN_TOKEN = "test-admin-token"
@@ -41,7 +40,8 @@ _REGIONS = iter(
     for province in ("35", "33", "36", "51", "34")
     for code in (region.code for region in load_registry().in_province(province))
 )
-# Status seq must grow across tests: every test's gate reads the topic from its start.
+# Status seq must grow across tests: a gate of a group that reads the topic from its start
+# (one not taken with `status_group`) reads every earlier test's records.
 _SEQ = itertools.count(time.time_ns() // 1_000_000)
 
 
@@ -168,10 +168,8 @@ async def siak_url(siak: SimulatedSiak) -> AsyncIterator[str]:
 async def gate(
     infrastructure: Infrastructure, database_url: str, siak: SimulatedSiak, siak_url: str
 ) -> AsyncIterator[Gate]:
-    await ensure_topics(
-        KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
-    )
-    settings = gate_settings(infrastructure, database_url, siak_url)
+    group = await status_group(infrastructure.bootstrap_servers, "gate")  # topics made too
+    settings = gate_settings(infrastructure, database_url, siak_url, consumer_group=group)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
         feed = StatusFeed(infrastructure.bootstrap_servers)
         yield Gate(url, http, siak, feed, database_url, siak_url)

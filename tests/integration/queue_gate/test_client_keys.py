@@ -22,6 +22,7 @@ from tests.integration.queue_gate.conftest import (
 )
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +36,13 @@ async def test_two_portals_each_get_their_own_limit_and_a_revoked_key_stops(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     [region] = take_regions(1)
-    settings = gate_settings(infrastructure, database_url, siak_url, client_key_refresh_s=REFRESH_S)
+    settings = gate_settings(
+        infrastructure,
+        database_url,
+        siak_url,
+        client_key_refresh_s=REFRESH_S,
+        consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
+    )
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Operator": "ops-ani"}
     serial = iter(range(1, 100))
 

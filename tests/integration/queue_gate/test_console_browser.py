@@ -42,6 +42,7 @@ from tests.support.databases import fresh_database
 from tests.support.polling import eventually
 from tests.support.sdk_projects import prepared_copy
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 from tests.unit.siak_monitor.fakes import FakeClock, ready_app
 from tests.unit.siak_monitor.fakes import settings as monitor_settings
 
@@ -126,6 +127,7 @@ async def stack(
             monitor_url=monitor_url,
             monitor_admin_token=MONITOR_TOKEN,
             console_idle_timeout_s=IDLE_TIMEOUT_S,
+            consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
         )
         async with (
             serving(create_app(settings, clock=clock)) as url,

@@ -35,6 +35,7 @@ from tests.integration.queue_gate.conftest import (
 )
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -99,7 +100,14 @@ async def test_submissions_waiting_across_a_rotation_reach_siak_intact_once_and_
     pace = {"canary_count": 1, "initial_rate": 5.0, "max_rate": 5.0}
 
     async with serving(cast(FastAPI, recorder)) as siak_url:
-        before = gate_settings(infrastructure, database_url, siak_url, data_key=KEY_A, **pace)
+        before = gate_settings(
+            infrastructure,
+            database_url,
+            siak_url,
+            data_key=KEY_A,
+            consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
+            **pace,
+        )
         async with serving(create_app(before)) as url:
             await submit_all(url, region, range(1, BEFORE + 1))
 
@@ -110,6 +118,7 @@ async def test_submissions_waiting_across_a_rotation_reach_siak_intact_once_and_
             data_key=KEY_A,
             data_keys=f"b={KEY_B}",
             data_key_id="b",
+            consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
             **pace,
         )
         async with serving(create_app(rotated)) as url:

@@ -12,6 +12,7 @@ from tests.integration.queue_gate.conftest import API_KEY, gate_settings, nik, s
 from tests.support.own_postgres import kill_hard, own_postgres
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +46,13 @@ async def test_while_postgresql_is_down_intake_answers_503_with_retry_after(
     infrastructure: Infrastructure, siak_url: str
 ) -> None:
     async with own_postgres() as server:
-        settings = gate_settings(infrastructure, server.url, siak_url, db_connect_timeout_s=2)
+        settings = gate_settings(
+            infrastructure,
+            server.url,
+            siak_url,
+            db_connect_timeout_s=2,
+            consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
+        )
         async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=30) as http:
             kill_hard(server)
 

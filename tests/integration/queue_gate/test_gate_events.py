@@ -31,6 +31,7 @@ from tests.support.polling import eventually
 from tests.support.schemas import data_errors, schema_errors
 from tests.support.sdk_suites import java_sdk_reads, javascript_sdk_reads
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +98,12 @@ async def test_a_recovered_gate_is_told_open_once_its_replay_reaches_full_rate(
     [region] = take_regions(1)
     # One canary, then straight to full rate: the first delivery after it ends the recovery.
     settings = gate_settings(
-        infrastructure, database_url, siak_url, canary_count=1, initial_rate=1000.0
+        infrastructure,
+        database_url,
+        siak_url,
+        canary_count=1,
+        initial_rate=1000.0,
+        consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
     )
     feed = StatusFeed(infrastructure.bootstrap_servers)
     async with (

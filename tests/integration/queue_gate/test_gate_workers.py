@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -36,13 +35,23 @@ from tests.integration.queue_gate.conftest import (
     take_regions,
 )
 from tests.support.polling import eventually
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
+async def status_group_now(infrastructure: Infrastructure) -> str:
+    return await status_group(infrastructure.bootstrap_servers, "gate-workers")
+
+
+@pytest.fixture
 def gate_process(
-    infrastructure: Infrastructure, database_url: str, siak_url: str, tmp_path: Path
+    infrastructure: Infrastructure,
+    database_url: str,
+    siak_url: str,
+    tmp_path: Path,
+    status_group_now: str,
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     port = free_port()
     env = {
@@ -54,7 +63,7 @@ def gate_process(
         "GATE_DATA_KEY": "A" * 43,
         "GATE_APPLICANT_KEY_SECRET": "s" * 32,
         "GATE_SIAK_BASE_URL": siak_url,
-        "GATE_CONSUMER_GROUP": f"gate-workers-{time.time_ns()}",
+        "GATE_CONSUMER_GROUP": status_group_now,
         "GATE_CANARY_COUNT": "1",
         "GATE_INITIAL_RATE": "200",
         "GATE_MAX_RATE": "1000",

@@ -19,6 +19,7 @@ from tests.integration.queue_gate.conftest import (
 )
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +153,10 @@ async def test_backlog_cap_answers_429_and_stores_nothing_more(
     infrastructure: Infrastructure, database_url: str, siak_url: str
 ) -> None:
     [region] = take_regions(1)
-    settings = gate_settings(infrastructure, database_url, siak_url, backlog_cap=2)
+    group = await status_group(infrastructure.bootstrap_servers, "gate")
+    settings = gate_settings(
+        infrastructure, database_url, siak_url, backlog_cap=2, consumer_group=group
+    )
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
 
         async def submit(serial: int) -> httpx.Response:

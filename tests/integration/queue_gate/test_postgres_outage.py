@@ -25,6 +25,7 @@ from tests.support.kafka import TopicReader
 from tests.support.own_postgres import kill_hard, own_postgres, start_again
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,12 @@ async def test_after_postgresql_is_killed_and_back_gate_events_and_wake_ups_flow
     async with own_postgres() as server:
         # No sweep: only a wake-up heard over LISTEN can start the region's dispatcher.
         settings = gate_settings(
-            infrastructure, server.url, siak_url, sweep_interval_s=3600, task_backoff_max_s=1
+            infrastructure,
+            server.url,
+            siak_url,
+            sweep_interval_s=3600,
+            task_backoff_max_s=1,
+            consumer_group=await status_group(infrastructure.bootstrap_servers, "gate"),
         )
         async with (
             serving(create_app(settings)) as url,

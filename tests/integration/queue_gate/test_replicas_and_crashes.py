@@ -25,6 +25,7 @@ from tests.integration.queue_gate.conftest import (
 )
 from tests.support.polling import eventually
 from tests.support.servers import serving
+from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +37,10 @@ async def test_two_replicas_deliver_each_region_once_and_in_order(
     await ensure_topics(
         KafkaSettings.plaintext(infrastructure.bootstrap_servers), topics.GATE_TOPICS
     )
+    group = await status_group(infrastructure.bootstrap_servers, "gate-replicas")
     feed = StatusFeed(infrastructure.bootstrap_servers)
     for region in regions:
         await feed.set(region, SiakStatus.DOWN)
-    group = "gate-replicas-test"
     first = create_app(gate_settings(infrastructure, database_url, siak_url, consumer_group=group))
     second = create_app(gate_settings(infrastructure, database_url, siak_url, consumer_group=group))
     async with (

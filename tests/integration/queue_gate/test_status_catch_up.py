@@ -24,7 +24,7 @@ from tests.integration.queue_gate.conftest import (
 from tests.support.kafka import produce_all
 from tests.support.polling import eventually
 from tests.support.servers import serving
-from tests.support.status_consumers import status_record
+from tests.support.status_consumers import status_group, status_record
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,8 @@ async def test_a_restarted_gate_sends_nothing_while_reading_up_to_the_regions_la
     bootstrap = infrastructure.bootstrap_servers
     await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     feed = StatusFeed(bootstrap)
-    settings = gate_settings(infrastructure, database_url, siak_url)  # one group, both runs
+    group = await status_group(bootstrap, "gate")  # one group, both runs
+    settings = gate_settings(infrastructure, database_url, siak_url, consumer_group=group)
     down = await feed.set(region, SiakStatus.DOWN)
     async with serving(create_app(settings)) as url, httpx.AsyncClient(timeout=10) as http:
 
