@@ -306,7 +306,6 @@ def _subscribe(
         return await record_status_change(
             change,
             store=intake.statuses,
-            controls=intake.controls,
             policy=intake.policy,
             now=clock(),
             took=took,

@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
-from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
@@ -52,7 +51,6 @@ async def status_consumer(
     await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
     link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
     catch_up = StatusCatchUp()
-    controls = PostgresRegionControlStore(store.pool)
     policy = GatePolicy(
         stale_after=timedelta(minutes=5),
         degraded_is_open=True,
@@ -61,7 +59,7 @@ async def status_consumer(
 
     async def apply_change(change: StatusChanged) -> bool:
         applied = await record_status_change(
-            change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
+            change, store=store, policy=policy, now=datetime.now(UTC)
         )
         if on_applied is not None:
             await on_applied(change, applied)

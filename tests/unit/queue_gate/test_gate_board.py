@@ -143,7 +143,6 @@ async def apply_here(ports: FakePorts, board: GateBoard, status: SiakStatus, *, 
     assert await record_status_change(
         status_change(MAKASSAR, status, seq=seq),
         store=ports.statuses,
-        controls=ports.controls,
         policy=POLICY,
         now=ports.clock(),
         took=board.took,

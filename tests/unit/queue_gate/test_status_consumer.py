@@ -51,7 +51,6 @@ class Consumer:
         return await record_status_change(
             change,
             store=self.ports.statuses,
-            controls=self.ports.controls,
             policy=POLICY,
             now=self.ports.clock(),
         )

@@ -23,7 +23,6 @@ async def record(ports: FakePorts, status: SiakStatus, *, seq: int) -> bool:
     return await record_status_change(
         status_change(MAKASSAR, status, seq=seq, reason=f"seq {seq}"),
         store=ports.statuses,
-        controls=ports.controls,
         policy=POLICY,
         now=ports.clock(),
     )
@@ -128,7 +127,6 @@ async def test_only_an_applied_change_is_handed_over_with_the_gate_seen_after_it
         await record_status_change(
             status_change(MAKASSAR, status, seq=seq),
             store=ports.statuses,
-            controls=ports.controls,
             policy=POLICY,
             now=ports.clock(),
             took=lambda known, seen: handed.append((known, seen)),
