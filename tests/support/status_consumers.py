@@ -12,6 +12,7 @@ from typing import Any
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
 from services.queue_gate.handlers.region_gate import GatePolicy
@@ -70,6 +71,7 @@ async def status_consumer(
         group_id=group_id or f"test-gate-{uuid.uuid4()}",
         apply_change=apply_change,
         catch_up=catch_up,
+        durable=WalFlushBarrier(store.pool).flushed,
         persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
     running = asyncio.create_task(link.run())

@@ -5,6 +5,9 @@
 -- each override (handlers/region_gate.py keeps that rule); the function only picks the entry
 -- matching the stored override and what was told. Returns the override read when the change
 -- was applied, or NULL when it was not (a duplicate, or older than what is stored).
+-- Committed without waiting for the WAL flush (decision 25): a status change's offset is
+-- committed to Kafka only after a synchronous commit has flushed it (WalFlushBarrier); a crash
+-- before that loses the change here, and Kafka hands its record to the gate again.
 -- apply_status_change stays for replicas of the previous version during a rolling upgrade.
 CREATE FUNCTION store_status_change(
     change_region_code text,
@@ -30,6 +33,7 @@ DECLARE
     told text;
     picked integer;
 BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true);  -- this transaction only
     INSERT INTO region_status AS known
         (region_code, status, seq, since, reason, expected_return_at, epoch)
     VALUES (change_region_code, change_status, change_seq, change_since, change_reason,
