@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 # A transaction that writes WAL and commits synchronously flushes the WAL up to its commit
 # record, and with it every record before: the commit records of all transactions committed
 # before it began (WAL is one sequence). A commit that writes nothing would not flush.
-_MARK = "UPDATE wal_flush_mark SET flushed_at = now()"
+FLUSH_WAL = "UPDATE wal_flush_mark SET flushed_at = now()"
 
 
 class WalFlushBarrier:
@@ -27,7 +27,7 @@ class WalFlushBarrier:
         """False when the database could not be asked (then nothing is known to be durable)."""
         try:
             # The server's synchronous_commit (on): a server set to off makes no commit durable.
-            await self.pool.execute(_MARK)
+            await self.pool.execute(FLUSH_WAL)
         except TRANSIENT_TYPES as error:
             if not is_transient(error):
                 raise
