@@ -237,6 +237,7 @@ def build_gate(
         adapters.status_catch_up,
         clock,
         took=board.took,
+        announcer=adapters.announcer,
         durable=adapters.status_changes_flushed,
     )
 
@@ -314,12 +315,14 @@ def _subscribe(
     clock: Callable[[], datetime],
     *,
     took: Took,
+    announcer: GateAnnouncer,
     durable: Durable,
 ) -> None:
     async def apply_change(change: StatusChanged) -> bool:
         return await record_status_change(
             change,
             store=intake.statuses,
+            announcer=announcer,
             policy=intake.policy,
             now=clock(),
             took=took,

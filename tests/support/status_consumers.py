@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.queue_gate.adapters.kafka_link import KafkaLink
-from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.adapters.postgres.region_status_store import (
+    PostgresGateAnnouncer,
+    PostgresRegionStatusStore,
+)
 from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
@@ -60,7 +63,11 @@ async def status_consumer(
 
     async def apply_change(change: StatusChanged) -> bool:
         applied = await record_status_change(
-            change, store=store, policy=policy, now=datetime.now(UTC)
+            change,
+            store=store,
+            announcer=PostgresGateAnnouncer(store.pool),
+            policy=policy,
+            now=datetime.now(UTC),
         )
         if on_applied is not None:
             await on_applied(change, applied)

@@ -25,6 +25,7 @@ async def record(
     return await record_status_change(
         status_change(region, status, seq=seq, epoch=epoch),
         store=ports.statuses,
+        announcer=ports.announcer,
         policy=POLICY,
         now=ports.clock(),
     )
