@@ -2,9 +2,10 @@
 -- its own before the call. As apply_status_change (0011), plus news_override[i], the override
 -- operators may have set ('auto' also stands for no control row) under which news_after[i] /
 -- news_state[i] / news_key[i] / news_value[i] is the news. The caller works out the gate under
--- each override (handlers/region_gate.py keeps that rule); the function only picks the entry
--- matching the stored override and what was told. Returns the override read when the change
--- was applied, or NULL when it was not (a duplicate, or older than what is stored).
+-- the overrides it gives (handlers/region_gate.py keeps that rule); the function only picks the
+-- entry matching the stored override and what was told, and tells nothing when none does.
+-- Returns the override read when the change was applied, or NULL when it was not (a duplicate,
+-- or older than what is stored).
 -- Committed without waiting for the WAL flush (decision 25): a status change's offset is
 -- committed to Kafka only after a synchronous commit has flushed it (WalFlushBarrier); a crash
 -- before that loses the change here, and Kafka hands its record to the gate again.
