@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from services.queue_gate.adapters.kafka_link import KafkaLink, Link
 from services.queue_gate.adapters.monitor_maintenance import HttpMaintenanceCalendar
+from services.queue_gate.adapters.offset_commits import Durable
 from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklogCounts
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
@@ -40,6 +41,7 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 )
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.adapters.postgres.wakeups import OnWake, PostgresWakeups
+from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.adapters.prometheus_metrics import (
     TASK_RESTARTS,
     InstrumentedSiakClient,
@@ -124,6 +126,9 @@ class GateAdapters:
     outbox_depth: Callable[[], Awaitable[int]]
     """How many gate events wait for Kafka, counted afresh."""
     database_reachable: Callable[[], Awaitable[bool]]
+    status_changes_flushed: Durable
+    """True once every status change committed before the call is durable (they commit
+    without waiting for it): the status consumer's offsets wait for it."""
     console: ConsoleStores
 
 
@@ -225,7 +230,16 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
-    _subscribe(settings, adapters.kafka, intake, adapters.status_catch_up, clock, took=board.took)
+    _subscribe(
+        settings,
+        adapters.kafka,
+        intake,
+        adapters.status_catch_up,
+        clock,
+        took=board.took,
+        announcer=adapters.announcer,
+        durable=adapters.status_changes_flushed,
+    )
 
     def on_wake(region_code: str, gate_changed: bool, own_status: bool) -> None:
         board.on_wake(region_code, gate_changed, own_status)
@@ -301,19 +315,25 @@ def _subscribe(
     clock: Callable[[], datetime],
     *,
     took: Took,
+    announcer: GateAnnouncer,
+    durable: Durable,
 ) -> None:
     async def apply_change(change: StatusChanged) -> bool:
         return await record_status_change(
             change,
             store=intake.statuses,
-            controls=intake.controls,
+            announcer=announcer,
             policy=intake.policy,
             now=clock(),
             took=took,
         )
 
     subscribe_to_status(
-        link, group_id=settings.consumer_group, apply_change=apply_change, catch_up=catch_up
+        link,
+        group_id=settings.consumer_group,
+        apply_change=apply_change,
+        catch_up=catch_up,
+        durable=durable,
     )
     # A group of its own, so joining one subscriber does not rebalance the other.
     subscribe_to_heartbeats(
@@ -368,6 +388,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             backlog_counts=PostgresBacklogCounts(pool),
             outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,
+            status_changes_flushed=WalFlushBarrier(pool).flushed,
             console=ConsoleStores(
                 accounts=PostgresOperatorAccounts(pool),
                 sessions=PostgresConsoleSessions(pool),

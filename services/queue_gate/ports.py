@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate_news import GateSighting
-from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.region_gate import Override, RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.siak_answer import SiakAnswer
 from services.queue_gate.domain.ticket import SubmissionState
@@ -28,6 +28,14 @@ class RegionStatusStore(Protocol):
         When it is applied, subscribers are told of the gate as `announce` saw it after the
         change, in the same transaction, if that is news to them (see `GateAnnouncer`).
         Returns only once the change is committed.
+        """
+
+    async def apply_controlled(
+        self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
+    ) -> Override | None:
+        """As `apply`, reading in the same transaction the override operators set for the
+        region: subscribers are told of the gate as `announce[override]` saw it (nothing when
+        it is not given). The override read when the change was applied; None when it was not.
         """
 
     async def last_heard_at(self, region_code: str) -> datetime | None:

@@ -87,11 +87,12 @@ class _WallClock:
 def _fakes() -> Stores:
     clock = _WallClock()
     announcer = FakeGateAnnouncer()  # one for all replicas: they share what was told
+    controls = FakeRegionControlStore(clock)
     return Stores(
         kind="fake",
         submissions=FakeSubmissionStore(clock),
-        statuses=FakeRegionStatusStore(clock, announcer),
-        controls=FakeRegionControlStore(clock),
+        statuses=FakeRegionStatusStore(clock, announcer, controls),
+        controls=controls,
         client_keys=FakeClientKeyStore(clock),
         leases=FakeLeases(),
         replica=lambda: announcer,

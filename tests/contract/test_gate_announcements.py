@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
+from services.queue_gate.domain.region_gate import Override, RegionControl
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause, GateStateChanged
 from tests.contract.conftest import Stores, take_regions
 
 CLOSED, RECOVERING, OPEN = GateState.CLOSED, GateState.RECOVERING, GateState.OPEN
+FORCE_OPEN, FORCE_CLOSED = Override.FORCE_OPEN, Override.FORCE_CLOSED
 
 
 def sighting(region: str, seen: GateState, cause: GateCause = "siak_status") -> GateSighting:
@@ -106,3 +108,46 @@ async def test_turns_seen_in_one_announcement_are_told_in_order(stores: Stores) 
         ("recovering", "open", "replay_at_full_rate"),
     ]
     assert await stores.replica().announce([]) == []
+
+
+async def test_an_applied_status_tells_the_gate_seen_under_the_override_operators_set(
+    stores: Stores,
+) -> None:
+    auto, forced_open, forced_closed = take_regions(3)
+    await stores.controls.update(forced_open, RegionControl(override=FORCE_OPEN), actor="ops")
+    await stores.controls.update(forced_closed, RegionControl(override=FORCE_CLOSED), actor="ops")
+
+    def under_each_override(region: str) -> dict[Override, GateSighting]:
+        return {
+            Override.AUTO: sighting(region, CLOSED),
+            FORCE_OPEN: sighting(region, RECOVERING, "operator_override"),
+            FORCE_CLOSED: sighting(region, CLOSED, "operator_override"),
+        }
+
+    def down(region: str, seq: int) -> StatusChanged:
+        return StatusChanged(
+            region_code=region,
+            status=SiakStatus.DOWN,
+            previous_status=None,
+            since=datetime.now(UTC),
+            seq=seq,
+        )
+
+    apply = stores.statuses.apply_controlled
+    controlled = [
+        await apply(down(region, 1), announce=under_each_override(region))
+        for region in (auto, forced_open, forced_closed)
+    ]
+    ignored = await apply(down(forced_open, 1), announce=under_each_override(forced_open))
+
+    assert controlled == [Override.AUTO, FORCE_OPEN, FORCE_CLOSED]
+    assert ignored is None
+    # Only the forced-open region was told (recovering, the operator's doing); the others
+    # were seen closed, as a gate never told of counts: no news.
+    told = await stores.replica().announce(
+        [sighting(region, RECOVERING) for region in (auto, forced_open, forced_closed)]
+    )
+    assert [(e.region_code, e.previous_gate_state) for e in told] == [
+        (auto, "closed"),
+        (forced_closed, "closed"),
+    ]

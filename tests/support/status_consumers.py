@@ -11,8 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.queue_gate.adapters.kafka_link import SESSION_TIMEOUT_MS, KafkaLink
-from services.queue_gate.adapters.postgres.region_control_store import PostgresRegionControlStore
-from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.adapters.postgres.region_status_store import (
+    PostgresGateAnnouncer,
+    PostgresRegionStatusStore,
+)
+from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
 from services.queue_gate.handlers.region_gate import GatePolicy
@@ -73,7 +76,6 @@ async def status_consumer(
         session_timeout_ms=session_timeout_ms,
     )
     catch_up = StatusCatchUp()
-    controls = PostgresRegionControlStore(store.pool)
     policy = GatePolicy(
         stale_after=timedelta(minutes=5),
         degraded_is_open=True,
@@ -82,7 +84,11 @@ async def status_consumer(
 
     async def apply_change(change: StatusChanged) -> bool:
         applied = await record_status_change(
-            change, store=store, controls=controls, policy=policy, now=datetime.now(UTC)
+            change,
+            store=store,
+            announcer=PostgresGateAnnouncer(store.pool),
+            policy=policy,
+            now=datetime.now(UTC),
         )
         if on_applied is not None:
             await on_applied(change, applied)
@@ -93,6 +99,7 @@ async def status_consumer(
         group_id=group_id or await status_group(bootstrap),
         apply_change=apply_change,
         catch_up=catch_up,
+        durable=WalFlushBarrier(store.pool).flushed,
         persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
     running = asyncio.create_task(link.run())

@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
-from services.queue_gate.adapters.offset_commits import CommitOnRevoke, OffsetCommits
+from services.queue_gate.adapters.offset_commits import CommitOnRevoke, Durable, OffsetCommits
 from shared.kafka_client import client_options
 from shared.settings import KafkaSettings
 from shared.topics import TopicMisconfiguredError
@@ -56,6 +56,9 @@ class Subscription:
     listener: Callable[[Any], ConsumerRebalanceListener] | None = None
     """Made with the consumer (a `HandledPositions`), which it may ask for offsets when
     partitions are assigned."""
+    durable: Durable | None = None
+    """Awaited before each offset commit, where `handle` commits without waiting for the
+    flush (see `OffsetCommits`)."""
 
 
 class Link(Protocol):
@@ -181,7 +184,9 @@ class KafkaLink:
             # Records of an aborted transaction (a fenced producer's) are never handled.
             isolation_level="read_committed",
         )
-        commits = OffsetCommits(consumer.commit, retry_delay_s=self.retry_delay_s)
+        commits = OffsetCommits(
+            consumer.commit, durable=subscription.durable, retry_delay_s=self.retry_delay_s
+        )
         handled = HandledPositions(consumer, commits)
         inner = subscription.listener(handled) if subscription.listener else None
         consumer.subscribe([subscription.topic], listener=CommitOnRevoke(commits, inner))

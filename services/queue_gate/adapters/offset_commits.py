@@ -13,6 +13,9 @@ log = logging.getLogger(__name__)
 
 Commit = Callable[[Mapping[TopicPartition, int]], Awaitable[None]]
 """Commits the offsets given (aiokafka's `AIOKafkaConsumer.commit`)."""
+Durable = Callable[[], Awaitable[bool]]
+"""Returns True once the work of every record handled before the call is durable, False when
+that is not known (`WalFlushBarrier.flushed`, for work committed without waiting for it)."""
 
 
 class OffsetCommits:
@@ -26,11 +29,15 @@ class OffsetCommits:
     partition, so records handled meanwhile share the next one. A commit that fails leaves
     its offsets due, and the next (after `retry_delay_s` at the latest) carries them. A crash
     before it loses no work: the records after the committed offset are read again, and their
-    handlers are idempotent.
+    handlers are idempotent. Where handlers' transactions commit without waiting for their
+    WAL flush, `durable` is awaited before each commit, after its offsets were chosen.
     """
 
-    def __init__(self, commit: Commit, *, retry_delay_s: float = 1.0) -> None:
+    def __init__(
+        self, commit: Commit, *, durable: Durable | None = None, retry_delay_s: float = 1.0
+    ) -> None:
         self._commit = commit
+        self._durable = durable
         self.retry_delay_s = retry_delay_s
         self._due: dict[TopicPartition, int] = {}
         self._in_hand: dict[TopicPartition, int] = {}
@@ -84,6 +91,10 @@ class OffsetCommits:
             if not due:
                 return True
             try:
+                # Every record in `due` was handled before this point: their work is flushed.
+                if self._durable is not None and not await self._durable():
+                    self._keep_due(due)
+                    return False
                 await self._commit(due)
             except asyncio.CancelledError:
                 # Stopping: whoever flushes last commits these (or a restart reads them again).

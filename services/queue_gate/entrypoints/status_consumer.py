@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
 from services.queue_gate.adapters.kafka_link import Link, Record, Subscription
+from services.queue_gate.adapters.offset_commits import Durable
 from services.queue_gate.adapters.postgres.transient import is_transient
 from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
 from services.queue_gate.ports import RegionStatusStore
@@ -195,10 +196,13 @@ def subscribe_to_status(
     group_id: str,
     apply_change: ApplyStatusChange,
     catch_up: StatusCatchUp,
+    durable: Durable,
     persistence: Persistence | None = None,
     registry: RegionRegistry | None = None,
 ) -> None:
-    """Apply each status record in turn, telling `catch_up` how far the reading got."""
+    """Apply each status record in turn, telling `catch_up` how far the reading got. A
+    change is committed without waiting for its flush: `durable` says when it is flushed,
+    and no offset is committed before (`WalFlushBarrier`)."""
     keeping_at = persistence or Persistence()
     regions = registry or load_registry()
 
@@ -218,6 +222,7 @@ def subscribe_to_status(
             group_id=group_id,
             handle=on_status_changed,
             listener=lambda consumer: StatusAssignments(catch_up, consumer),
+            durable=durable,
         )
     )
 

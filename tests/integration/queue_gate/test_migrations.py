@@ -73,6 +73,7 @@ EXPECTED_COLUMNS = {
     "region_heartbeat": {"region_code", "monitor_id", "heard_at"},
     "gate_told": {"region_code", "gate_state", "told_at"},
     "outbox": {"id", "topic", "key", "value", "created_at"},
+    "wal_flush_mark": {"only_row", "flushed_at"},
     "region_backlog": {"region_code", "waiting"},
     "client_key": {
         "key_id",

@@ -17,6 +17,7 @@ from services.queue_gate.adapters.postgres.region_status_store import (
     PostgresRegionStatusStore,
 )
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, PostgresWakeups
+from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
 from services.queue_gate.domain.region_gate import RegionControl
@@ -228,3 +229,27 @@ async def test_the_wake_up_of_a_status_change_names_the_process_that_applied_it(
         await asyncio.gather(listening, return_exceptions=True)
 
     assert heard == [("73.01", True, True), ("73.02", True, False), ("73.03", True, False)]
+
+
+async def test_a_status_change_commits_without_its_flush_and_the_barrier_flushes_it(
+    pool: asyncpg.Pool,
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    async with pool.acquire() as connection:
+        # Inside a transaction of the caller's, to see what the function set for it.
+        async with connection.transaction():
+            await connection.fetchval(
+                "SELECT store_status_change('73.04', 'UP', 1, now(), NULL, NULL, 0, 'quiet', '',"
+                " 'topic', '{}', '{}', '{}', '{}', '{}')"
+            )
+            in_it = await connection.fetchval("SHOW synchronous_commit")
+        after_it = await connection.fetchval("SHOW synchronous_commit")
+    assert (in_it, after_it) == ("off", "on")  # that transaction only
+
+    assert await store.apply_controlled(change("73.04", SiakStatus.DOWN, seq=2), announce={})
+    # Past the change's commit record: it was written before this was read.
+    written = await pool.fetchval("SELECT pg_current_wal_insert_lsn()")
+
+    assert await WalFlushBarrier(pool).flushed() is True
+
+    assert await pool.fetchval("SELECT pg_current_wal_flush_lsn()") >= written

@@ -184,6 +184,10 @@ class FakeDatabase:
     async def reachable(self) -> bool:
         return self.up
 
+    async def flushed(self) -> bool:
+        """The fakes' commits are durable at once; nothing is known while the database is down."""
+        return self.up
+
 
 async def _topics_exist() -> None:
     return None
@@ -237,6 +241,7 @@ def fake_adapters(
             backlog_counts=edges.backlog_counts,
             outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
+            status_changes_flushed=edges.database.flushed,
             console=ports.console.stores(),
         )
 

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
-from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.region_gate import Override, RegionControl
 from services.queue_gate.domain.region_status import RegionStatus, supersedes
 from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.siak_answer import Delivered, SiakAnswer
@@ -100,9 +100,15 @@ def status_change(
 
 
 class FakeRegionStatusStore:
-    def __init__(self, clock: Callable[[], datetime], announcer: FakeGateAnnouncer) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], datetime],
+        announcer: FakeGateAnnouncer,
+        controls: FakeRegionControlStore,
+    ) -> None:
         self._clock = clock
         self._announcer = announcer
+        self._controls = controls
         self._statuses: dict[str, RegionStatus] = {}
         self._applied_at: dict[str, datetime] = {}
         self._heartbeats: dict[str, tuple[datetime, int | None]] = {}
@@ -117,13 +123,20 @@ class FakeRegionStatusStore:
         return [self._statuses[code] for code in sorted(self._statuses)]
 
     async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
+        seen = {} if announce is None else dict.fromkeys(Override, announce)
+        return await self.apply_controlled(change, announce=seen) is not None
+
+    async def apply_controlled(
+        self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
+    ) -> Override | None:
         if not supersedes(change, self._statuses.get(change.region_code)):
-            return False
+            return None
         self._statuses[change.region_code] = RegionStatus.from_event(change)
         self._applied_at[change.region_code] = self._clock()
-        if announce is not None:
-            await self._announcer.announce([announce])
-        return True
+        controlled = (await self._controls.get(change.region_code)).override
+        if controlled in announce:
+            await self._announcer.announce([announce[controlled]])
+        return controlled
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         return (await self.snapshot([region_code])).last_heard_at(region_code)
@@ -533,8 +546,8 @@ class FakePorts:
     def __init__(self, clock: FakeClock | None = None) -> None:
         self.clock = clock or FakeClock()
         self.announcer = FakeGateAnnouncer()
-        self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
+        self.statuses = FakeRegionStatusStore(self.clock, self.announcer, self.controls)
         self.submissions = FakeSubmissionStore(self.clock)
         self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()

@@ -143,7 +143,7 @@ async def apply_here(ports: FakePorts, board: GateBoard, status: SiakStatus, *, 
     assert await record_status_change(
         status_change(MAKASSAR, status, seq=seq),
         store=ports.statuses,
-        controls=ports.controls,
+        announcer=ports.announcer,
         policy=POLICY,
         now=ports.clock(),
         took=board.took,

@@ -30,7 +30,7 @@ async def record(ports: FakePorts, status: SiakStatus, *, seq: int) -> None:
     await record_status_change(
         status_change(MAKASSAR, status, seq=seq, reason="http_503" if status != "UP" else None),
         store=ports.statuses,
-        controls=ports.controls,
+        announcer=ports.announcer,
         policy=POLICY,
         now=ports.clock(),
     )

@@ -383,3 +383,83 @@ async def test_a_record_failing_after_its_partition_was_revoked_is_left_to_its_n
         await until(lambda: broker.latest(P1) == 1, what="the consumer reading on")
     assert source.seeks == []
     assert database.committed == [(1, 0)]
+
+
+class UnflushedDatabase(Database):
+    """Commits without waiting for the flush (store_status_change): a record's work is
+    visible once handled, durable (`committed`, what the broker checks) only once a flush
+    begun after it has returned."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.visible: list[tuple[int, int]] = []
+        self.flush_held = asyncio.Event()
+        self.flush_held.set()
+        self.flushes = 0
+        self.unknown = 0
+        """How many flushes to come say the database could not be asked."""
+
+    async def handle(self, record: Record) -> None:
+        self.visible.append((record.partition, record.offset))
+
+    async def flushed(self) -> bool:
+        self.flushes += 1
+        covered = list(self.visible)  # what was committed before the barrier's commit
+        await self.flush_held.wait()
+        if self.unknown:
+            self.unknown -= 1
+            return False
+        self.committed.extend(place for place in covered if place not in self.committed)
+        return True
+
+
+async def test_an_offset_is_committed_only_once_the_work_before_it_is_flushed() -> None:
+    database = UnflushedDatabase()
+    database.flush_held.clear()
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    commits = OffsetCommits(broker.commit, durable=database.flushed)
+    async with consuming(source, database, commits):
+        source.append(0, b"a", b"b")
+        await until(lambda: len(database.visible) == 2, what="both records handled")
+        await until(lambda: database.flushes == 1, what="the flush awaited")
+        assert broker.commits == []  # the transactions are visible, not durable yet
+        database.flush_held.set()
+        await until(lambda: broker.latest(P0) == 2, what="committed once flushed")
+    assert broker.violations == []
+
+
+async def test_records_handled_while_the_flush_is_awaited_wait_for_the_next_flush() -> None:
+    database = UnflushedDatabase()
+    database.flush_held.clear()
+    broker = Broker(database)
+    source = FakeRecordSource(TOPIC)
+    commits = OffsetCommits(broker.commit, durable=database.flushed)
+    async with consuming(source, database, commits):
+        source.append(0, b"a")
+        await until(lambda: database.flushes == 1, what="the first flush awaited")
+        source.append(0, b"b", b"c")
+        await until(lambda: len(database.visible) == 3, what="the records behind it handled")
+        database.flush_held.set()
+        await until(lambda: broker.latest(P0) == 3, what="all committed")
+    # The first commit carries only what was handled before its flush began.
+    assert broker.commits == [{P0: 1}, {P0: 3}]
+    assert database.flushes == 2
+    assert broker.violations == []
+
+
+async def test_a_flush_not_known_to_have_happened_keeps_its_offsets_due() -> None:
+    database = UnflushedDatabase()
+    database.unknown = 1  # the database could not be asked (down, restarting)
+    broker = Broker(database)
+    commits = OffsetCommits(broker.commit, durable=database.flushed, retry_delay_s=0)
+    commits.taken(P0, 0)
+    await database.handle(Record(TOPIC, 0, 0, None, b"a", []))
+    commits.handled(P0, 0)
+
+    assert await commits.flush() is False
+    assert broker.commits == []
+    assert commits.due == {P0: 1}
+    assert await commits.flush() is True
+    assert broker.commits == [{P0: 1}]
+    assert broker.violations == []

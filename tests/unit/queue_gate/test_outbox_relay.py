@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from services.queue_gate.adapters.postgres.outbox import OutboxRelay
+from services.queue_gate.adapters.postgres.wal_flush import FLUSH_WAL
 from tests.support.background import in_background
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import FakeKafka
@@ -19,13 +20,15 @@ class FakeOutbox:
     """The outbox table and the relay's lock, reached through connections of their own."""
 
     def __init__(self, rows: int) -> None:
-        self.rows = [
+        self.rows: list[dict[str, Any]] = [
             {"id": n, "topic": TOPIC, "key": b"k", "value": b"%d" % n} for n in range(rows)
         ]
         self.opened = 0
         self.open = 0
         self.most_open = 0
         self.lock_holder: FakeOutboxConnection | None = None
+        self.flushed: set[int] = set()
+        """The rows known to be on disk (a status change's news commits without its flush)."""
 
     async def connect(self) -> Any:  # an asyncpg connection, as far as the relay goes
         self.opened += 1
@@ -47,7 +50,12 @@ class FakeOutboxConnection:
     async def fetch(self, _query: str, limit: int) -> list[dict[str, Any]]:
         return self.outbox.rows[:limit]
 
-    async def execute(self, _query: str, ids: list[int]) -> None:
+    async def execute(self, query: str, *args: list[int]) -> None:
+        if query == FLUSH_WAL:
+            # A synchronous commit: every row committed before it is on disk now.
+            self.outbox.flushed.update(row["id"] for row in self.outbox.rows)
+            return
+        (ids,) = args
         self.outbox.rows = [row for row in self.outbox.rows if row["id"] not in ids]
 
     async def close(self) -> None:
@@ -118,3 +126,26 @@ async def test_a_link_that_stops_while_handing_over_lets_go_of_the_lock() -> Non
 
 async def _true(condition: bool) -> bool:
     return condition
+
+
+async def test_the_relay_publishes_no_row_before_it_is_on_disk() -> None:
+    outbox = FakeOutbox(rows=3)
+    published: list[tuple[bytes, bool]] = []
+
+    async def publish(
+        _topic: str, _key: bytes, value: bytes, _headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]:
+        published.append((value, int(value) in outbox.flushed))
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acknowledged.set_result(None)
+        return acknowledged
+
+    async def kafka_ready() -> None:
+        return None
+
+    relay = OutboxRelay(outbox.connect, publish, kafka_ready=kafka_ready, batch=10)
+
+    assert await relay.relay_batch(await outbox.connect()) == 3
+
+    assert published == [(b"0", True), (b"1", True), (b"2", True)]
+    assert outbox.rows == []

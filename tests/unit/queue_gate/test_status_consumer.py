@@ -51,7 +51,7 @@ class Consumer:
         return await record_status_change(
             change,
             store=self.ports.statuses,
-            controls=self.ports.controls,
+            announcer=self.ports.announcer,
             policy=POLICY,
             now=self.ports.clock(),
         )

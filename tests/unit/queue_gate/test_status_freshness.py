@@ -25,7 +25,7 @@ async def record(
     return await record_status_change(
         status_change(region, status, seq=seq, epoch=epoch),
         store=ports.statuses,
-        controls=ports.controls,
+        announcer=ports.announcer,
         policy=POLICY,
         now=ports.clock(),
     )

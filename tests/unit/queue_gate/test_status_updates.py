@@ -23,7 +23,7 @@ async def record(ports: FakePorts, status: SiakStatus, *, seq: int) -> bool:
     return await record_status_change(
         status_change(MAKASSAR, status, seq=seq, reason=f"seq {seq}"),
         store=ports.statuses,
-        controls=ports.controls,
+        announcer=ports.announcer,
         policy=POLICY,
         now=ports.clock(),
     )
@@ -128,7 +128,7 @@ async def test_only_an_applied_change_is_handed_over_with_the_gate_seen_after_it
         await record_status_change(
             status_change(MAKASSAR, status, seq=seq),
             store=ports.statuses,
-            controls=ports.controls,
+            announcer=ports.announcer,
             policy=POLICY,
             now=ports.clock(),
             took=lambda known, seen: handed.append((known, seen)),
@@ -141,3 +141,26 @@ async def test_only_an_applied_change_is_handed_over_with_the_gate_seen_after_it
     assert [(known.status, known.seq) for known, _ in handed] == [(SiakStatus.UP, 2)]
     assert [(seen.seen, seen.at) for _, seen in handed] == [(GateState.RECOVERING, ports.clock())]
     assert [known for known, _ in handed] == [await ports.statuses.get(MAKASSAR)]
+
+
+async def test_a_region_forced_open_is_told_open_by_the_operator_whatever_siak_says() -> None:
+    ports = FakePorts()
+    await ports.control(MAKASSAR, RegionControl(override=Override.FORCE_OPEN))
+    handed: list[GateSighting] = []
+
+    assert await record_status_change(
+        status_change(MAKASSAR, SiakStatus.DOWN, seq=1),
+        store=ports.statuses,
+        announcer=ports.announcer,
+        policy=POLICY,
+        now=ports.clock(),
+        took=lambda _known, seen: handed.append(seen),
+    )
+
+    assert await lets_through(ports)
+    assert [(e.previous_gate_state, e.gate_state, e.cause) for e in ports.announcer.announced] == [
+        ("closed", "recovering", "operator_override")
+    ]
+    assert [(seen.seen, seen.cause) for seen in handed] == [
+        (GateState.RECOVERING, "operator_override")
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.connecting import Connect
+from services.queue_gate.adapters.postgres.wal_flush import FLUSH_WAL
 from shared import topics
 from shared.events import CloudEvent, KafkaRecord, encode_event, new_event
 from shared.events.envelope import EventData
@@ -128,6 +129,10 @@ class OutboxRelay:
         )
         if not rows:
             return 0
+        # A gate's news is committed with its status change, without waiting for the flush
+        # (decision 25): published before it is on disk, a crash would have the change applied
+        # again from Kafka and its news told twice, under a new event id.
+        await connection.execute(FLUSH_WAL)
         # Handed over one by one, in order, then acknowledged together.
         try:
             async with asyncio.timeout(self.kafka_wait_s) as handing_over:

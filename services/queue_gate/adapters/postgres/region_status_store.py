@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,16 +12,18 @@ from services.queue_gate.adapters.postgres.outbox import gate_record, write_even
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, status_wake
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
+from services.queue_gate.domain.region_gate import Override
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
 from shared import topics
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
-# One round trip: the function (migration 0011) stores the change if its (epoch, seq) is
-# newer and, only then, sends the wake-up and writes the gate's news, in one transaction.
+# One round trip: the function (migration 0012) stores the change if its (epoch, seq) is
+# newer and, only then, sends the wake-up, reads the region's override and writes the gate's
+# news under it, in one transaction.
 _APPLY = """
-SELECT apply_status_change($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+SELECT store_status_change($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 """
 _COLUMNS = "region_code, status, seq, since, reason, expected_return_at, epoch"
 _LAST_HEARD = """
@@ -71,9 +73,19 @@ class PostgresRegionStatusStore:
         return [_to_status(row) for row in rows]
 
     async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
-        news = [] if announce is None else _news_by_told(announce)
-        records = [gate_record(event, key=event.region_code) for _, event in news]
-        applied_at: datetime | None = await self.pool.fetchval(
+        seen = {} if announce is None else dict.fromkeys(Override, announce)
+        return await self.apply_controlled(change, announce=seen) is not None
+
+    async def apply_controlled(
+        self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
+    ) -> Override | None:
+        news = [
+            (override, told, event)
+            for override, sighting in announce.items()
+            for told, event in _news_by_told(sighting)
+        ]
+        records = [gate_record(event, key=event.region_code) for _, _, event in news]
+        controlled: str | None = await self.pool.fetchval(
             _APPLY,
             change.region_code,
             change.status.value,
@@ -85,12 +97,13 @@ class PostgresRegionStatusStore:
             WAKE_CHANNEL,
             status_wake(change.region_code, self.origin),
             topics.GATE_EVENTS,
-            [told.value for told, _ in news],
-            [event.gate_state for _, event in news],
+            [override.value for override, _, _ in news],
+            [told.value for _, told, _ in news],
+            [event.gate_state for _, _, event in news],
             [record.key for record in records],
             [record.value for record in records],
         )
-        return applied_at is not None
+        return None if controlled is None else Override(controlled)
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
         heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
