@@ -26,6 +26,8 @@ from deploy.local.component import Paths
 from deploy.local.postgres_server import PostgresServer
 from services.queue_gate.adapters.postgres import submission_store as store
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, wake_cause
+from shared import topics
 
 BATCH = 5_000
 REPLAY_REGIONS = 50
@@ -90,17 +92,21 @@ def hot_queries(order: dict[str, list[str]], intake_regions: Sequence[str]) -> l
         ["deferred"] * INTAKE_BATCH,
         [None] * INTAKE_BATCH,
         ["default"] * INTAKE_BATCH,
+        topics.GATE_EVENTS,
+        [region.encode() for region in regions],
+        [b"x" * 400] * INTAKE_BATCH,
+        WAKE_CHANNEL,
+        wake_cause(gate_changed=False),
     )
     mark = "UPDATE submission SET state = 'dispatching' WHERE ticket_id = ANY($1::text[])"
     return [
-        HotQuery("intake: insert a batch of 64", store._INSERT, insert_args),
         HotQuery(
-            "intake: held applicants",
-            store._HELD_APPLICANTS,
-            (sorted(set(regions)), ["applicant"]),
+            "intake: insert a batch of 64, its events and wake-ups", store._ADMIT, insert_args
         ),
         HotQuery(
-            "intake: backlogs of the batch's regions", store._BACKLOGS, (sorted(set(regions)),)
+            "intake: the lines and held applicants of the batch's regions",
+            store._LINES_AND_HELD,
+            (sorted(set(regions)), ["applicant"]),
         ),
         HotQuery("dispatch: next stretch of the line", store._LINE, (region, 100)),
         HotQuery("dispatch: mark dispatching", store._MARK_DISPATCHING, (stretch,)),

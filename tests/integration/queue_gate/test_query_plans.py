@@ -66,7 +66,7 @@ async def test_no_hot_query_reads_the_backlog_of_other_regions(database_url: str
             "release": (store._RELEASE, (stretch,)),
             "defer queued": (store._DEFER_QUEUED, (region,)),
             "place in line": (store._AHEAD, (region, 2**62)),
-            "held applicants": (store._HELD_APPLICANTS, ([region], ["applicant-1"])),
+            "lines and held applicants": (store._LINES_AND_HELD, ([region], ["applicant-1"])),
         }
         found = {
             f"{name} ({'generic' if generic else 'custom'})": await seq_scans_of_submission(

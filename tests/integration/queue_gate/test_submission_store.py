@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import datetime
 
 import asyncpg
 import pytest
 
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
+from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.ports import (
     Admitted,
@@ -16,6 +19,7 @@ from services.queue_gate.ports import (
     NewSubmission,
 )
 from tests.integration.queue_gate.conftest import take_regions
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -97,6 +101,54 @@ async def test_a_full_line_or_a_taken_key_refuses_only_its_own_request(
     )
     assert await counted_backlog(pool, region) == 3
     assert await store.backlog(region) == 3
+
+
+async def test_each_row_a_batch_inserts_has_its_event_in_seq_order_as_stored_and_wakes_its_region(
+    pool: asyncpg.Pool, database_url: str
+) -> None:
+    regions = take_regions(2)
+    store = PostgresSubmissionStore(pool)
+    await store.add(new(regions[0], 0), backlog_cap=100)
+    listener = await asyncpg.connect(database_url)
+    woken: list[str] = []
+    await listener.add_listener(WAKE_CHANNEL, lambda *wake: woken.append(str(wake[3])))
+    try:
+        outcomes = await asyncio.gather(
+            *(store.add(new(regions[n % 2], n), backlog_cap=100) for n in range(1, 9)),
+            store.add(new(regions[1], 9, key=f"key-{regions[0]}-0"), backlog_cap=100),
+            return_exceptions=True,
+        )
+        await eventually(
+            lambda: _true({f"{r}:line" for r in regions} <= set(woken)), within=10, interval=0.05
+        )
+    finally:
+        await listener.close()
+
+    assert isinstance(outcomes[-1], DuplicateIdempotencyKeyError)
+    rows = await pool.fetch(
+        "SELECT ticket_id, region_code, state, updated_at FROM submission "
+        "WHERE region_code = ANY($1::text[]) AND ticket_id <> $2 ORDER BY seq",
+        regions,
+        f"tkt_{regions[0]}_0",
+    )
+    events = await pool.fetch(
+        "SELECT key, value FROM outbox WHERE convert_from(key, 'UTF8') = ANY($1::text[]) "
+        "AND convert_from(value, 'UTF8')::jsonb -> 'data' ->> 'ticket_id' <> $2 ORDER BY id",
+        regions,
+        f"tkt_{regions[0]}_0",
+    )
+    told = [json.loads(event["value"])["data"] for event in events]
+    # Only the rows inserted (not the one whose key was taken), in seq order, each told as
+    # it was stored: its region (the record's key), its state and its updated_at.
+    assert [e["ticket_id"] for e in told] == [row["ticket_id"] for row in rows]
+    assert len(rows) == 8
+    assert [event["key"].decode() for event in events] == [row["region_code"] for row in rows]
+    assert [e["state"] for e in told] == [row["state"] for row in rows]
+    assert [datetime.fromisoformat(e["at"]) for e in told] == [row["updated_at"] for row in rows]
+
+
+async def _true(condition: bool) -> bool:
+    return condition
 
 
 async def test_the_kept_backlog_follows_every_way_a_submission_leaves_or_rejoins_the_line(

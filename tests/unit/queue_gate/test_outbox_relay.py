@@ -1,5 +1,6 @@
 """The outbox relay while Kafka is away: it waits for the link a while at a time, holding
-nothing, and relays everything in order once the link is up."""
+nothing, and relays everything in order once the link is up; under steady intake it gathers
+rows between batches rather than sending a few at a time."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ class FakeOutbox:
         self.lock_holder: FakeOutboxConnection | None = None
         self.flushed: set[int] = set()
         """The rows known to be on disk (a status change's news commits without its flush)."""
+        self.fetched: list[int] = []
+        """How many rows each fetch found."""
+
+    def add(self, rows: int) -> None:
+        first = len(self.fetched) * 1000  # ids above any taken before
+        self.rows += [
+            {"id": first + n, "topic": TOPIC, "key": b"k", "value": b"%d" % (first + n)}
+            for n in range(rows)
+        ]
 
     async def connect(self) -> Any:  # an asyncpg connection, as far as the relay goes
         self.opened += 1
@@ -48,6 +58,7 @@ class FakeOutboxConnection:
         return self.outbox.lock_holder is self
 
     async def fetch(self, _query: str, limit: int) -> list[dict[str, Any]]:
+        self.outbox.fetched.append(len(self.outbox.rows[:limit]))
         return self.outbox.rows[:limit]
 
     async def execute(self, query: str, *args: list[int]) -> None:
@@ -122,6 +133,41 @@ async def test_a_link_that_stops_while_handing_over_lets_go_of_the_lock() -> Non
 
     assert outbox.opened >= 3 and outbox.most_open == 1  # each one closed, and its lock freed
     assert len(outbox.rows) == 4  # nothing leaves the outbox unacknowledged
+
+
+async def test_after_a_batch_short_of_full_the_relay_gathers_before_it_fetches_again() -> None:
+    outbox = FakeOutbox(rows=4)
+    link = FakeKafka()
+    pauses: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        if seconds == GATHER_S and len(pauses) == 1:
+            outbox.add(2)  # submissions accepted while the relay gathers
+        await asyncio.sleep(0 if seconds == GATHER_S else 3600)
+
+    relay = OutboxRelay(
+        outbox.connect,
+        link.publish,
+        kafka_ready=link.wait_started,
+        batch=3,
+        idle_interval_s=IDLE_S,
+        gather_s=GATHER_S,
+        sleep=sleep,
+    )
+    async with in_background(link.run()), in_background(relay.run()):
+        await eventually(lambda: _true(IDLE_S in pauses), within=5, interval=0.01)
+
+    # A full batch is followed at once by the next; a short one by a pause to gather; an
+    # empty outbox by the idle wait.
+    assert outbox.fetched == [3, 1, 2, 0]
+    assert pauses == [GATHER_S, GATHER_S, IDLE_S]
+    relayed = [value for _, _, value, _ in link.published]
+    assert relayed == [b"%d" % n for n in (0, 1, 2, 3, 2000, 2001)]
+
+
+GATHER_S = 0.25
+IDLE_S = 0.5
 
 
 async def _true(condition: bool) -> bool:

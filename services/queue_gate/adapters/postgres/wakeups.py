@@ -76,15 +76,13 @@ class PostgresWakeups:
 
 async def send_wake(connection: Any, region_code: str, *, gate_changed: bool) -> None:
     """NOTIFY inside the caller's transaction: delivered only if it commits."""
-    await send_wakes(connection, [region_code], gate_changed=gate_changed)
-
-
-async def send_wakes(connection: Any, region_codes: list[str], *, gate_changed: bool) -> None:
-    """One NOTIFY per region, inside the caller's transaction."""
-    cause = "gate" if gate_changed else "line"
     await connection.execute(
-        "SELECT count(pg_notify($1, region_code || $2)) FROM unnest($3::text[]) AS region_code",
+        "SELECT pg_notify($1, $2)",
         WAKE_CHANNEL,
-        f":{cause}",
-        region_codes,
+        region_code + wake_cause(gate_changed=gate_changed),
     )
+
+
+def wake_cause(*, gate_changed: bool) -> str:
+    """What follows the region code in a wake-up's payload."""
+    return ":gate" if gate_changed else ":line"
