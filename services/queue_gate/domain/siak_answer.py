@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ REFUSAL_STATUSES = frozenset({400, 413, 422})
 RETRY_STATUSES = frozenset({408, 425, 429})
 """SIAK asks to be asked again later."""
 MAX_REFERENCE_LENGTH = 100
+# A reference is an identifier: anything else (a NUL PostgreSQL refuses, spaces, markup) may
+# be SIAK echoing something other than a reference, and is not kept.
+_REFERENCE = re.compile(rf"[A-Za-z0-9._:/-]{{1,{MAX_REFERENCE_LENGTH}}}")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ def _delivered(status: int, body: dict[str, Any], idempotency_key: str) -> SiakA
     if body.get("key") != idempotency_key:
         return Unacknowledged(f"unacknowledged_http_{status}")
     reference = body.get("siak_reference")
-    usable = isinstance(reference, str) and 0 < len(reference) <= MAX_REFERENCE_LENGTH
+    usable = isinstance(reference, str) and _REFERENCE.fullmatch(reference) is not None
     return Delivered(reference if usable else None)
 
 

@@ -235,8 +235,10 @@ async def test_a_failing_dispatcher_is_logged_without_the_errors_text(
     await ports.waiting(MAKASSAR, "ani")
     supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
 
+    echoed = "Siti Aminah 7371014509900001"  # not on the raising line: tracebacks show it
+
     async def refused(deliveries: list[tuple[str, str | None]]) -> None:
-        raise ValueError("invalid input for query argument $2: 'Siti Aminah 7371014509900001'")
+        raise ValueError(f"invalid input for query argument $2: {echoed!r}")
 
     ports.submissions.mark_delivered = refused  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR):
