@@ -122,6 +122,8 @@ class ReplayPacer:
         if self._state is GateState.CLOSED:
             return
         if self._canaries_remaining == 0:
+            # A clock set back: the interval counts from the new reading, not from the future.
+            self._rate_changed_at = min(self._rate_changed_at, now)
             if now - self._rate_changed_at >= self._config.ramp_interval:
                 self._ramp_to(self.rate * 2, now)
         elif self._canary_in_flight:
