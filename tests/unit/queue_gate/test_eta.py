@@ -94,3 +94,11 @@ def test_a_region_capped_below_the_configured_maximum_ramps_no_higher_than_its_c
 
     assert (capped.max_rate, capped.initial_rate) == (1.0, 1.0)
     assert seconds_to_send(10_000, rate=1.0, canaries=0, pacing=capped) == 10_000
+
+
+def test_an_estimate_beyond_any_calendar_is_no_time_rather_than_an_overflow() -> None:
+    assert estimate(10**6, GateState.RECOVERING, rate=1e-300).estimated_delivery_at is None
+    closed = estimate(
+        10**15, GateState.CLOSED, expected_return_at=EXPECTED_RETURN
+    ).estimated_delivery_at
+    assert closed is None
