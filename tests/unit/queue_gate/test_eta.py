@@ -97,8 +97,17 @@ def test_a_region_capped_below_the_configured_maximum_ramps_no_higher_than_its_c
 
 
 def test_an_estimate_beyond_any_calendar_is_no_time_rather_than_an_overflow() -> None:
-    assert estimate(10**6, GateState.RECOVERING, rate=1e-300).estimated_delivery_at is None
-    closed = estimate(
-        10**15, GateState.CLOSED, expected_return_at=EXPECTED_RETURN
-    ).estimated_delivery_at
-    assert closed is None
+    """A ceiling stored before rates had a lower bound: the estimate must still answer."""
+    crawling = PACING.with_max_rate(1e-300)
+    for gate_state in (GateState.RECOVERING, GateState.CLOSED):
+        estimated = estimate_delivery(
+            submissions_ahead=3,
+            now=NOW,
+            gate_state=gate_state,
+            rate=1e-300,
+            canaries_remaining=0,
+            expected_return_at=EXPECTED_RETURN,
+            pacing=crawling,
+        )
+
+        assert estimated == DeliveryEstimate(queue_position=3, estimated_delivery_at=None)
