@@ -15,6 +15,10 @@ from services.queue_gate.domain.gate import GateState, gate_state_for
 from services.queue_gate.domain.token_bucket import NoAllowanceError, TokenBucket
 from shared.events import SiakStatus
 
+MIN_RATE = 0.001
+"""The slowest pace a rate or ceiling may be set to (one submission in about 17 minutes): a
+slower one estimates deliveries centuries away. To hold a region's replay, pause it."""
+
 
 @dataclass(frozen=True, slots=True)
 class PacingConfig:
