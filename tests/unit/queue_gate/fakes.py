@@ -328,9 +328,10 @@ class FakeSubmissionStore:
             if s.state is _S.PARKED and (after is None or s.seq > after)
         ][:limit]
 
-    async def purge_personal_data(self, *, finished_before: datetime) -> int:
+    async def purge_personal_data(self, *, finished_before: datetime, limit: int) -> int:
         finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))
         due = [s for s in finished if s.sealed_payload and s.updated_at < finished_before]
+        due = sorted(due, key=lambda s: s.updated_at)[:limit]
         for s in due:
             purged = dataclasses.replace(s, sealed_payload=None, body_fingerprint="purged")
             self._rows[s.ticket_id] = purged
