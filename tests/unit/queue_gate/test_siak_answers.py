@@ -69,6 +69,14 @@ def test_a_reference_of_letters_digits_and_separators_is_kept() -> None:
     assert answer(201, body) == Delivered(reference)
 
 
+@pytest.mark.parametrize("reference", [NIK, f"SIAK-{NIK}", "KK/7371012345678901"])
+def test_a_reference_holding_a_nik_length_run_of_digits_is_not_kept(reference: str) -> None:
+    """SIAK may echo a NIK or No. KK where its reference should be: personal data, not kept."""
+    body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
+
+    assert answer(201, body) == Delivered(None)
+
+
 def test_an_oversized_or_odd_reference_is_not_kept() -> None:
     odd = b'{"key": "tkt_7371_1", "siak_reference": 7371}'
     long = b'{"key": "tkt_7371_1", "siak_reference": "' + b"R" * 101 + b'"}'
