@@ -311,8 +311,8 @@ class PostgresSubmissionStore:
         return list(await self.backlogs())
 
 
-# The fingerprint is a hash of the body, NIK included: it goes with the data. SKIP LOCKED: a
-# row a dispatcher or an operator holds now is purged by a later batch.
+# The fingerprint is a hash of the body, NIK included, and SIAK's reference may echo what it was
+# sent: both go with the data. SKIP LOCKED: a row held elsewhere now goes in a later batch.
 _PURGE = """
 WITH due AS (
     SELECT seq FROM submission
@@ -321,8 +321,10 @@ WITH due AS (
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
-UPDATE submission SET sealed_payload = NULL, body_fingerprint = 'purged', purged_at = now()
-FROM due WHERE submission.seq = due.seq
+UPDATE submission
+   SET sealed_payload = NULL, body_fingerprint = 'purged', siak_reference = NULL,
+       purged_at = now()
+  FROM due WHERE submission.seq = due.seq
 """
 
 # Found through the partial index of parked rows: as many as are parked, never every row.
