@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
@@ -341,3 +344,20 @@ async def test_siak_text_postgresql_cannot_store_does_not_stop_the_line() -> Non
     assert ports.siak.sent == [acknowledged, refused, behind]
     states = [ports.submissions.stored(t).state for t in (acknowledged, refused, behind)]
     assert states == [_S.DELIVERED, _S.PARKED, _S.DELIVERED]
+
+
+async def test_a_refusal_is_logged_by_its_code_without_siaks_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redaction takes out quotes and digits, not a name SIAK writes into its sentence."""
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    refused = await ports.waiting(MAKASSAR, "ani")
+    body = b'{"reason": "nama Siti Aminah tidak cocok"}'
+    ports.siak.script(refused, answer_for(422, body, idempotency_key=refused))
+
+    with caplog.at_level(logging.WARNING):
+        await drive(ports, dispatcher_for(ports))
+
+    assert ports.submissions.stored(refused).state is _S.PARKED
+    assert "siak_refused_422" in caplog.text and "Siti" not in caplog.text
