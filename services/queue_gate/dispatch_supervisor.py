@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -137,8 +138,15 @@ class DispatchSupervisor:
         ACTIVE_DISPATCHERS.inc()
         try:
             await dispatcher.run()
-        except Exception:
-            log.exception("dispatching region %s failed; the sweep will restart it", region_code)
+        except Exception as error:
+            # The type and where only: a database error quotes the values it refused, which
+            # may be SIAK's text or personal data.
+            log.error(
+                "dispatching region %s failed with %s; the sweep will restart it\n%s",
+                region_code,
+                type(error).__name__,
+                "".join(traceback.format_tb(error.__traceback__)),
+            )
         finally:
             ACTIVE_DISPATCHERS.dec()
             del self.active[region_code]

@@ -213,8 +213,9 @@ class SubmissionStore(Protocol):
 
     async def regions_with_waiting(self) -> list[str]: ...
 
-    async def purge_personal_data(self, *, finished_before: datetime) -> int:
-        """Drop the sealed personal data of submissions delivered or cancelled before then."""
+    async def purge_personal_data(self, *, finished_before: datetime, limit: int) -> int:
+        """Drop the sealed personal data of at most `limit` submissions delivered or
+        cancelled before then (the oldest first), in one short transaction; how many."""
 
 
 class RegionControlStore(Protocol):

@@ -11,7 +11,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.domain.replay_pacing import MIN_RATE, PacingConfig
 from shared.settings import DatabaseSettings, KafkaSettings, describe_invalid
 
 _MIN_SECRET_BYTES = 32
@@ -111,10 +111,10 @@ class GateSettings(DataKeySettings):
     reject_retry_after_s: int = Field(default=300, ge=1, le=86_400)
     canary_count: int = Field(default=3, ge=0, le=1000)
     initial_rate: float = Field(
-        default=2.0, gt=0, le=1_000_000, description="submissions/s after canaries"
+        default=2.0, ge=MIN_RATE, le=1_000_000, description="submissions/s after canaries"
     )
     max_rate: float = Field(
-        default=20.0, gt=0, le=1_000_000, description="submissions/s per region"
+        default=20.0, ge=MIN_RATE, le=1_000_000, description="submissions/s per region"
     )
     ramp_interval_s: float = Field(default=30.0, gt=0, le=3600)
     sweep_interval_s: float = Field(

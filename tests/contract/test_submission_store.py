@@ -302,7 +302,7 @@ async def test_personal_data_of_finished_submissions_is_purged_and_the_rest_kept
     await store.move(cancelled, to=_S.CANCELLED)
 
     purged = await store.purge_personal_data(
-        finished_before=datetime.now(UTC) + timedelta(minutes=1)
+        finished_before=datetime.now(UTC) + timedelta(minutes=1), limit=1000
     )
 
     assert purged >= 2  # on PostgreSQL, other cases' finished ones go too
@@ -311,6 +311,25 @@ async def test_personal_data_of_finished_submissions_is_purged_and_the_rest_kept
         assert (gone.sealed_payload, gone.body_fingerprint) == (None, "purged")
     kept = await stored(store, waiting)
     assert kept.sealed_payload == b"sealed" and kept.body_fingerprint.startswith("body-")
+
+
+async def test_a_purge_takes_at_most_its_limit_oldest_first(stores: Stores) -> None:
+    """Each purge is one short transaction: after a long outage, millions of rows are due
+    together, and one statement for all of them would outlast the command timeout."""
+    store = stores.submissions
+    cutoff = datetime.now(UTC) + timedelta(minutes=1)
+    while await store.purge_personal_data(finished_before=cutoff, limit=1000):
+        pass  # other cases' finished ones, so that only this case's are due
+    (region,) = take_regions(1)
+    tickets = await accepted(store, region, "a", "b", "c")
+    for ticket in tickets:
+        await store.move(ticket, to=_S.CANCELLED)
+
+    purged = [await store.purge_personal_data(finished_before=cutoff, limit=2) for _ in "123"]
+
+    assert purged == [2, 1, 0]
+    for ticket in tickets:
+        assert (await stored(store, ticket)).sealed_payload is None
 
 
 async def test_a_full_line_refuses_before_the_key_is_looked_at_as_the_fake_did_not(

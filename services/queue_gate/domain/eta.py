@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.replay_pacing import PacingConfig
+
+ESTIMATE_HORIZON: Final = timedelta(days=366)
+"""Beyond this an estimate says nothing useful, and far beyond it a datetime overflows."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,7 @@ def estimate_delivery(
 ) -> DeliveryEstimate:
     """The position counts those waiting before it: 0 goes next. No position when held
     behind a parked submission; no time when it cannot be known: a closed gate without a
-    future expected return, or rate 0."""
+    future expected return, rate 0, or more than `ESTIMATE_HORIZON` away."""
     if submissions_ahead is None:
         return DeliveryEstimate(queue_position=None, estimated_delivery_at=None)
     position = submissions_ahead
@@ -38,11 +42,17 @@ def estimate_delivery(
         seconds = seconds_to_send(
             to_send, rate=pacing.initial_rate, canaries=pacing.canary_count, pacing=pacing
         )
-        return DeliveryEstimate(position, expected_return_at + timedelta(seconds=seconds))
+        return DeliveryEstimate(position, _after(expected_return_at, seconds, now))
     if rate <= 0:
         return DeliveryEstimate(position, None)
     seconds = seconds_to_send(to_send, rate=rate, canaries=canaries_remaining, pacing=pacing)
-    return DeliveryEstimate(position, now + timedelta(seconds=seconds))
+    return DeliveryEstimate(position, _after(now, seconds, now))
+
+
+def _after(start: datetime, seconds: float, now: datetime) -> datetime | None:
+    """`seconds` after `start`, or None when that is past the horizon (or overflows)."""
+    horizon = (now + ESTIMATE_HORIZON - start).total_seconds()
+    return start + timedelta(seconds=seconds) if seconds <= horizon else None
 
 
 def seconds_to_send(count: int, *, rate: float, canaries: int, pacing: PacingConfig) -> float:

@@ -15,6 +15,10 @@ from services.queue_gate.domain.gate import GateState, gate_state_for
 from services.queue_gate.domain.token_bucket import NoAllowanceError, TokenBucket
 from shared.events import SiakStatus
 
+MIN_RATE = 0.001
+"""The slowest pace a rate or ceiling may be set to (one submission in about 17 minutes): a
+slower one estimates deliveries centuries away. To hold a region's replay, pause it."""
+
 
 @dataclass(frozen=True, slots=True)
 class PacingConfig:
@@ -122,6 +126,8 @@ class ReplayPacer:
         if self._state is GateState.CLOSED:
             return
         if self._canaries_remaining == 0:
+            # A clock set back: the interval counts from the new reading, not from the future.
+            self._rate_changed_at = min(self._rate_changed_at, now)
             if now - self._rate_changed_at >= self._config.ramp_interval:
                 self._ramp_to(self.rate * 2, now)
         elif self._canary_in_flight:

@@ -2,7 +2,7 @@
 
 Kept: the words of the explanation and the names of the fields it blames. Taken out: quoted
 text, runs of digits (a NIK, a No. KK, a birth date), e-mail addresses, control characters,
-and whatever passes a length cap. Validators' `input` and `ctx` are never read.
+lone surrogates, and whatever passes a length cap. Validators' `input` and `ctx` are never read.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ REMOVED = "…"
 _QUOTED = re.compile(r"""(["'`\u201c\u201d\u2018\u2019«»]).*?(?:\1|[\u201d\u2019»]|$)""")
 _EMAIL = re.compile(r"\S+@\S+")
 _DIGITS = re.compile(r"[0-9]+")
-_NOT_PRINTABLE = re.compile(r"[^\S ]+|[\x00-\x1f\x7f-\x9f]")
+# Lone surrogates too: JSON can carry them, PostgreSQL's text cannot.
+_NOT_PRINTABLE = re.compile(r"[^\S ]+|[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACES = re.compile(r" {2,}")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,40}")
 

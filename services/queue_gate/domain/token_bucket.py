@@ -55,8 +55,11 @@ class TokenBucket:
         return now + timedelta(seconds=(1 - self._tokens) / self._rate)
 
     def _refill(self, now: datetime) -> None:
-        # A clock read out of order must neither mint tokens nor take them away.
+        # A reading earlier than the last (a clock set back, or read before an await) takes
+        # no tokens away, and refilling goes on from it: waiting for the wall clock to catch
+        # up would stall the bucket for as long as the step.
         if now <= self._refilled_at:
+            self._refilled_at = now
             return
         elapsed = (now - self._refilled_at).total_seconds()
         self._tokens = min(float(self.capacity), self._tokens + elapsed * self._rate)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override
+from services.queue_gate.domain.replay_pacing import MIN_RATE
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.entrypoints.dependencies import (
     Operator,
@@ -41,7 +42,7 @@ class ControlChange(BaseModel):
     override: Override | None = None
     intake_mode: IntakeMode | None = None
     replay_paused: bool | None = None
-    max_rate: float | None = Field(default=None, gt=0, le=10_000)
+    max_rate: float | None = Field(default=None, ge=MIN_RATE, le=10_000)
     reason: str = Field(min_length=1, max_length=300)
 
     @field_validator("override", "replay_paused")

@@ -37,6 +37,8 @@ async def test_delivered_submissions_lose_their_personal_data_after_retention(
     await eventually(closed, what="gate closed")
     waiting = (await gate.submit(region, nik(402))).json()["ticket_id"]
     store = PostgresSubmissionStore(pool)
+    reference = "SELECT siak_reference FROM submission WHERE ticket_id = $1"
+    assert await pool.fetchval(reference, delivered) is not None  # SIAK's, kept until then
 
     assert await purge_expired(store, retention=timedelta(days=30), now=datetime.now(UTC)) == 0
     later = datetime.now(UTC) + timedelta(days=31)
@@ -45,10 +47,11 @@ async def test_delivered_submissions_lose_their_personal_data_after_retention(
     rows = {
         row["ticket_id"]: row
         for row in await pool.fetch(
-            "SELECT ticket_id, sealed_payload, body_fingerprint FROM submission"
+            "SELECT ticket_id, sealed_payload, body_fingerprint, siak_reference FROM submission"
         )
     }
     assert rows[delivered]["sealed_payload"] is None
     assert rows[delivered]["body_fingerprint"] == "purged"
+    assert rows[delivered]["siak_reference"] is None  # it may echo what SIAK was sent
     assert rows[waiting]["sealed_payload"] is not None  # not delivered: still needed
     assert (await gate.ticket(delivered))["state"] == "delivered"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import re
 from collections import defaultdict, deque
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -191,6 +192,13 @@ class FakeRegionControlStore:
         self.history.append((region_code, changed))
 
 
+def _as_postgresql_text(value: str | None) -> None:
+    """Refuses what a PostgreSQL text column refuses (a NUL, a lone surrogate), quoting the
+    value in the error as asyncpg does."""
+    if value is not None and ("\x00" in value or re.search("[\ud800-\udfff]", value)):
+        raise ValueError(f"invalid input for query argument: {value!r}")
+
+
 class FakeSubmissionStore:
     """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries
     (tests/contract runs the same cases on both)."""
@@ -289,6 +297,8 @@ class FakeSubmissionStore:
         next_attempt_at: datetime | None = None,
         last_error: str | None = None,
     ) -> bool:
+        for text in (parked_reason, siak_reference, last_error):
+            _as_postgresql_text(text)
         current = self._rows.get(ticket_id)
         if current is None or expected not in (None, current.state):
             return False
@@ -331,9 +341,10 @@ class FakeSubmissionStore:
             if s.state is _S.PARKED and (after is None or s.seq > after)
         ][:limit]
 
-    async def purge_personal_data(self, *, finished_before: datetime) -> int:
+    async def purge_personal_data(self, *, finished_before: datetime, limit: int) -> int:
         finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))
         due = [s for s in finished if s.sealed_payload and s.updated_at < finished_before]
+        due = sorted(due, key=lambda s: s.updated_at)[:limit]
         for s in due:
             purged = dataclasses.replace(s, sealed_payload=None, body_fingerprint="purged")
             self._rows[s.ticket_id] = purged

@@ -126,3 +126,16 @@ async def test_a_parked_page_out_of_bounds_is_refused_naming_the_field(
 
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["fields"][0]["loc"] == ["query", field]
+
+
+@pytest.mark.parametrize("rate", [1e-300, 0.0001])
+async def test_a_ceiling_too_small_to_pace_with_is_refused_naming_it(rate: float) -> None:
+    async with running_gate() as gate:
+        response = await gate.http.patch(
+            "/v1/admin/regions/73.71", json={"max_rate": rate, "reason": "hold"}, headers=ADMIN
+        )
+        control = await gate.ports.controls.get("73.71")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "max_rate"]
+    assert control.max_rate is None  # unchanged

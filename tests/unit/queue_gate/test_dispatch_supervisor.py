@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+
+import pytest
 
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.domain.region_gate import IntakeMode
@@ -13,6 +16,7 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from shared.events import SiakStatus
+from tests.support.polling import eventually
 from tests.unit.queue_gate.fakes import FakePorts
 
 MAKASSAR, MAROS, GOWA = "73.71", "73.09", "73.06"
@@ -220,3 +224,31 @@ async def test_no_dispatcher_starts_once_the_supervisor_is_cancelled() -> None:
 
     assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("dispatch ")]
     assert supervisor.active == {}
+
+
+async def test_a_failing_dispatcher_is_logged_without_the_errors_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A database error quotes the values it refused, which may be SIAK's text."""
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.waiting(MAKASSAR, "ani")
+    supervisor = supervisor_for(ports, sweep_interval=timedelta(hours=1))
+
+    echoed = "Siti Aminah 7371014509900001"  # not on the raising line: tracebacks show it
+
+    async def refused(deliveries: list[tuple[str, str | None]]) -> None:
+        raise ValueError(f"invalid input for query argument $2: {echoed!r}")
+
+    ports.submissions.mark_delivered = refused  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR):
+        async with supervising(supervisor):
+            supervisor.wake(MAKASSAR)
+
+            async def logged() -> bool:
+                return "failed" in caplog.text
+
+            await eventually(logged, within=10, interval=0.01, what="the failure logged")
+
+    assert MAKASSAR in caplog.text and "ValueError" in caplog.text
+    assert "Siti" not in caplog.text and "7371014509900001" not in caplog.text

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.domain.replay_pacing import PacingConfig
-from services.queue_gate.domain.siak_answer import Refused, Unavailable
+from services.queue_gate.domain.siak_answer import Refused, Unavailable, answer_for
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from shared.events import SiakStatus
@@ -321,3 +324,40 @@ async def test_an_unreadable_canary_is_parked_without_stalling_the_line_behind_i
 
     assert ports.submissions.stored(unreadable).state is _S.PARKED
     assert ports.siak.sent == [readable]
+
+
+async def test_siak_text_postgresql_cannot_store_does_not_stop_the_line() -> None:
+    """SIAK's JSON may carry a NUL or a lone surrogate: each answer is still recorded once,
+    and the submissions behind it go."""
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    acknowledged, refused, behind = [
+        await ports.waiting(MAKASSAR, name) for name in ("ani", "budi", "citra")
+    ]
+    ack = b'{"key": "%s", "siak_reference": "R\\u00001"}' % acknowledged.encode()
+    ports.siak.script(acknowledged, answer_for(201, ack, idempotency_key=acknowledged))
+    refusal = b'{"reason": "bad \\ud800 field"}'
+    ports.siak.script(refused, answer_for(422, refusal, idempotency_key=refused))
+
+    await drive(ports, dispatcher_for(ports))
+
+    assert ports.siak.sent == [acknowledged, refused, behind]
+    states = [ports.submissions.stored(t).state for t in (acknowledged, refused, behind)]
+    assert states == [_S.DELIVERED, _S.PARKED, _S.DELIVERED]
+
+
+async def test_a_refusal_is_logged_by_its_code_without_siaks_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redaction takes out quotes and digits, not a name SIAK writes into its sentence."""
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    refused = await ports.waiting(MAKASSAR, "ani")
+    body = b'{"reason": "nama Siti Aminah tidak cocok"}'
+    ports.siak.script(refused, answer_for(422, body, idempotency_key=refused))
+
+    with caplog.at_level(logging.WARNING):
+        await drive(ports, dispatcher_for(ports))
+
+    assert ports.submissions.stored(refused).state is _S.PARKED
+    assert "siak_refused_422" in caplog.text and "Siti" not in caplog.text

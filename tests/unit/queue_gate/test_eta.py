@@ -94,3 +94,20 @@ def test_a_region_capped_below_the_configured_maximum_ramps_no_higher_than_its_c
 
     assert (capped.max_rate, capped.initial_rate) == (1.0, 1.0)
     assert seconds_to_send(10_000, rate=1.0, canaries=0, pacing=capped) == 10_000
+
+
+def test_an_estimate_beyond_any_calendar_is_no_time_rather_than_an_overflow() -> None:
+    """A ceiling stored before rates had a lower bound: the estimate must still answer."""
+    crawling = PACING.with_max_rate(1e-300)
+    for gate_state in (GateState.RECOVERING, GateState.CLOSED):
+        estimated = estimate_delivery(
+            submissions_ahead=3,
+            now=NOW,
+            gate_state=gate_state,
+            rate=1e-300,
+            canaries_remaining=0,
+            expected_return_at=EXPECTED_RETURN,
+            pacing=crawling,
+        )
+
+        assert estimated == DeliveryEstimate(queue_position=3, estimated_delivery_at=None)

@@ -86,6 +86,16 @@ def test_the_rate_doubles_each_answered_interval_until_the_gate_opens() -> None:
     assert pacer.state is GateState.OPEN
 
 
+def test_the_ramp_goes_on_after_the_clock_is_set_back() -> None:
+    pacer = recovering_pacer()
+    now = pass_canaries(pacer, BACK_UP) - timedelta(hours=1)  # an NTP step back
+
+    pacer.on_siak_answered(now)
+    pacer.on_siak_answered(now + CONFIG.ramp_interval)
+
+    assert pacer.rate == 2 * CONFIG.initial_rate
+
+
 def test_answers_within_an_interval_do_not_raise_the_rate() -> None:
     pacer = recovering_pacer()
     now = pass_canaries(pacer, BACK_UP)

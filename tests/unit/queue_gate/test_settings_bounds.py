@@ -48,3 +48,17 @@ def test_a_huge_replication_factor_stops_the_gate_naming_the_variable(
 
     assert code == gate_main.INVALID_CONFIGURATION
     assert variable in printed
+
+
+@pytest.mark.parametrize("name", ["initial_rate", "max_rate"])
+def test_a_rate_too_small_to_estimate_with_stops_the_gate_naming_the_variable(
+    name: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    variable = f"GATE_{name.upper()}"
+    for required, given in {**REQUIRED, variable: "1e-300"}.items():
+        monkeypatch.setenv(required, given)
+
+    code, printed = refusal_at_start(gate_main.main, monkeypatch, capsys)
+
+    assert code == gate_main.INVALID_CONFIGURATION
+    assert printed.startswith(f"invalid configuration: {variable}: ")

@@ -51,6 +51,32 @@ def test_a_2xx_that_does_not_acknowledge_the_key_is_not_delivered(body: bytes) -
     assert isinstance(result, Unavailable)  # retried with back-off like any failure
 
 
+@pytest.mark.parametrize(
+    "reference", ["R\\u00001", "R\\ud8001", "R\\u001b[31m", "R 1", "<b>R</b>", "R\\u00e9"]
+)
+def test_a_reference_not_shaped_like_one_is_not_kept(reference: str) -> None:
+    """A NUL or a lone surrogate cannot even be stored; any other odd character may be
+    SIAK echoing something else than a reference."""
+    body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
+
+    assert answer(201, body) == Delivered(None)
+
+
+def test_a_reference_of_letters_digits_and_separators_is_kept() -> None:
+    reference = "SIAK/7371-2026.11_30:0001"
+    body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
+
+    assert answer(201, body) == Delivered(reference)
+
+
+@pytest.mark.parametrize("reference", [NIK, f"SIAK-{NIK}", "KK/7371012345678901"])
+def test_a_reference_holding_a_nik_length_run_of_digits_is_not_kept(reference: str) -> None:
+    """SIAK may echo a NIK or No. KK where its reference should be: personal data, not kept."""
+    body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
+
+    assert answer(201, body) == Delivered(None)
+
+
 def test_an_oversized_or_odd_reference_is_not_kept() -> None:
     odd = b'{"key": "tkt_7371_1", "siak_reference": 7371}'
     long = b'{"key": "tkt_7371_1", "siak_reference": "' + b"R" * 101 + b'"}'

@@ -55,6 +55,7 @@ def test_a_fastapi_422_echoing_the_nik_and_name_keeps_only_fields_and_words() ->
         ("nama 'Siti Aminah tanpa penutup", "nama …"),
         ("kontak siti@example.id ditolak", "kontak … ditolak"),
         ("baris\ndua\tdan\x00nul", "baris dua dan nul"),
+        ("bad \ud800 field \udfff", "bad field"),
         ("   data   kependudukan   tidak cocok  ", "data kependudukan tidak cocok"),
     ],
 )

@@ -320,14 +320,8 @@ class PostgresSubmissionStore:
         rows = await self.pool.fetch(_PARKED, region_code, after, limit)
         return [ParkedSubmission(**row) for row in rows]
 
-    async def purge_personal_data(self, *, finished_before: datetime) -> int:
-        # The fingerprint is a hash of the body, NIK included: it goes with the data.
-        result = await self.pool.execute(
-            "UPDATE submission SET sealed_payload = NULL, body_fingerprint = 'purged', "
-            "purged_at = now() WHERE state IN ('delivered', 'cancelled') "
-            "AND sealed_payload IS NOT NULL AND updated_at < $1",
-            finished_before,
-        )
+    async def purge_personal_data(self, *, finished_before: datetime, limit: int) -> int:
+        result = await self.pool.execute(_PURGE, finished_before, limit)
         return int(result.split()[-1])
 
     async def backlogs(self) -> dict[str, int]:
@@ -339,6 +333,22 @@ class PostgresSubmissionStore:
     async def regions_with_waiting(self) -> list[str]:
         return list(await self.backlogs())
 
+
+# The fingerprint is a hash of the body, NIK included, and SIAK's reference may echo what it was
+# sent: both go with the data. SKIP LOCKED: a row held elsewhere now goes in a later batch.
+_PURGE = """
+WITH due AS (
+    SELECT seq FROM submission
+    WHERE state IN ('delivered', 'cancelled') AND sealed_payload IS NOT NULL AND updated_at < $1
+    ORDER BY updated_at
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE submission
+   SET sealed_payload = NULL, body_fingerprint = 'purged', siak_reference = NULL,
+       purged_at = now()
+  FROM due WHERE submission.seq = due.seq
+"""
 
 # Found through the partial index of parked rows: as many as are parked, never every row.
 _PARKED = """
