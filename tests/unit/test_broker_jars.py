@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,8 @@ def test_the_fetch_holds_the_caches_lock_so_side_by_side_starts_do_not_remove_ea
         libs_dir.mkdir(parents=True)
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(kafka_broker.shutil, "which", lambda _: "/usr/bin/mvn")
-    monkeypatch.setattr(kafka_broker.subprocess, "run", copy_dependencies)
+    monkeypatch.setattr(shutil, "which", lambda _: "/usr/bin/mvn")
+    monkeypatch.setattr(subprocess, "run", copy_dependencies)
 
     kafka_broker.fetch_broker_jars(libs_dir)
     kafka_broker.fetch_broker_jars(libs_dir)  # the stamp is read again: no second copy
