@@ -42,8 +42,12 @@ status: install ## which components of the background stack run
 # What `make test` leaves to their own targets (it runs one short case of each).
 SLOW_SUITES := not kafka_cluster and not bench_smoke
 
+# Two pytest processes (pytest-xdist), each with a broker and PostgreSQL of its own; a file's tests
+# stay in one process, with its module fixtures (decision 23). TEST_WORKERS=0 runs in this one.
+TEST_WORKERS ?= 2
+
 test: install ## the whole test suite: unit, integration (real Kafka + PostgreSQL) and end to end
-	$(PY) -m pytest -m "$(SLOW_SUITES)"
+	$(PY) -m pytest -m "$(SLOW_SUITES)" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-unit: install ## unit tests and the fakes' half of tests/contract (no broker, no database)
 	$(PY) -m pytest tests/unit tests/contract -m "not integration"

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import datetime
+import fcntl
 import hashlib
 import logging
 import os
@@ -303,6 +304,15 @@ class _Node:
 
 def fetch_broker_jars(libs_dir: Path) -> None:
     """Copy the broker's jars from Maven Central once per version of the pom."""
+    # Locked: processes started side by side (make test's pytest workers, stacks of several
+    # sessions) share the cache, and one's rmtree and copy must not run under another's.
+    libs_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (libs_dir.parent / f"{libs_dir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _fetch_unlocked(libs_dir)
+
+
+def _fetch_unlocked(libs_dir: Path) -> None:
     pom = KAFKA_ASSETS / "pom.xml"
     stamp = libs_dir / ".pom-sha256"
     wanted = hashlib.sha256(pom.read_bytes()).hexdigest()
