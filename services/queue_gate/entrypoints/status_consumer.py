@@ -11,10 +11,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 
 from services.queue_gate.adapters.kafka_link import Link, Record, Subscription
 from services.queue_gate.adapters.postgres.transient import is_transient
-from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
+from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED, DEAD_LETTERS_LOST
 from services.queue_gate.ports import RegionStatusStore
 from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared import topics
@@ -271,17 +278,44 @@ async def consume_heartbeat_record(
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
+DEAD_LETTER_VALUE_LIMIT = 64 * 1024
+"""A record's value is copied to `.dlt` whole up to this size (any event the gate reads is far
+smaller); a larger one is cut, and `x-original-size` says so: a copy of a value near the broker's
+limit, with the headers added, would never fit, and the record would hold its partition."""
+DEAD_LETTER_KEY_LIMIT = 1024
+DEAD_LETTER_REASON_LIMIT = 1000
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    InvalidTopicError,
+)
+"""Refusals of the copy that waiting will not cure (anything else, Kafka away, is tried again)."""
+
+
 async def dead_letter(link: Link, record: Record, *, reason: str) -> None:
-    """Park a record on `<topic>.dlt` with the reason, so the consumer goes on."""
+    """Park a record on `<topic>.dlt` with the reason, so the consumer goes on; if the topic
+    refuses the copy for good, the record is counted as lost instead of holding its partition."""
     log.warning("dead-lettering a record of %s: %s", record.topic, reason)
-    delivery = await link.publish(
-        topics.dead_letter_topic(record.topic),
-        record.key,
-        record.value,
-        [
-            (topics.DEAD_LETTER_REASON_HEADER, reason.encode()),
-            ("x-original-partition", str(record.partition).encode()),
-            ("x-original-offset", str(record.offset).encode()),
-        ],
-    )
-    await delivery
+    value = record.value[:DEAD_LETTER_VALUE_LIMIT]
+    headers = [
+        (topics.DEAD_LETTER_REASON_HEADER, reason[:DEAD_LETTER_REASON_LIMIT].encode()),
+        ("x-original-partition", str(record.partition).encode()),
+        ("x-original-offset", str(record.offset).encode()),
+    ]
+    if len(value) < len(record.value):
+        headers.append(("x-original-size", str(len(record.value)).encode()))
+    key = record.key[:DEAD_LETTER_KEY_LIMIT] if record.key is not None else None
+    try:
+        delivery = await link.publish(topics.dead_letter_topic(record.topic), key, value, headers)
+        await delivery
+    except REFUSED_FOR_GOOD as error:
+        DEAD_LETTERS_LOST.labels(record.topic).inc()
+        log.error(
+            "a record of %s (partition %d, offset %d) could not be dead-lettered, skipped: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            type(error).__name__,
+        )
