@@ -128,21 +128,27 @@ async def _set_aside(dead_letter: DeadLetter, topic: str, reason: str, kind: str
 
 class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     """Tells `catch_up` which records each assignment of the status topic has to read: from
-    the group's committed offset (or the earliest kept) to the end the partition has now."""
+    the group's committed offset (or the earliest kept) to the end the partition has now.
+
+    Kafka may not answer at an assignment (a broker restarting, the coordinator moving):
+    the offsets are then read again, with capped back-off, until it does or the partitions
+    are revoked. With a stable group no other assignment comes, so giving up would hold
+    dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
 
     def __init__(
         self,
         catch_up: StatusCatchUp,
         consumer: Any,
         *,
-        attempts: int = 3,
         watch_interval_s: float = 0.2,
+        max_delay_s: float = 5.0,
     ) -> None:
         self.catch_up = catch_up
         self.consumer = consumer
         """The consumer listened to, as the link shows it (`HandledPositions`)."""
-        self.attempts = attempts
         self.watch_interval_s = watch_interval_s
+        """The first wait before reading again; doubled after each failure up to `max_delay_s`."""
+        self.max_delay_s = max_delay_s
         self._watching: asyncio.Task[None] | None = None
 
     async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
@@ -152,20 +158,35 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
             self._watching = None
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        for attempt in range(1, self.attempts + 1):
+        partitions = list(assigned)
+        try:
+            spans = await self._spans(partitions)
+        except Exception as error:
+            self._retrying("reading offsets", error)
+            self._watching = asyncio.create_task(self._read_offsets_again(partitions))
+            return
+        self.catch_up.assigned(spans)
+        if not self.catch_up.caught_up:
+            self._watching = asyncio.create_task(self._watch_positions(partitions))
+
+    async def _read_offsets_again(self, partitions: list[TopicPartition]) -> None:
+        delay = self.watch_interval_s
+        while True:
+            await asyncio.sleep(delay)
             try:
-                spans = await self._spans(list(assigned))
-            except Exception:
-                if attempt == self.attempts:
-                    # Dispatch stays held (and /readyz says so) until the next assignment.
-                    log.exception("reading the status topic's offsets failed")
-                    return
-                await asyncio.sleep(0.2 * attempt)
+                spans = await self._spans(partitions)
+            except Exception as error:
+                self._retrying("reading offsets", error)
+                delay = min(delay * 2, self.max_delay_s)
             else:
-                self.catch_up.assigned(spans)
-                if not self.catch_up.caught_up:
-                    self._watching = asyncio.create_task(self._watch_positions(list(assigned)))
-                return
+                break
+        self.catch_up.assigned(spans)
+        await self._watch_positions(partitions)
+
+    def _retrying(self, what: str, error: Exception) -> None:
+        reason = f"{what}: {type(error).__name__}"
+        log.warning("status consumer %s; trying again", reason)
+        self.catch_up.retrying(reason)
 
     async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
         """Tell `catch_up` where the consumer stands until it is caught up: past a last

@@ -232,6 +232,7 @@ async def test_readyz_says_the_status_consumer_is_retrying_while_offsets_are_unr
             KafkaAway(offset_failures=1_000_000),
             watch_interval_s=0.01,
         )
+        await listener.on_partitions_revoked(set())  # as a rebalance starts
         await listener.on_partitions_assigned({STATUS_0})
         try:
             retrying = (await gate.readyz()).json()
