@@ -245,3 +245,13 @@ async def test_readyz_says_the_status_consumer_is_retrying_while_offsets_are_unr
         "dispatch": "held",
         "retrying": "reading offsets: KafkaConnectionError",
     }
+
+
+async def test_a_failed_position_read_is_tried_again_until_caught_up() -> None:
+    """Past a last record's transaction marker only the position says the partition was read
+    to its end: giving up would hold dispatch until a new status lands on that partition."""
+    kafka = KafkaAway(position_failures=3)
+
+    await caught_up_after(kafka, StatusCatchUp())
+
+    assert kafka.position_reads == 4
