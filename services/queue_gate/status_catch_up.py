@@ -51,8 +51,9 @@ class StatusCatchUp:
         self._remaining = None
         self._retrying = None
 
-    def retrying(self, reason: str) -> None:
-        """Kafka did not answer where the consumer stands (`reason`): it is asked again."""
+    def retrying(self, reason: str | None) -> None:
+        """Kafka did not answer where the consumer stands (`reason`): it is asked again;
+        None once it answered."""
         self._retrying = reason
 
     def assigned(self, spans: Mapping[int, PartitionSpan]) -> None:

@@ -131,8 +131,8 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     the group's committed offset (or the earliest kept) to the end the partition has now.
 
     Kafka may not answer at an assignment (a broker restarting, the coordinator moving):
-    the offsets are then read again, with capped back-off, until it does or the partitions
-    are revoked. With a stable group no other assignment comes, so giving up would hold
+    the offsets (and later the positions) are then read again, with capped back-off, until
+    it does or the partitions are revoked. With a stable group no other assignment comes, so giving up would hold
     dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
 
     def __init__(
@@ -191,17 +191,22 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
         """Tell `catch_up` where the consumer stands until it is caught up: past a last
         record's transaction marker there is no record to say so (see `reached`)."""
+        delay = self.watch_interval_s
         while not self.catch_up.caught_up:
-            await asyncio.sleep(self.watch_interval_s)
+            await asyncio.sleep(delay)
             behind = self.catch_up.behind()
             try:
                 for tp in partitions:
                     if tp.partition in behind:
                         self.catch_up.reached(tp.partition, await self.consumer.position(tp))
             except Exception as error:
-                # A rebalance under way; the next assignment starts a new watch.
-                log.warning("reading the status consumer's position: %s", type(error).__name__)
-                return
+                # Kept at until revoked (which cancels the watch): no record may come to say
+                # the partition was read to its end.
+                self._retrying("reading positions", error)
+                delay = min(delay * 2, self.max_delay_s)
+            else:
+                self.catch_up.retrying(None)
+                delay = self.watch_interval_s
 
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
         if not partitions:
