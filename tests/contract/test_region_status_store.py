@@ -128,10 +128,14 @@ async def test_an_older_heartbeat_of_the_same_monitor_is_not_taken_in_but_anothe
     await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now))
     first = await store.last_heard_at(region)
 
-    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now - timedelta(seconds=1)))
+    # Both stamped a second earlier, each appended to the topic after the first.
+    older = now - timedelta(seconds=1)
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=older), record_time=datetime.now(UTC)
+    )
     after_older = await store.last_heard_at(region)
     await store.record_heartbeat(
-        heartbeat(unique("monitor"), region, emitted_at=now - timedelta(seconds=1))
+        heartbeat(unique("monitor"), region, emitted_at=older), record_time=datetime.now(UTC)
     )
     after_another = await store.last_heard_at(region)
 

@@ -132,8 +132,8 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
 
     Kafka may not answer at an assignment (a broker restarting, the coordinator moving):
     the offsets (and later the positions) are then read again, with capped back-off, until
-    it does or the partitions are revoked. With a stable group no other assignment comes, so giving up would hold
-    dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
+    it does or the partitions are revoked. With a stable group no other assignment comes,
+    so giving up would hold dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
 
     def __init__(
         self,
@@ -272,6 +272,7 @@ def subscribe_to_heartbeats(
             dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
             offset=record.offset,
+            record_time=record_time(record),
         )
 
     link.subscribe(
@@ -284,6 +285,18 @@ def subscribe_to_heartbeats(
     )
 
 
+def record_time(record: Record) -> datetime | None:
+    """The record's timestamp, if it is one the gate can reckon with (else the heartbeat's
+    own stamp is used: a broken timestamp must not hold up the partition)."""
+    if record.timestamp_ms is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment if EARLIEST_TIME < moment <= LATEST_TIME else None
+
+
 async def consume_heartbeat_record(
     body: bytes,
     *,
@@ -291,15 +304,19 @@ async def consume_heartbeat_record(
     dead_letter: DeadLetter,
     persistence: Persistence,
     offset: int | None = None,
+    record_time: datetime | None = None,
 ) -> None:
     """Take the heartbeat in; `offset`, its place on the topic, tells it from a replay when
-    the monitor's clock was set back (heartbeats are keyed by monitor: one partition each)."""
+    the monitor's clock was set back (heartbeats are keyed by monitor: one partition each),
+    and `record_time` when it was sent (see `RegionStatusStore.record_heartbeat`)."""
     try:
         heartbeat = decode_event(body, MonitorHeartbeat).data
     except InvalidEventError as error:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
         return
-    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat, offset=offset))
+    failure = await persistence.store(
+        lambda: store.record_heartbeat(heartbeat, offset=offset, record_time=record_time)
+    )
     if failure is not None:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from services.queue_gate.entrypoints.status_consumer import (
     consume_heartbeat_record,
     consume_status_record,
     dead_letter,
+    record_time,
 )
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
@@ -337,3 +338,21 @@ async def test_a_dead_letter_topic_refusing_the_copy_for_good_does_not_hold_the_
 
     assert kafka.published == []
     assert lost_dead_letters() == lost + 1
+
+
+@pytest.mark.parametrize(
+    ("timestamp_ms", "read"),
+    [
+        (1_700_000_000_000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
+        (None, None),
+        (-1, None),  # no timestamp kept
+        (10**18, None),  # beyond what a datetime holds
+        (300_000_000_000_000, None),  # beyond what the gate reckons with
+    ],
+)
+def test_a_heartbeats_record_time_is_read_when_the_gate_can_reckon_with_it(
+    timestamp_ms: int | None, read: datetime | None
+) -> None:
+    record = Record(topics.MONITOR_HEARTBEAT, 0, 1, b"monitor", b"{}", [], timestamp_ms)
+
+    assert record_time(record) == read

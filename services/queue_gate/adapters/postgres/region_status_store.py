@@ -29,7 +29,9 @@ SELECT GREATEST(
     (SELECT applied_at FROM region_status WHERE region_code = $1),
     (SELECT heard_at FROM region_heartbeat WHERE region_code = $1))
 """
-# A time ahead of ours counts as now: else the monitor's next heartbeats, stamped after its
+# Regions are heard of when the heartbeat was sent (its record's time, else its own stamp),
+# not when it is read: a backlog of old heartbeats must not make regions fresh. A time ahead
+# of ours counts as now: else the monitor's next heartbeats, stamped after its
 # clock was set back, would look older and be ignored until that future came. Where both
 # places on the topic are known, a later place is news too (the monitor's clock was set back
 # below ours), and the latest time is kept (an earlier place stamped later is news as well:
@@ -48,9 +50,11 @@ WITH taken AS (
     RETURNING monitor_id
 )
 INSERT INTO region_heartbeat (region_code, monitor_id, heard_at)
-SELECT listed.code, taken.monitor_id, now() FROM taken, unnest($3::text[]) AS listed(code)
+SELECT listed.code, taken.monitor_id, LEAST(COALESCE($5, $2), now())
+  FROM taken, unnest($3::text[]) AS listed(code)
 ON CONFLICT (region_code) DO UPDATE
    SET monitor_id = EXCLUDED.monitor_id, heard_at = EXCLUDED.heard_at
+ WHERE region_heartbeat.heard_at <= EXCLUDED.heard_at
 """
 
 
@@ -97,11 +101,15 @@ class PostgresRegionStatusStore:
         return heard
 
     async def record_heartbeat(
-        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+        self,
+        heartbeat: MonitorHeartbeat,
+        *,
+        offset: int | None = None,
+        record_time: datetime | None = None,
     ) -> None:
         listed = [region.region_code for region in heartbeat.regions]
         await self.pool.execute(
-            _HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed, offset
+            _HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed, offset, record_time
         )
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
