@@ -56,6 +56,9 @@ class RegionStatusStore(Protocol):
 
 @dataclass(frozen=True)
 class StatusSnapshot:
+    """Regions' statuses and when they were heard of, on the clock that judges freshness
+    (the gate's), whoever stamped them."""
+
     statuses: dict[str, RegionStatus]
     applied_at: dict[str, datetime]
     """When each region's latest change was applied here."""
