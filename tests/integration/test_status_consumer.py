@@ -5,19 +5,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.entrypoints.status_consumer import subscribe_to_heartbeats
 from shared import topics
-from shared.events import KafkaRecord, SiakStatus, StatusChanged
+from shared.events import (
+    KafkaRecord,
+    MonitorHeartbeat,
+    RegionSnapshot,
+    SiakStatus,
+    StatusChanged,
+    encode_event,
+    new_event,
+)
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
@@ -328,3 +340,51 @@ async def committed_offset(bootstrap: str, group: str, partition: int) -> int | 
     finally:
         await reader.stop()
     return offset
+
+
+async def test_a_heartbeat_is_heard_when_the_broker_appended_it_not_when_its_writer_says(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    """The heartbeat topic keeps the broker's append time: a monitor whose clock was set back
+    an hour (its stamp and its producer's record time an hour old) is still heard now."""
+    bootstrap = infrastructure.bootstrap_servers
+    store = PostgresRegionStatusStore(pool)
+    region = "11.72"
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    beat = MonitorHeartbeat(
+        monitor_id=f"monitor-{uuid.uuid4().hex}",
+        emitted_at=an_hour_ago,
+        period_seconds=10,
+        regions=[RegionSnapshot(region_code=region, status=SiakStatus.UP, seq=1)],
+    )
+    record = encode_event(new_event(beat, source="/tests", subject="monitor"))
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
+    subscribe_to_heartbeats(link, group_id=f"test-gate-{uuid.uuid4()}", store=store)
+    running = asyncio.create_task(link.run())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+
+        async def heard_lately() -> bool:
+            # The consumer starts at the end of the topic: send until one is read.
+            await producer.send_and_wait(
+                topics.MONITOR_HEARTBEAT,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=int(an_hour_ago.timestamp() * 1000),
+            )
+            heard = await store.last_heard_at(region)
+            return heard is not None and heard > datetime.now(UTC) - timedelta(minutes=1)
+
+        await eventually(heard_lately, interval=0.5, what="heard at the broker's append time")
+    finally:
+        await producer.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _nothing_to_prepare() -> None:
+    return None
