@@ -176,6 +176,41 @@ async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_
     assert reasons[year_one_value].startswith(b"data.since: must lie between 1970 and 9000")
 
 
+NEAR_THE_LIMIT = 1_048_470
+"""A value the broker takes (default max.message.bytes 1048588) with ~100 bytes to spare: too
+large to copy to `.dlt` whole once the gate's headers are added."""
+
+
+async def test_a_record_too_large_to_dead_letter_whole_is_set_aside_cut_and_those_behind_applied(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    marker = uuid.uuid4().hex.encode()
+    garbage = marker + b"x" * (NEAR_THE_LIMIT - len(marker))
+
+    async def cut_copy(dlt: TopicReader) -> dict[str, bytes] | None:
+        copies = [r for r in await dlt.poll() if r.value.startswith(marker)]
+        return copies[0].headers if copies else None
+
+    async with (
+        TopicReader(bootstrap, topics.dead_letter_topic(topics.SIAK_STATUS)) as dlt,
+        status_consumer(bootstrap, store),
+    ):
+        partition = await produce(bootstrap, topics.SIAK_STATUS, KafkaRecord(b"11.73", garbage, []))
+        await produce(
+            bootstrap,
+            topics.SIAK_STATUS,
+            status_record("11.73", SiakStatus.DOWN, 1),
+            partition=partition,
+        )
+        await eventually(lambda: stored_seq(pool, "11.73"), what="the status behind applied")
+        headers = await eventually(lambda: cut_copy(dlt), what="the cut copy dead-lettered")
+    assert headers["x-original-size"] == str(NEAR_THE_LIMIT).encode()
+    assert headers[topics.DEAD_LETTER_REASON_HEADER]  # why it was set aside
+
+
 async def test_while_the_database_is_away_the_consumer_waits_with_back_off_and_skips_nothing(
     infrastructure: Infrastructure, database_url: str, pool: asyncpg.Pool
 ) -> None:
