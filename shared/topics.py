@@ -75,6 +75,9 @@ class TopicSpec:
     cleanup_policy: CleanupPolicy = CleanupPolicy.DELETE
     retention_ms: int | None = None
     """None: the broker's default retention."""
+    log_append_time: bool = False
+    """Records stamped by the broker when appended (`message.timestamp.type=LogAppendTime`),
+    on its clock rather than the writer's."""
     writers: frozenset[Role] = frozenset()
     readers: frozenset[Role] = frozenset()
 
@@ -84,6 +87,8 @@ class TopicSpec:
         config = {"cleanup.policy": self.cleanup_policy.value}
         if self.retention_ms is not None:
             config["retention.ms"] = str(self.retention_ms)
+        if self.log_append_time:
+            config["message.timestamp.type"] = "LogAppendTime"
         return config
 
     def creation_config(self, replication_factor: int) -> dict[str, str]:
@@ -125,6 +130,9 @@ TOPICS: Final = (
         MONITOR_HEARTBEAT,
         partitions=1,
         retention_ms=_DAY_MS,
+        # A gate takes a heartbeat as heard when appended: read late, it is as old as that,
+        # and a monitor's clock set back does not age it.
+        log_append_time=True,
         writers=frozenset({Role.MONITOR}),
         readers=_EVERYONE_READS,
     ),

@@ -42,12 +42,20 @@ class RegionStatusStore(Protocol):
         """The latest of the region's last status change and the last heartbeat listing it."""
 
     async def record_heartbeat(
-        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+        self,
+        heartbeat: MonitorHeartbeat,
+        *,
+        offset: int | None = None,
+        record_time: datetime | None = None,
     ) -> None:
-        """The regions it lists were heard of now, unless an earlier heartbeat of the same
-        monitor was already taken in; a time ahead of the gate's clock counts as now.
+        """The regions it lists were heard of when it was sent, unless an earlier heartbeat
+        of the same monitor was already taken in; a time ahead of the gate's clock counts as
+        now. A heartbeat read late (a backlog) leaves its regions as stale as it is.
 
-        `offset` is the heartbeat's place on its topic, where it was read from there."""
+        `offset` is the heartbeat's place on its topic, where it was read from there, and
+        `record_time` the record's timestamp there (the broker's append time: the heartbeat
+        topic keeps LogAppendTime, so a monitor's clock set back does not age its heartbeats);
+        without it, the heartbeat's own `emitted_at`."""
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         """The status of these regions (all when None) and when each was heard of, in one
@@ -56,6 +64,9 @@ class RegionStatusStore(Protocol):
 
 @dataclass(frozen=True)
 class StatusSnapshot:
+    """Regions' statuses and when they were heard of, on the clock that judges freshness
+    (the gate's), whoever stamped them."""
+
     statuses: dict[str, RegionStatus]
     applied_at: dict[str, datetime]
     """When each region's latest change was applied here."""

@@ -72,11 +72,14 @@ class GateRuntime:
         failing = self.tasks.failing()
         blocking = [name for name in failing if name not in KAFKA_TASKS]
         misconfiguration = self.topic_misconfiguration()
+        status_consumer = self.status_catch_up() if self.status_catch_up else None
+        # Kafka not answering where the status consumer stands holds dispatch, not intake.
+        status_retrying = status_consumer is not None and "retrying" in status_consumer
         if not self.ready:
             state = "starting"
         elif blocking or misconfiguration:
             state = "failing"
-        elif failing or kafka != "reachable":
+        elif failing or kafka != "reachable" or status_retrying:
             state = "degraded"
         else:
             state = "ready"
@@ -85,7 +88,7 @@ class GateRuntime:
             "failing": failing,
             "postgresql": database,
             "kafka": kafka,
-            "status_consumer": self.status_catch_up() if self.status_catch_up else None,
+            "status_consumer": status_consumer,
             "tasks": self.tasks.report(),
         }
         if misconfiguration:

@@ -35,6 +35,8 @@ class StatusCatchUp:
         self._remaining: dict[int, int] | None = None
         """Assigned partitions not yet read to their end, with that end; None until assigned."""
         self._listeners: list[Callable[[], None]] = []
+        self._retrying: str | None = None
+        """Why the reading of where to catch up to is being tried again, while it is."""
 
     @property
     def caught_up(self) -> bool:
@@ -47,10 +49,17 @@ class StatusCatchUp:
     def revoked(self) -> None:
         """The consumer's partitions were taken away (a rebalance, or it stopped)."""
         self._remaining = None
+        self._retrying = None
+
+    def retrying(self, reason: str | None) -> None:
+        """Kafka did not answer where the consumer stands (`reason`): it is asked again;
+        None once it answered."""
+        self._retrying = reason
 
     def assigned(self, spans: Mapping[int, PartitionSpan]) -> None:
         """The consumer was given `spans` (by partition; possibly none at all)."""
         self._remaining = {p: span.end for p, span in spans.items() if span.start < span.end}
+        self._retrying = None
         self._check()
 
     def processed(self, partition: int, offset: int) -> None:
@@ -83,16 +92,22 @@ class StatusCatchUp:
             self._check()
 
     def report(self) -> dict[str, object]:
-        """For `/readyz`: whether dispatch is held, and on how many partitions."""
+        """For `/readyz`: whether dispatch is held, on how many partitions, and why reading
+        where to catch up to is being tried again, if it is."""
+        report: dict[str, object]
         if self._remaining is None:
-            return {"state": "awaiting assignment", "dispatch": "held"}
-        if self._remaining:
-            return {
+            report = {"state": "awaiting assignment", "dispatch": "held"}
+        elif self._remaining:
+            report = {
                 "state": "catching up",
                 "dispatch": "held",
                 "partitions_behind": sorted(self._remaining),
             }
-        return {"state": "caught up", "dispatch": "free"}
+        else:
+            return {"state": "caught up", "dispatch": "free"}
+        if self._retrying is not None:
+            report["retrying"] = self._retrying
+        return report
 
     def _check(self) -> None:
         if self.caught_up:

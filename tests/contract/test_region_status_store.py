@@ -128,10 +128,14 @@ async def test_an_older_heartbeat_of_the_same_monitor_is_not_taken_in_but_anothe
     await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now))
     first = await store.last_heard_at(region)
 
-    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now - timedelta(seconds=1)))
+    # Both stamped a second earlier, each appended to the topic after the first.
+    older = now - timedelta(seconds=1)
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=older), record_time=datetime.now(UTC)
+    )
     after_older = await store.last_heard_at(region)
     await store.record_heartbeat(
-        heartbeat(unique("monitor"), region, emitted_at=now - timedelta(seconds=1))
+        heartbeat(unique("monitor"), region, emitted_at=older), record_time=datetime.now(UTC)
     )
     after_another = await store.last_heard_at(region)
 
@@ -150,13 +154,19 @@ async def test_a_monitor_whose_clock_was_set_back_is_heard_by_its_heartbeats_pla
     await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now), offset=7)
     first = await store.last_heard_at(region)
 
-    # Its clock stepped an hour back: the next heartbeat is stamped earlier, read later.
+    # Its clock stepped an hour back: the next heartbeat is stamped earlier, read later; the
+    # broker stamped it when it was appended (LogAppendTime), on its own clock.
     set_back = now - timedelta(hours=1)
-    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=set_back), offset=8)
+    appended = datetime.now(UTC)
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=set_back), offset=8, record_time=appended
+    )
     after_step = await store.last_heard_at(region)
     # Read again (a consumer restarted before committing): not news.
     await store.record_heartbeat(heartbeat(monitor, region, emitted_at=now), offset=7)
-    await store.record_heartbeat(heartbeat(monitor, region, emitted_at=set_back), offset=8)
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=set_back), offset=8, record_time=appended
+    )
     after_replay = await store.last_heard_at(region)
 
     assert first is not None and after_step is not None
@@ -179,3 +189,38 @@ async def test_a_heartbeat_from_the_future_does_not_hold_off_those_after_it(
 
     later = await store.last_heard_at(region)
     assert first is not None and later is not None and later > first
+
+
+async def test_a_heartbeat_read_an_hour_late_leaves_its_regions_heard_an_hour_ago(
+    stores: Stores,
+) -> None:
+    """The consumer resumes after an hour away while the monitor died: each old heartbeat is
+    news (a later place on the topic), but heard when it was sent, so its regions stay stale."""
+    store = stores.statuses
+    (region,) = take_regions(1)
+    monitor = unique("monitor")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=an_hour_ago - timedelta(seconds=10)), offset=40
+    )
+
+    await store.record_heartbeat(
+        heartbeat(monitor, region, emitted_at=an_hour_ago), offset=41, record_time=an_hour_ago
+    )
+
+    assert await store.last_heard_at(region) == an_hour_ago
+
+
+async def test_a_record_time_ahead_of_the_gates_clock_counts_as_now(stores: Stores) -> None:
+    store = stores.statuses
+    (region,) = take_regions(1)
+    before = datetime.now(UTC)
+
+    await store.record_heartbeat(
+        heartbeat(unique("monitor"), region),
+        offset=1,
+        record_time=datetime.now(UTC) + timedelta(hours=1),
+    )
+
+    heard = await store.last_heard_at(region)
+    assert heard is not None and before <= heard <= datetime.now(UTC)

@@ -5,19 +5,31 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from services.queue_gate.adapters.kafka_link import KafkaLink
 from services.queue_gate.adapters.postgres.region_status_store import PostgresRegionStatusStore
+from services.queue_gate.entrypoints.status_consumer import subscribe_to_heartbeats
 from shared import topics
-from shared.events import KafkaRecord, SiakStatus, StatusChanged
+from shared.events import (
+    KafkaRecord,
+    MonitorHeartbeat,
+    RegionSnapshot,
+    SiakStatus,
+    StatusChanged,
+    encode_event,
+    new_event,
+)
 from shared.kafka_admin import ensure_topics
 from shared.settings import KafkaSettings
 from tests.conftest import Infrastructure
@@ -163,6 +175,41 @@ async def test_records_that_cannot_be_stored_are_dead_lettered_and_those_behind_
     assert await store.get("11.11") is None and await store.get("11.12") is None
     assert reasons[nul_reason_value].startswith(b"data.reason:")
     assert reasons[year_one_value].startswith(b"data.since: must lie between 1970 and 9000")
+
+
+NEAR_THE_LIMIT = 1_048_470
+"""A value the broker takes (default max.message.bytes 1048588) with ~100 bytes to spare: too
+large to copy to `.dlt` whole once the gate's headers are added."""
+
+
+async def test_a_record_too_large_to_dead_letter_whole_is_set_aside_cut_and_those_behind_applied(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    store = PostgresRegionStatusStore(pool)
+    bootstrap = infrastructure.bootstrap_servers
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    marker = uuid.uuid4().hex.encode()
+    garbage = marker + b"x" * (NEAR_THE_LIMIT - len(marker))
+
+    async def cut_copy(dlt: TopicReader) -> dict[str, bytes] | None:
+        copies = [r for r in await dlt.poll() if r.value.startswith(marker)]
+        return copies[0].headers if copies else None
+
+    async with (
+        TopicReader(bootstrap, topics.dead_letter_topic(topics.SIAK_STATUS)) as dlt,
+        status_consumer(bootstrap, store),
+    ):
+        partition = await produce(bootstrap, topics.SIAK_STATUS, KafkaRecord(b"11.73", garbage, []))
+        await produce(
+            bootstrap,
+            topics.SIAK_STATUS,
+            status_record("11.73", SiakStatus.DOWN, 1),
+            partition=partition,
+        )
+        await eventually(lambda: stored_seq(pool, "11.73"), what="the status behind applied")
+        headers = await eventually(lambda: cut_copy(dlt), what="the cut copy dead-lettered")
+    assert headers["x-original-size"] == str(NEAR_THE_LIMIT).encode()
+    assert headers[topics.DEAD_LETTER_REASON_HEADER]  # why it was set aside
 
 
 async def test_while_the_database_is_away_the_consumer_waits_with_back_off_and_skips_nothing(
@@ -330,3 +377,51 @@ async def committed_offset(bootstrap: str, group: str, partition: int) -> int | 
     finally:
         await reader.stop()
     return offset
+
+
+async def test_a_heartbeat_is_heard_when_the_broker_appended_it_not_when_its_writer_says(
+    infrastructure: Infrastructure, pool: asyncpg.Pool
+) -> None:
+    """The heartbeat topic keeps the broker's append time: a monitor whose clock was set back
+    an hour (its stamp and its producer's record time an hour old) is still heard now."""
+    bootstrap = infrastructure.bootstrap_servers
+    store = PostgresRegionStatusStore(pool)
+    region = "11.72"
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    beat = MonitorHeartbeat(
+        monitor_id=f"monitor-{uuid.uuid4().hex}",
+        emitted_at=an_hour_ago,
+        period_seconds=10,
+        regions=[RegionSnapshot(region_code=region, status=SiakStatus.UP, seq=1)],
+    )
+    record = encode_event(new_event(beat, source="/tests", subject="monitor"))
+    await ensure_topics(KafkaSettings.plaintext(bootstrap), topics.GATE_TOPICS)
+    link = KafkaLink(KafkaSettings.plaintext(bootstrap), prepare=_nothing_to_prepare)
+    subscribe_to_heartbeats(link, group_id=f"test-gate-{uuid.uuid4()}", store=store)
+    running = asyncio.create_task(link.run())
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+
+        async def heard_lately() -> bool:
+            # The consumer starts at the end of the topic: send until one is read.
+            await producer.send_and_wait(
+                topics.MONITOR_HEARTBEAT,
+                record.value,
+                key=record.key,
+                headers=record.headers,
+                timestamp_ms=int(an_hour_ago.timestamp() * 1000),
+            )
+            heard = await store.last_heard_at(region)
+            return heard is not None and heard > datetime.now(UTC) - timedelta(minutes=1)
+
+        await eventually(heard_lately, interval=0.5, what="heard at the broker's append time")
+    finally:
+        await producer.stop()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+
+
+async def _nothing_to_prepare() -> None:
+    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -130,7 +131,11 @@ class Consumer:
         return True
 
     async def record_heartbeat(
-        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+        self,
+        heartbeat: MonitorHeartbeat,
+        *,
+        offset: int | None = None,
+        record_time: datetime | None = None,
     ) -> None:
         self.applied.append(heartbeat)
 

@@ -41,6 +41,8 @@ class Record:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]]
+    timestamp_ms: int | None = None
+    """The record's timestamp on its topic (ms since the epoch), as the topic keeps it."""
 
 
 Handle = Callable[[Record], Awaitable[None]]
@@ -291,6 +293,7 @@ async def _handled(handle: Handle, message: Any) -> bool:
         message.key,
         message.value or b"",
         list(message.headers),
+        message.timestamp,
     )
     try:
         await handle(record)

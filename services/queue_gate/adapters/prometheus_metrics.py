@@ -60,6 +60,12 @@ DEAD_LETTERED = Counter(
     "Records set aside on their topic's .dlt: undecodable, unknown_region or unstorable",
     ["topic", "kind"],
 )
+DEAD_LETTERS_LOST = Counter(
+    "queue_gate_dead_letters_lost_total",
+    "Records that could not be set aside because their .dlt refused the copy for good"
+    " (authorization, size): skipped so the partition goes on. Alert on any increase.",
+    ["topic"],
+)
 PAYLOADS_UNOPENED = Counter(
     "queue_gate_payloads_unopened_total",
     "Sealed payloads that could not be opened, parked: data_key_unknown (sealed with a key"

@@ -11,11 +11,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import (
+    ClusterAuthorizationFailedError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+)
 
 from services.queue_gate.adapters.kafka_link import Link, Record, Subscription
 from services.queue_gate.adapters.offset_commits import Durable
 from services.queue_gate.adapters.postgres.transient import is_transient
-from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED
+from services.queue_gate.adapters.prometheus_metrics import DEAD_LETTERED, DEAD_LETTERS_LOST
 from services.queue_gate.ports import RegionStatusStore
 from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared import topics
@@ -122,21 +129,27 @@ async def _set_aside(dead_letter: DeadLetter, topic: str, reason: str, kind: str
 
 class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     """Tells `catch_up` which records each assignment of the status topic has to read: from
-    the group's committed offset (or the earliest kept) to the end the partition has now."""
+    the group's committed offset (or the earliest kept) to the end the partition has now.
+
+    Kafka may not answer at an assignment (a broker restarting, the coordinator moving):
+    the offsets (and later the positions) are then read again, with capped back-off, until
+    it does or the partitions are revoked. With a stable group no other assignment comes,
+    so giving up would hold dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
 
     def __init__(
         self,
         catch_up: StatusCatchUp,
         consumer: Any,
         *,
-        attempts: int = 3,
         watch_interval_s: float = 0.2,
+        max_delay_s: float = 5.0,
     ) -> None:
         self.catch_up = catch_up
         self.consumer = consumer
         """The consumer listened to, as the link shows it (`HandledPositions`)."""
-        self.attempts = attempts
         self.watch_interval_s = watch_interval_s
+        """The first wait before reading again; doubled after each failure up to `max_delay_s`."""
+        self.max_delay_s = max_delay_s
         self._watching: asyncio.Task[None] | None = None
 
     async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
@@ -146,35 +159,55 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
             self._watching = None
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        for attempt in range(1, self.attempts + 1):
+        partitions = list(assigned)
+        try:
+            spans = await self._spans(partitions)
+        except Exception as error:
+            self._retrying("reading offsets", error)
+            self._watching = asyncio.create_task(self._read_offsets_again(partitions))
+            return
+        self.catch_up.assigned(spans)
+        if not self.catch_up.caught_up:
+            self._watching = asyncio.create_task(self._watch_positions(partitions))
+
+    async def _read_offsets_again(self, partitions: list[TopicPartition]) -> None:
+        delay = self.watch_interval_s
+        while True:
+            await asyncio.sleep(delay)
             try:
-                spans = await self._spans(list(assigned))
-            except Exception:
-                if attempt == self.attempts:
-                    # Dispatch stays held (and /readyz says so) until the next assignment.
-                    log.exception("reading the status topic's offsets failed")
-                    return
-                await asyncio.sleep(0.2 * attempt)
+                spans = await self._spans(partitions)
+            except Exception as error:
+                self._retrying("reading offsets", error)
+                delay = min(delay * 2, self.max_delay_s)
             else:
-                self.catch_up.assigned(spans)
-                if not self.catch_up.caught_up:
-                    self._watching = asyncio.create_task(self._watch_positions(list(assigned)))
-                return
+                break
+        self.catch_up.assigned(spans)
+        await self._watch_positions(partitions)
+
+    def _retrying(self, what: str, error: Exception) -> None:
+        reason = f"{what}: {type(error).__name__}"
+        log.warning("status consumer %s; trying again", reason)
+        self.catch_up.retrying(reason)
 
     async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
         """Tell `catch_up` where the consumer stands until it is caught up: past a last
         record's transaction marker there is no record to say so (see `reached`)."""
+        delay = self.watch_interval_s
         while not self.catch_up.caught_up:
-            await asyncio.sleep(self.watch_interval_s)
+            await asyncio.sleep(delay)
             behind = self.catch_up.behind()
             try:
                 for tp in partitions:
                     if tp.partition in behind:
                         self.catch_up.reached(tp.partition, await self.consumer.position(tp))
             except Exception as error:
-                # A rebalance under way; the next assignment starts a new watch.
-                log.warning("reading the status consumer's position: %s", type(error).__name__)
-                return
+                # Kept at until revoked (which cancels the watch): no record may come to say
+                # the partition was read to its end.
+                self._retrying("reading positions", error)
+                delay = min(delay * 2, self.max_delay_s)
+            else:
+                self.catch_up.retrying(None)
+                delay = self.watch_interval_s
 
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
         if not partitions:
@@ -244,6 +277,7 @@ def subscribe_to_heartbeats(
             dead_letter=lambda reason: dead_letter(link, record, reason=reason),
             persistence=keeping_at,
             offset=record.offset,
+            record_time=record_time(record),
         )
 
     link.subscribe(
@@ -256,6 +290,18 @@ def subscribe_to_heartbeats(
     )
 
 
+def record_time(record: Record) -> datetime | None:
+    """The record's timestamp, if it is one the gate can reckon with (else the heartbeat's
+    own stamp is used: a broken timestamp must not hold up the partition)."""
+    if record.timestamp_ms is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(record.timestamp_ms / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment if EARLIEST_TIME < moment <= LATEST_TIME else None
+
+
 async def consume_heartbeat_record(
     body: bytes,
     *,
@@ -263,30 +309,61 @@ async def consume_heartbeat_record(
     dead_letter: DeadLetter,
     persistence: Persistence,
     offset: int | None = None,
+    record_time: datetime | None = None,
 ) -> None:
     """Take the heartbeat in; `offset`, its place on the topic, tells it from a replay when
-    the monitor's clock was set back (heartbeats are keyed by monitor: one partition each)."""
+    the monitor's clock was set back (heartbeats are keyed by monitor: one partition each),
+    and `record_time` when it was sent (see `RegionStatusStore.record_heartbeat`)."""
     try:
         heartbeat = decode_event(body, MonitorHeartbeat).data
     except InvalidEventError as error:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, error.reason, "undecodable")
         return
-    failure = await persistence.store(lambda: store.record_heartbeat(heartbeat, offset=offset))
+    failure = await persistence.store(
+        lambda: store.record_heartbeat(heartbeat, offset=offset, record_time=record_time)
+    )
     if failure is not None:
         await _set_aside(dead_letter, topics.MONITOR_HEARTBEAT, failure, "unstorable")
 
 
+DEAD_LETTER_VALUE_LIMIT = 64 * 1024
+"""A record's value is copied to `.dlt` whole up to this size (any event the gate reads is far
+smaller); a larger one is cut, and `x-original-size` says so: a copy of a value near the broker's
+limit, with the headers added, would never fit, and the record would hold its partition."""
+DEAD_LETTER_KEY_LIMIT = 1024
+DEAD_LETTER_REASON_LIMIT = 1000
+REFUSED_FOR_GOOD = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    ClusterAuthorizationFailedError,
+    InvalidTopicError,
+)
+"""Refusals of the copy that waiting will not cure (anything else, Kafka away, is tried again)."""
+
+
 async def dead_letter(link: Link, record: Record, *, reason: str) -> None:
-    """Park a record on `<topic>.dlt` with the reason, so the consumer goes on."""
+    """Park a record on `<topic>.dlt` with the reason, so the consumer goes on; if the topic
+    refuses the copy for good, the record is counted as lost instead of holding its partition."""
     log.warning("dead-lettering a record of %s: %s", record.topic, reason)
-    delivery = await link.publish(
-        topics.dead_letter_topic(record.topic),
-        record.key,
-        record.value,
-        [
-            (topics.DEAD_LETTER_REASON_HEADER, reason.encode()),
-            ("x-original-partition", str(record.partition).encode()),
-            ("x-original-offset", str(record.offset).encode()),
-        ],
-    )
-    await delivery
+    value = record.value[:DEAD_LETTER_VALUE_LIMIT]
+    headers = [
+        (topics.DEAD_LETTER_REASON_HEADER, reason[:DEAD_LETTER_REASON_LIMIT].encode()),
+        ("x-original-partition", str(record.partition).encode()),
+        ("x-original-offset", str(record.offset).encode()),
+    ]
+    if len(value) < len(record.value):
+        headers.append(("x-original-size", str(len(record.value)).encode()))
+    key = record.key[:DEAD_LETTER_KEY_LIMIT] if record.key is not None else None
+    try:
+        delivery = await link.publish(topics.dead_letter_topic(record.topic), key, value, headers)
+        await delivery
+    except REFUSED_FOR_GOOD as error:
+        DEAD_LETTERS_LOST.labels(record.topic).inc()
+        log.error(
+            "a record of %s (partition %d, offset %d) could not be dead-lettered, skipped: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            type(error).__name__,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
@@ -20,14 +20,16 @@ from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, Postgres
 from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
-from services.queue_gate.domain.region_gate import RegionControl
+from services.queue_gate.domain.region_gate import RegionControl, effective_status
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause
+from tests.integration.queue_gate.conftest import take_regions
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.integration
 
 MAKASSAR = "73.71"
+STALE = timedelta(seconds=60)
 
 
 def change(region: str, status: SiakStatus, *, seq: int) -> StatusChanged:
@@ -253,3 +255,37 @@ async def test_a_status_change_commits_without_its_flush_and_the_barrier_flushes
     assert await WalFlushBarrier(pool).flushed() is True
 
     assert await pool.fetchval("SELECT pg_current_wal_flush_lsn()") >= written
+
+
+@pytest.mark.parametrize("skew", [timedelta(seconds=65), timedelta(seconds=-65)])
+async def test_freshness_is_judged_on_the_gates_clock_whatever_the_databases_says(
+    pool: asyncpg.Pool, skew: timedelta
+) -> None:
+    """PostgreSQL stamps when a region was heard of; the gate host's clock judges whether that
+    is stale. Ahead of the database by more than `stale_after`, it would find every region
+    stale (every gate closed); behind, a silent monitor's regions would stay fresh longer."""
+
+    def gate_clock() -> datetime:
+        return datetime.now(UTC) + skew
+
+    store = PostgresRegionStatusStore(pool, clock=gate_clock)
+    [heard, silent] = take_regions(2)
+    await store.apply(change(heard, SiakStatus.UP, seq=1))
+    await store.apply(change(silent, SiakStatus.UP, seq=1))
+    await pool.execute(
+        "UPDATE region_status SET applied_at = now() - interval '61 seconds'"
+        " WHERE region_code = $1",
+        silent,
+    )
+
+    snapshot = await store.snapshot([heard, silent])
+    now = gate_clock()
+
+    def status(region: str, last_heard_at: datetime | None) -> SiakStatus:
+        known = snapshot.statuses[region]
+        return effective_status(known, last_heard_at=last_heard_at, now=now, stale_after=STALE)
+
+    assert status(heard, snapshot.last_heard_at(heard)) is SiakStatus.UP
+    assert status(heard, await store.last_heard_at(heard)) is SiakStatus.UP
+    assert status(silent, snapshot.last_heard_at(silent)) is SiakStatus.UNKNOWN
+    assert status(silent, await store.last_heard_at(silent)) is SiakStatus.UNKNOWN

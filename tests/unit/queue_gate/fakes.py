@@ -143,9 +143,14 @@ class FakeRegionStatusStore:
         return (await self.snapshot([region_code])).last_heard_at(region_code)
 
     async def record_heartbeat(
-        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+        self,
+        heartbeat: MonitorHeartbeat,
+        *,
+        offset: int | None = None,
+        record_time: datetime | None = None,
     ) -> None:
         now = self._clock()
+        heard_at = min(record_time or heartbeat.emitted_at, now)
         emitted_at = min(heartbeat.emitted_at, now)
         previous = self._heartbeats.get(heartbeat.monitor_id)
         if previous is not None:
@@ -159,7 +164,9 @@ class FakeRegionStatusStore:
             emitted_at = max(latest, emitted_at)
         self._heartbeats[heartbeat.monitor_id] = (emitted_at, offset)
         for region in heartbeat.regions:
-            self._heard_at[region.region_code] = now
+            known = self._heard_at.get(region.region_code)
+            if known is None or known <= heard_at:
+                self._heard_at[region.region_code] = heard_at
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         wanted = (
@@ -636,6 +643,7 @@ class FakeMessage:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+    timestamp: int | None = None
 
 
 class FakeRecordSource:

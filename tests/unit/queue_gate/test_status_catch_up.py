@@ -6,11 +6,14 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
+from aiokafka import TopicPartition
+from aiokafka.errors import KafkaConnectionError
 
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
+from services.queue_gate.entrypoints.status_consumer import StatusAssignments
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared.events import SiakStatus
@@ -160,3 +163,95 @@ async def test_readyz_says_dispatch_is_held_while_the_status_consumer_catches_up
         "partitions_behind": [0],
     }
     assert free["status_consumer"] == {"state": "caught up", "dispatch": "free"}
+
+
+STATUS_0 = TopicPartition("siak.status.v1", 0)
+
+
+class KafkaAway:
+    """The status consumer as its rebalance listener sees it, Kafka refusing the first
+    `offset_failures` reads of offsets and `position_failures` of positions. Partition 0
+    holds records 0-1 and a transaction marker (end 3); nothing is committed yet."""
+
+    def __init__(self, *, offset_failures: int = 0, position_failures: int = 0) -> None:
+        self.offset_failures = offset_failures
+        self.position_failures = position_failures
+        self.offset_reads = 0
+        self.position_reads = 0
+
+    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        self.offset_reads += 1
+        if self.offset_reads <= self.offset_failures:
+            raise KafkaConnectionError("the coordinator is moving")
+        return {tp: 3 for tp in partitions}
+
+    async def beginning_offsets(
+        self, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, int]:
+        return {tp: 0 for tp in partitions}
+
+    async def committed(self, _partition: TopicPartition) -> int | None:
+        return None
+
+    async def position(self, _partition: TopicPartition) -> int:
+        self.position_reads += 1
+        if self.position_reads <= self.position_failures:
+            raise KafkaConnectionError("a broker restarting")
+        return 3
+
+
+async def caught_up_after(kafka: KafkaAway, catch_up: StatusCatchUp) -> StatusCatchUp:
+    listener = StatusAssignments(catch_up, kafka, watch_interval_s=0.01)
+    await listener.on_partitions_assigned({STATUS_0})
+    for offset in (0, 1):  # applied; the marker at 2 is never delivered
+        catch_up.processed(0, offset)
+
+    async def caught_up() -> bool:
+        return catch_up.caught_up
+
+    try:
+        await eventually(caught_up, within=5, what="caught up")
+    finally:
+        await listener.on_partitions_revoked({STATUS_0})
+    return catch_up
+
+
+async def test_offsets_unreadable_at_assignment_are_read_again_until_kafka_answers() -> None:
+    """With a stable group no other assignment comes: giving up would hold dispatch for good."""
+    kafka = KafkaAway(offset_failures=6)
+
+    await caught_up_after(kafka, StatusCatchUp())
+
+    assert kafka.offset_reads == 7
+
+
+async def test_readyz_says_the_status_consumer_is_retrying_while_offsets_are_unreadable() -> None:
+    async with running_gate() as gate:
+        listener = StatusAssignments(
+            gate.edges.status_catch_up,
+            KafkaAway(offset_failures=1_000_000),
+            watch_interval_s=0.01,
+        )
+        await listener.on_partitions_revoked(set())  # as a rebalance starts
+        await listener.on_partitions_assigned({STATUS_0})
+        try:
+            retrying = (await gate.readyz()).json()
+        finally:
+            await listener.on_partitions_revoked({STATUS_0})
+
+    assert retrying["status"] == "degraded"  # intake goes on; dispatch is held
+    assert retrying["status_consumer"] == {
+        "state": "awaiting assignment",
+        "dispatch": "held",
+        "retrying": "reading offsets: KafkaConnectionError",
+    }
+
+
+async def test_a_failed_position_read_is_tried_again_until_caught_up() -> None:
+    """Past a last record's transaction marker only the position says the partition was read
+    to its end: giving up would hold dispatch until a new status lands on that partition."""
+    kafka = KafkaAway(position_failures=3)
+
+    await caught_up_after(kafka, StatusCatchUp())
+
+    assert kafka.position_reads == 4

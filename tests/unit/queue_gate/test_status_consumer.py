@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from aiokafka.errors import MessageSizeTooLargeError, TopicAuthorizationFailedError
 from prometheus_client import REGISTRY
 
+from services.queue_gate.adapters.kafka_link import Record
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.entrypoints.status_consumer import (
     Persistence,
     consume_heartbeat_record,
     consume_status_record,
+    dead_letter,
+    record_time,
 )
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
+from shared import topics
 from shared.events import (
     MonitorHeartbeat,
     ProbeEvidence,
@@ -27,7 +34,7 @@ from shared.events import (
     new_event,
 )
 from shared.regions import load_registry
-from tests.unit.queue_gate.fake_gate import API_KEY, running_gate
+from tests.unit.queue_gate.fake_gate import API_KEY, FakeKafka, running_gate
 from tests.unit.queue_gate.fakes import START, FakePorts, status_change
 
 POLICY = GatePolicy(
@@ -267,3 +274,85 @@ async def test_a_status_at_the_edges_of_the_range_is_shown_and_gates_intake(
 
     assert [page.status_code for page in pages] == [200, 200, 200]
     assert accepted.status_code == 202, accepted.text
+
+
+BROKER_LIMIT = 1_048_588
+"""The broker's default max.message.bytes (one record's batch): a producer may write a record
+just under it, which the gate cannot copy to `.dlt` whole with its headers added."""
+
+
+class LimitedKafka(FakeKafka):
+    """The fake link, refusing records as a broker does: over its size limit, or on a topic
+    the gate may not write to."""
+
+    def __init__(self, *, forbidden: str | None = None) -> None:
+        super().__init__()
+        self.forbidden = forbidden
+
+    async def publish(
+        self, topic: str, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]
+    ) -> Awaitable[Any]:
+        if topic == self.forbidden:
+            raise TopicAuthorizationFailedError()
+        size = len(key or b"") + len(value) + sum(len(n) + len(v) for n, v in headers)
+        if size > BROKER_LIMIT - 100:  # the batch's own framing
+            raise MessageSizeTooLargeError()
+        self.published.append((topic, key, value, headers))
+        delivered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        delivered.set_result(None)
+        return delivered
+
+
+GARBAGE = Record(topics.SIAK_STATUS, 0, 41, b"73.71", b"x" * 1_048_470, [])
+"""Accepted by the broker and by the producer's own size check, ~100 bytes to spare."""
+
+
+async def test_a_record_too_large_to_copy_whole_is_dead_lettered_cut_and_says_so() -> None:
+    kafka = LimitedKafka()
+
+    await dead_letter(kafka, GARBAGE, reason="undecodable: " + "why " * 10_000)
+
+    [(topic, key, value, headers)] = kafka.published
+    named = dict(headers)
+    assert (topic, key) == ("siak.status.v1.dlt", b"73.71")
+    assert value == GARBAGE.value[: len(value)] and len(value) < len(GARBAGE.value)
+    assert named["x-original-size"] == b"1048470"
+    assert named["x-original-offset"] == b"41"
+    assert named[topics.DEAD_LETTER_REASON_HEADER].startswith(b"undecodable: why")
+    assert len(named[topics.DEAD_LETTER_REASON_HEADER]) <= 1000
+
+
+def lost_dead_letters() -> float:
+    sample = REGISTRY.get_sample_value(
+        "queue_gate_dead_letters_lost_total", {"topic": "siak.status.v1"}
+    )
+    return sample or 0.0
+
+
+async def test_a_dead_letter_topic_refusing_the_copy_for_good_does_not_hold_the_partition() -> None:
+    kafka = LimitedKafka(forbidden="siak.status.v1.dlt")
+    small = Record(topics.SIAK_STATUS, 0, 42, b"73.71", b"not json", [])
+    lost = lost_dead_letters()
+
+    await dead_letter(kafka, small, reason="undecodable")  # returns: the consumer goes on
+
+    assert kafka.published == []
+    assert lost_dead_letters() == lost + 1
+
+
+@pytest.mark.parametrize(
+    ("timestamp_ms", "read"),
+    [
+        (1_700_000_000_000, datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)),
+        (None, None),
+        (-1, None),  # no timestamp kept
+        (10**18, None),  # beyond what a datetime holds
+        (300_000_000_000_000, None),  # beyond what the gate reckons with
+    ],
+)
+def test_a_heartbeats_record_time_is_read_when_the_gate_can_reckon_with_it(
+    timestamp_ms: int | None, read: datetime | None
+) -> None:
+    record = Record(topics.MONITOR_HEARTBEAT, 0, 1, b"monitor", b"{}", [], timestamp_ms)
+
+    assert record_time(record) == read

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,6 +16,7 @@ from services.queue_gate.domain.region_gate import Override
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.ports import StatusSnapshot
 from shared import topics
+from shared.clock import utc_now
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
 
@@ -29,9 +30,11 @@ _COLUMNS = "region_code, status, seq, since, reason, expected_return_at, epoch"
 _LAST_HEARD = """
 SELECT GREATEST(
     (SELECT applied_at FROM region_status WHERE region_code = $1),
-    (SELECT heard_at FROM region_heartbeat WHERE region_code = $1))
+    (SELECT heard_at FROM region_heartbeat WHERE region_code = $1)) AS heard, now() AS read_at
 """
-# A time ahead of ours counts as now: else the monitor's next heartbeats, stamped after its
+# Regions are heard of when the heartbeat was sent (its record's time, else its own stamp),
+# not when it is read: a backlog of old heartbeats must not make regions fresh. A time ahead
+# of ours counts as now: else the monitor's next heartbeats, stamped after its
 # clock was set back, would look older and be ignored until that future came. Where both
 # places on the topic are known, a later place is news too (the monitor's clock was set back
 # below ours), and the latest time is kept (an earlier place stamped later is news as well:
@@ -50,17 +53,39 @@ WITH taken AS (
     RETURNING monitor_id
 )
 INSERT INTO region_heartbeat (region_code, monitor_id, heard_at)
-SELECT listed.code, taken.monitor_id, now() FROM taken, unnest($3::text[]) AS listed(code)
+SELECT listed.code, taken.monitor_id, LEAST(COALESCE($5, $2), now())
+  FROM taken, unnest($3::text[]) AS listed(code)
 ON CONFLICT (region_code) DO UPDATE
    SET monitor_id = EXCLUDED.monitor_id, heard_at = EXCLUDED.heard_at
+ WHERE region_heartbeat.heard_at <= EXCLUDED.heard_at
 """
 
 
 class PostgresRegionStatusStore:
-    def __init__(self, pool: asyncpg.Pool, *, origin: str | None = None) -> None:
+    """PostgreSQL stamps when regions were heard of (its now()); the times this store gives
+    are on `clock`, the gate's, which judges them stale or not: each is moved by how far the
+    gate's clock stands from the database's at the read. Else a gate host ahead of the
+    database by more than `stale_after` would find every region stale (and one behind would
+    keep a silent monitor's regions fresh longer)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        origin: str | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.pool = pool
         self.origin = origin
         """This process, named in the wake-up of each change it applies (see wakeups.py)."""
+        self.clock = clock
+
+    def _skew(self, database_now: datetime | None) -> timedelta:
+        """How far the gate's clock stands ahead of the database's, in whole seconds: below
+        that it is the read's round trip, and the same time read twice must read the same."""
+        if database_now is None:
+            return timedelta(0)
+        return timedelta(seconds=round((self.clock() - database_now).total_seconds()))
 
     async def get(self, region_code: str) -> RegionStatus | None:
         row = await self.pool.fetchrow(
@@ -106,33 +131,41 @@ class PostgresRegionStatusStore:
         return None if controlled is None else Override(controlled)
 
     async def last_heard_at(self, region_code: str) -> datetime | None:
-        heard: datetime | None = await self.pool.fetchval(_LAST_HEARD, region_code)
-        return heard
+        row = await self.pool.fetchrow(_LAST_HEARD, region_code)
+        assert row is not None  # a SELECT of two values, without FROM
+        heard: datetime | None = row["heard"]
+        return None if heard is None else heard + self._skew(row["read_at"])
 
     async def record_heartbeat(
-        self, heartbeat: MonitorHeartbeat, *, offset: int | None = None
+        self,
+        heartbeat: MonitorHeartbeat,
+        *,
+        offset: int | None = None,
+        record_time: datetime | None = None,
     ) -> None:
         listed = [region.region_code for region in heartbeat.regions]
         await self.pool.execute(
-            _HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed, offset
+            _HEARTBEAT, heartbeat.monitor_id, heartbeat.emitted_at, listed, offset, record_time
         )
 
     async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):
+            # now() is the transaction's: one reading of the database's clock for both.
             rows = await connection.fetch(
-                f"SELECT {_COLUMNS}, applied_at FROM region_status "
+                f"SELECT {_COLUMNS}, applied_at, now() AS read_at FROM region_status "
                 "WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])",
                 region_codes,
             )
             heard = await connection.fetch(
-                "SELECT region_code, heard_at FROM region_heartbeat "
+                "SELECT region_code, heard_at, now() AS read_at FROM region_heartbeat "
                 "WHERE $1::text[] IS NULL OR region_code = ANY($1::text[])",
                 region_codes,
             )
+        skew = self._skew(rows[0]["read_at"] if rows else heard[0]["read_at"] if heard else None)
         return StatusSnapshot(
             statuses={row["region_code"]: _to_status(row) for row in rows},
-            applied_at={row["region_code"]: row["applied_at"] for row in rows},
-            heartbeat_at={row["region_code"]: row["heard_at"] for row in heard},
+            applied_at={row["region_code"]: row["applied_at"] + skew for row in rows},
+            heartbeat_at={row["region_code"]: row["heard_at"] + skew for row in heard},
         )
 
 
