@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate_news import GateSighting
@@ -215,7 +215,11 @@ class RegionControlStore(Protocol):
     async def all(self, region_codes: list[str] | None = None) -> dict[str, RegionControl]:
         """The controls of these regions (all when None) that an operator ever set."""
 
-    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
+    async def change(
+        self, region_code: str, given: Mapping[str, Any], *, reason: str, actor: str
+    ) -> None:
+        """Set only the fields `given` (and the reason), atomically: a concurrent change of
+        another field is kept; audited with who and why."""
 
 
 class SiakClient(Protocol):

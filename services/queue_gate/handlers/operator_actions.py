@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GateReader
 from services.queue_gate.operators.ports import (
@@ -35,9 +34,7 @@ async def change_region_control(
     gates: GateReader,
 ) -> None:
     """Only the fields `given` change; the store audits who and why."""
-    current = await controls.get(region_code)
-    updated: RegionControl = dataclasses.replace(current, **given, reason=reason)
-    await controls.update(region_code, updated, actor=actor)
+    await controls.change(region_code, given, reason=reason, actor=actor)
     await gates.reload()  # intake on this replica follows the change at once
 
 

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import itertools
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -172,7 +172,14 @@ class FakeRegionControlStore:
         wanted = set(self._controls if region_codes is None else region_codes)
         return {k: v for k, v in self._controls.items() if k in wanted}
 
-    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+    async def change(
+        self, region_code: str, given: Mapping[str, Any], *, reason: str, actor: str
+    ) -> None:
+        held = self._controls.get(region_code, RegionControl())
+        self.set(region_code, dataclasses.replace(held, **given, reason=reason), actor=actor)
+
+    def set(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+        """Set the whole control, as a change would leave it (to set a scene)."""
         changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())
         self._controls[region_code] = changed
         self.history.append((region_code, changed))
@@ -565,7 +572,7 @@ class FakePorts:
         )
 
     async def control(self, region_code: str, control: RegionControl) -> None:
-        await self.controls.update(region_code, control, actor="ops-test")
+        self.controls.set(region_code, control, actor="ops-test")
 
     async def waiting(self, region_code: str, applicant: str, state: _S = _S.DEFERRED) -> str:
         """A submission of `applicant` accepted now, waiting in `state`; its ticket id."""

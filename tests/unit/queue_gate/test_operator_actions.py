@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
-from services.queue_gate.domain.region_gate import Override, RegionControl
+from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 from services.queue_gate.handlers.operator_actions import change_region_control
-from tests.unit.queue_gate.fakes import FakeClock, FakeRegionControlStore
+from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates
+from tests.unit.queue_gate.fakes import FakeClock, FakePorts, FakeRegionControlStore
+
+POLICY = GatePolicy(
+    stale_after=timedelta(minutes=1), degraded_is_open=False, default_intake_mode=IntakeMode.DEFER
+)
 
 
 class ReadsHeldUntilBothRead(FakeRegionControlStore):
@@ -26,13 +32,9 @@ class ReadsHeldUntilBothRead(FakeRegionControlStore):
         return control
 
 
-class NoGates:
-    async def reload(self) -> None:
-        return None
-
-
 async def test_a_force_close_is_not_undone_by_a_concurrent_change_of_the_ceiling() -> None:
     controls = ReadsHeldUntilBothRead()
+    gates = StoredGates(FakePorts().statuses, controls, POLICY)
 
     await asyncio.gather(
         change_region_control(
@@ -41,7 +43,7 @@ async def test_a_force_close_is_not_undone_by_a_concurrent_change_of_the_ceiling
             reason="SIAK data migration",
             actor="ani",
             controls=controls,
-            gates=NoGates(),
+            gates=gates,
         ),
         change_region_control(
             "73.71",
@@ -49,7 +51,7 @@ async def test_a_force_close_is_not_undone_by_a_concurrent_change_of_the_ceiling
             reason="gentler replay",
             actor="budi",
             controls=controls,
-            gates=NoGates(),
+            gates=gates,
         ),
     )
 
