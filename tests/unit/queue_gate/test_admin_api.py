@@ -126,3 +126,34 @@ async def test_a_parked_page_out_of_bounds_is_refused_naming_the_field(
 
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"]["fields"][0]["loc"] == ["query", field]
+
+
+async def test_a_control_character_in_a_regions_reason_is_refused_naming_it() -> None:
+    async with running_gate() as gate:
+        response = await gate.http.patch(
+            "/v1/admin/regions/73.71",
+            json={"override": "force_closed", "reason": "migration\u0000"},
+            headers=ADMIN,
+        )
+        control = await gate.ports.controls.get("73.71")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
+    assert control.override is Override.AUTO
+
+
+@pytest.mark.parametrize("move", ["retry", "cancel"])
+async def test_a_control_character_in_a_parked_moves_reason_changes_nothing(move: str) -> None:
+    ports = FakePorts()
+    ticket = await ports.waiting("73.71", "a", state=SubmissionState.PARKED)
+    async with running_gate(ports=ports) as gate:
+        response = await gate.http.post(
+            f"/v1/admin/submissions/{ticket}/{move}",
+            json={"reason": "fixed\u001b[2J"},
+            headers=ADMIN,
+        )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
+    assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
+    assert await ports.console.audit.search(ticket, limit=10) == []

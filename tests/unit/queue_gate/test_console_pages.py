@@ -113,7 +113,7 @@ async def test_a_retry_with_a_reason_puts_it_back_in_line_and_records_the_operat
 
 @pytest.mark.parametrize(
     ("fields", "status_code"),
-    [({"reason": ""}, 400), ({"reason": "x" * 301}, 400)],
+    [({"reason": ""}, 400), ({"reason": "x" * 301}, 400), ({"reason": "x\u0000y"}, 400)],
 )
 async def test_a_cancel_without_a_reason_changes_nothing(
     gate: FakeGate, ports: FakePorts, fields: dict[str, str], status_code: int
