@@ -17,6 +17,7 @@ from services.queue_gate.entrypoints.dependencies import (
 )
 from services.queue_gate.entrypoints.http_api import UNKNOWN_REGION, RegionGateView, region_view
 from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket, parked_view
+from services.queue_gate.entrypoints.operator_text import OperatorReason
 from services.queue_gate.handlers.operator_actions import (
     change_region_control,
     move_parked,
@@ -42,7 +43,7 @@ class ControlChange(BaseModel):
     intake_mode: IntakeMode | None = None
     replay_paused: bool | None = None
     max_rate: float | None = Field(default=None, gt=0, le=10_000)
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
     @field_validator("override", "replay_paused")
     @classmethod
@@ -57,7 +58,7 @@ class ControlChange(BaseModel):
 class ParkedAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
 
 @router.patch("/regions/{code}")

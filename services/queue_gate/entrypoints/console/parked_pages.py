@@ -19,13 +19,13 @@ from services.queue_gate.entrypoints.console.session import (
 )
 from services.queue_gate.entrypoints.console.wording import WORDING
 from services.queue_gate.entrypoints.dependencies import ParkedCursor, Runtime
+from services.queue_gate.entrypoints.operator_text import MAX_REASON, is_reason
 from services.queue_gate.handlers.operator_actions import move_parked, parked_page
 from services.queue_gate.ports import ParkedSubmission
 from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix=f"{COOKIE_PATH}/parked", tags=["console"])
 REGION_QUERY = Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")
-MAX_REASON = 300
 PAGE_SIZE = 50
 _MOVES = {"retry": SubmissionState.QUEUED, "cancel": SubmissionState.CANCELLED}
 
@@ -57,7 +57,7 @@ async def move_parked_submission(
     page = page_for(form.session, language)
     to = _MOVES[move]
     reason = form.get("reason")
-    if not 1 <= len(reason) <= MAX_REASON:
+    if not is_reason(reason):
         return await _render(
             page,
             runtime,
