@@ -157,3 +157,15 @@ async def test_a_control_character_in_a_parked_moves_reason_changes_nothing(move
     assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
     assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
     assert await ports.console.audit.search(ticket, limit=10) == []
+
+
+@pytest.mark.parametrize("move", ["retry", "cancel"])
+async def test_moving_what_cannot_be_a_ticket_id_is_not_found(move: str) -> None:
+    # PostgreSQL refuses a NUL in the lookup: a 500 unless the id is checked first.
+    async with running_gate() as gate:
+        response = await gate.http.post(
+            f"/v1/admin/submissions/tkt%00x/{move}", json={"reason": "fixed"}, headers=ADMIN
+        )
+
+    assert response.status_code == 404, response.text
+    assert "ticket" in response.text

@@ -370,3 +370,11 @@ async def test_a_window_may_be_scheduled_weekly_in_the_regions_local_time(
     [plan] = await ports.console.maintenance.plans()
     assert plan.window.starts_at == datetime(2030, 1, 31, 22, 0)
     assert plan.window.recurrence == "weekly"
+
+
+async def test_moving_what_cannot_be_a_ticket_id_is_not_found(gate: FakeGate) -> None:
+    token = await signed_in(gate)
+
+    answer = await post(gate, "/console/parked/tkt%00x/retry", token, reason="x")
+
+    assert answer.status_code == 404
