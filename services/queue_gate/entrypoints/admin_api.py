@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override
-from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.dependencies import (
     Operator,
     ParkedCursor,
@@ -124,6 +124,8 @@ async def cancel_parked(
 async def _move_parked(
     runtime: Runtime, ticket_id: str, to: SubmissionState, operator: str, action: ParkedAction
 ) -> TicketView:
+    if not is_ticket_id(ticket_id):  # e.g. a NUL, which PostgreSQL's text refuses with a 500
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket")
     moved = await move_parked(
         ticket_id,
         to=to,

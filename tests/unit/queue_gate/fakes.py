@@ -576,7 +576,8 @@ class FakePorts:
 
     async def waiting(self, region_code: str, applicant: str, state: _S = _S.DEFERRED) -> str:
         """A submission of `applicant` accepted now, waiting in `state`; its ticket id."""
-        ticket_id = f"tkt_{region_code}_{next(self._tickets)}"
+        # The shape of a real ticket id (22 characters after `tkt_`), readable.
+        ticket_id = f"tkt_{region_code.replace('.', '_')}_{next(self._tickets):016d}"
         sealed = self.sealer.seal(payload_for(ticket_id), ticket_id=ticket_id)
         await self.submissions.add(
             NewSubmission(

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.console.answers import done, html_page
 from services.queue_gate.entrypoints.console.html import Page, field, form, text
 from services.queue_gate.entrypoints.console.session import (
@@ -56,6 +56,14 @@ async def move_parked_submission(
     """`retry` puts it back in line at its place, `cancel` gives up on it; with a reason."""
     page = page_for(form.session, language)
     to = _MOVES[move]
+    if not is_ticket_id(ticket_id):
+        return await _render(
+            page,
+            runtime,
+            None,
+            problem=page.words.no_such_ticket,
+            status_code=status.HTTP_404_NOT_FOUND,
+        )
     reason = form.get("reason")
     if not is_reason(reason):
         return await _render(
