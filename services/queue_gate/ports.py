@@ -156,7 +156,8 @@ class SubmissionStore(Protocol):
         when `backlog_cap` submissions already wait in its region.
         """
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None: ...
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
+        """The submission `client_id` sent under `key`: each client numbers its own keys."""
 
     async def by_ticket(self, ticket_id: str) -> StoredSubmission | None: ...
 

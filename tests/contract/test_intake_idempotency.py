@@ -82,7 +82,7 @@ async def test_the_same_key_with_another_body_is_a_conflict_and_stores_nothing(
         await accept(stores, request(region, child="Bayi Lain"), key=key)
 
     assert await stores.submissions.backlog(region) == 1
-    kept = await stores.submissions.by_idempotency_key(key)
+    kept = await stores.submissions.by_idempotency_key("portal-test", key)
     assert kept is not None and kept.body_fingerprint == first.submission.body_fingerprint
 
 

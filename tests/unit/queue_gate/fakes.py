@@ -192,7 +192,7 @@ class FakeSubmissionStore:
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self._clock = clock
         self._rows: dict[str, StoredSubmission] = {}
-        self._tickets_by_key: dict[str, str] = {}
+        self._tickets_by_key: dict[tuple[str, str], str] = {}
         self._sequence = itertools.count(1)
         self.last_errors: dict[str, str | None] = {}
 
@@ -203,7 +203,7 @@ class FakeSubmissionStore:
         line = self._line(submission.region_code)
         if len(line) >= backlog_cap:
             raise BacklogFullError(submission.region_code, backlog_cap)
-        if submission.idempotency_key in self._tickets_by_key:
+        if (submission.client_id, submission.idempotency_key) in self._tickets_by_key:
             raise DuplicateIdempotencyKeyError()
         held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
@@ -226,11 +226,11 @@ class FakeSubmissionStore:
             data_key_id=submission.data_key_id,
         )
         self._rows[stored.ticket_id] = stored
-        self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
+        self._tickets_by_key[submission.client_id, submission.idempotency_key] = stored.ticket_id
         return Admitted(stored, ahead=None if held else len(line))
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
-        ticket_id = self._tickets_by_key.get(key)
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
+        ticket_id = self._tickets_by_key.get((client_id, key))
         return None if ticket_id is None else self._rows[ticket_id]
 
     async def by_ticket(self, ticket_id: str) -> StoredSubmission | None:

@@ -44,7 +44,7 @@ _HELD_APPLICANTS = """
 SELECT DISTINCT region_code, applicant_key FROM submission
  WHERE state = 'parked' AND region_code = ANY($1::text[]) AND applicant_key = ANY($2::text[])
 """
-# Rows are numbered in `seq` in the order given; a key already taken inserts nothing.
+# Rows are numbered in `seq` in the order given; a key the client already took inserts nothing.
 _INSERT = f"""
 INSERT INTO submission (ticket_id, region_code, service_type, applicant_key, idempotency_key,
                         body_fingerprint, sealed_payload, state, client_id, data_key_id)
@@ -56,7 +56,7 @@ SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
                                 idempotency_key, body_fingerprint, sealed_payload, state,
                                 client_id, data_key_id, n)
  ORDER BY n
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (client_id, idempotency_key) DO NOTHING
 RETURNING {_COLUMNS}
 """
 _LINE = f"""
@@ -188,9 +188,11 @@ class PostgresSubmissionStore:
             for admission, refused in zip(batch, refusals, strict=True)
         ]
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM submission WHERE idempotency_key = $1", key
+            f"SELECT {_COLUMNS} FROM submission WHERE client_id = $1 AND idempotency_key = $2",
+            client_id,
+            key,
         )
         return _to_submission(row) if row else None
 
