@@ -13,6 +13,7 @@ from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.siak_answer import SiakAnswer
 from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.operators.ports import AuditEntry
 from shared.events import MonitorHeartbeat, StatusChanged
 from shared.events.gate import GateStateChanged
 
@@ -194,6 +195,10 @@ class SubmissionStore(Protocol):
         last_error: str | None = None,
     ) -> bool:
         """Change a submission's state (if in `expected`); True when it did."""
+
+    async def move_parked(self, ticket_id: str, *, to: SubmissionState, entry: AuditEntry) -> bool:
+        """Move a parked submission and write the operator's audit entry in one transaction:
+        neither without the other. False when it is not parked."""
 
     async def defer_queued(self, region_code: str) -> int:
         """Queued submissions of a closed region now wait as deferred."""

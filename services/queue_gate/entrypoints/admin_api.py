@@ -132,7 +132,6 @@ async def _move_parked(
         reason=action.reason,
         actor=operator,
         submissions=runtime.intake.submissions,
-        audit=runtime.console.audit,
         now=runtime.clock(),
     )
     if not moved:

@@ -61,14 +61,13 @@ async def move_parked(
     reason: str,
     actor: str,
     submissions: SubmissionStore,
-    audit: ActionAudit,
     now: datetime,
 ) -> bool:
-    """Retry (back in line, at the place it had) or cancel a parked submission; False when
-    it is not parked."""
-    moved = await submissions.move(ticket_id, to=to, expected=SubmissionState.PARKED)
+    """Retry (back in line, at the place it had) or cancel a parked submission, audited in
+    the same transaction; False when it is not parked."""
+    entry = AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason)
+    moved = await submissions.move_parked(ticket_id, to=to, entry=entry)
     if moved:
-        await audit.record(AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason))
         log.info("%s moved parked ticket %s to %s", actor, ticket_id, to)
     return moved
 

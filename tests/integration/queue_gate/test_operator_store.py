@@ -130,7 +130,6 @@ async def test_a_parked_move_whose_audit_entry_cannot_be_written_is_not_made(
             reason="fixed\x00",
             actor="ani",
             submissions=submissions,
-            audit=PostgresActionAudit(pool),
             now=NOW,
         )
 

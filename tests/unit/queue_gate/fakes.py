@@ -24,6 +24,7 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.siak_answer import Delivered, SiakAnswer
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.operators.ports import ActionAudit, AuditEntry
 from services.queue_gate.ports import (
     Admitted,
     BacklogFullError,
@@ -189,8 +190,10 @@ class FakeSubmissionStore:
     """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries
     (tests/contract runs the same cases on both)."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], audit: ActionAudit | None = None) -> None:
         self._clock = clock
+        self._audit = audit
+        """Where parked moves are audited; the contract cases' store keeps no audit."""
         self._rows: dict[str, StoredSubmission] = {}
         self._tickets_by_key: dict[tuple[str, str], str] = {}
         self._sequence = itertools.count(1)
@@ -298,6 +301,12 @@ class FakeSubmissionStore:
         )
         self.last_errors[ticket_id] = last_error
         return True
+
+    async def move_parked(self, ticket_id: str, *, to: _S, entry: AuditEntry) -> bool:
+        moved = await self.move(ticket_id, to=to, expected=_S.PARKED)
+        if moved and self._audit is not None:
+            await self._audit.record(entry)
+        return moved
 
     async def defer_queued(self, region_code: str) -> int:
         queued = [s for s in self._line(region_code) if s.state is _S.QUEUED]
@@ -542,12 +551,12 @@ class FakePorts:
         self.announcer = FakeGateAnnouncer()
         self.statuses = FakeRegionStatusStore(self.clock, self.announcer)
         self.controls = FakeRegionControlStore(self.clock)
-        self.submissions = FakeSubmissionStore(self.clock)
+        self.console = FakeConsole.over(self.controls)
+        self.submissions = FakeSubmissionStore(self.clock, self.console.audit)
         self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
         self.leases = FakeLeases()
-        self.console = FakeConsole.over(self.controls)
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)
 

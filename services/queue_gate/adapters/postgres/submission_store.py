@@ -11,9 +11,11 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.group_commit import GroupCommit
+from services.queue_gate.adapters.postgres.operator_store import record_audit
 from services.queue_gate.adapters.postgres.outbox import write_events
 from services.queue_gate.adapters.postgres.wakeups import send_wake, send_wakes
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
+from services.queue_gate.operators.ports import AuditEntry
 from services.queue_gate.ports import (
     Admitted,
     BacklogFullError,
@@ -254,32 +256,23 @@ class PostgresSubmissionStore:
         last_error: str | None = None,
     ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            moved = await connection.fetchrow(
-                _MOVE,
+            return await _move(
+                connection,
                 ticket_id,
-                to.value,
-                expected.value if expected else None,
-                parked_reason,
-                siak_reference,
-                next_attempt_at,
-                last_error,
+                to=to,
+                expected=expected,
+                parked_reason=parked_reason,
+                siak_reference=siak_reference,
+                next_attempt_at=next_attempt_at,
+                last_error=last_error,
             )
-            if moved is None:
-                return False
-            region = moved["region_code"]
-            if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
-                await send_wake(connection, region, gate_changed=False)
-            if to in _ANNOUNCED or expected is SubmissionState.PARKED:
-                told = _told(
-                    region,
-                    ticket_id,
-                    moved["service_type"],
-                    to,
-                    moved["updated_at"],
-                    parked_reason=moved["parked_reason"],
-                )
-                await write_events(connection, [told])
-        return True
+
+    async def move_parked(self, ticket_id: str, *, to: SubmissionState, entry: AuditEntry) -> bool:
+        async with self.pool.acquire() as connection, connection.transaction():
+            moved = await _move(connection, ticket_id, to=to, expected=SubmissionState.PARKED)
+            if moved:
+                await record_audit(connection, entry)
+            return moved
 
     async def defer_queued(self, region_code: str) -> int:
         async with self.pool.acquire() as connection, connection.transaction():
@@ -363,6 +356,45 @@ async def _insert(connection: Any, submissions: list[NewSubmission]) -> list[Sto
     ]
     rows = await connection.fetch(_INSERT, *columns)
     return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
+
+
+async def _move(
+    connection: Any,
+    ticket_id: str,
+    *,
+    to: SubmissionState,
+    expected: SubmissionState | None,
+    parked_reason: str | None = None,
+    siak_reference: str | None = None,
+    next_attempt_at: datetime | None = None,
+    last_error: str | None = None,
+) -> bool:
+    moved = await connection.fetchrow(
+        _MOVE,
+        ticket_id,
+        to.value,
+        expected.value if expected else None,
+        parked_reason,
+        siak_reference,
+        next_attempt_at,
+        last_error,
+    )
+    if moved is None:
+        return False
+    region = moved["region_code"]
+    if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
+        await send_wake(connection, region, gate_changed=False)
+    if to in _ANNOUNCED or expected is SubmissionState.PARKED:
+        told = _told(
+            region,
+            ticket_id,
+            moved["service_type"],
+            to,
+            moved["updated_at"],
+            parked_reason=moved["parked_reason"],
+        )
+        await write_events(connection, [told])
+    return True
 
 
 def _ids(row: asyncpg.Record) -> tuple[str, str, str]:

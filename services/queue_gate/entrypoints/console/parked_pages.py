@@ -79,7 +79,6 @@ async def move_parked_submission(
         reason=reason,
         actor=form.session.operator,
         submissions=runtime.intake.submissions,
-        audit=runtime.console.audit,
         now=runtime.clock(),
     )
     if not moved:
