@@ -55,40 +55,25 @@ async def move_parked_submission(
 ) -> Response:
     """`retry` puts it back in line at its place, `cancel` gives up on it; with a reason."""
     page = page_for(form.session, language)
-    to = _MOVES[move]
-    if not is_ticket_id(ticket_id):
-        return await _render(
-            page,
-            runtime,
-            None,
-            problem=page.words.no_such_ticket,
-            status_code=status.HTTP_404_NOT_FOUND,
-        )
     reason = form.get("reason")
-    if not is_reason(reason):
-        return await _render(
-            page,
-            runtime,
-            None,
-            problem=page.words.reason_required,
-            status_code=status.HTTP_400_BAD_REQUEST,
-        )
-    moved = await move_parked(
+    if not is_ticket_id(ticket_id):
+        problem: tuple[str, int] | None = (page.words.no_such_ticket, status.HTTP_404_NOT_FOUND)
+    elif not is_reason(reason):
+        problem = (page.words.reason_required, status.HTTP_400_BAD_REQUEST)
+    elif not await move_parked(
         ticket_id,
-        to=to,
+        to=_MOVES[move],
         reason=reason,
         actor=form.session.operator,
         submissions=runtime.intake.submissions,
         now=runtime.clock(),
-    )
-    if not moved:
-        return await _render(
-            page,
-            runtime,
-            None,
-            problem=page.words.not_parked,
-            status_code=status.HTTP_409_CONFLICT,
-        )
+    ):
+        problem = (page.words.not_parked, status.HTTP_409_CONFLICT)
+    else:
+        problem = None
+    if problem is not None:
+        words, status_code = problem
+        return await _render(page, runtime, None, problem=words, status_code=status_code)
     return done(f"{COOKIE_PATH}/parked", language)
 
 
