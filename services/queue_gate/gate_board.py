@@ -116,13 +116,14 @@ class GateBoard:
 
     def _newest(self, fresh: StatusSnapshot) -> StatusSnapshot:
         """`fresh`, in dictionaries of the board's own, but for statuses it holds newer by
-        (epoch, seq): handed over by `took` while a reading taken before their commit was
-        under way."""
+        (epoch, seq) or that `fresh` lacks: handed over by `took` while a reading taken before
+        their commit was under way (a region's first status is not in that reading at all;
+        statuses are never deleted, so a missing one is one the reading is too old for)."""
         held = self._snapshot
         statuses, applied_at = dict(fresh.statuses), dict(fresh.applied_at)
-        for code, known in fresh.statuses.items():
-            mine = held.statuses.get(code)
-            if mine is not None and (mine.epoch, mine.seq) > (known.epoch, known.seq):
+        for code, mine in held.statuses.items():
+            known = fresh.statuses.get(code)
+            if known is None or (mine.epoch, mine.seq) > (known.epoch, known.seq):
                 statuses[code] = mine
                 if code in held.applied_at:
                     applied_at[code] = held.applied_at[code]

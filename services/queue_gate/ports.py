@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from services.queue_gate.domain.client_key import ClientKey, ClientKeyChange
 from services.queue_gate.domain.gate_news import GateSighting
@@ -13,6 +13,7 @@ from services.queue_gate.domain.region_gate import Override, RegionControl
 from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.domain.siak_answer import SiakAnswer
 from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.operators.ports import AuditEntry
 from shared.events import MonitorHeartbeat, StatusChanged
 from shared.events.gate import GateStateChanged
 
@@ -175,7 +176,8 @@ class SubmissionStore(Protocol):
         when `backlog_cap` submissions already wait in its region.
         """
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None: ...
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
+        """The submission `client_id` sent under `key`: each client numbers its own keys."""
 
     async def by_ticket(self, ticket_id: str) -> StoredSubmission | None: ...
 
@@ -213,6 +215,10 @@ class SubmissionStore(Protocol):
     ) -> bool:
         """Change a submission's state (if in `expected`); True when it did."""
 
+    async def move_parked(self, ticket_id: str, *, to: SubmissionState, entry: AuditEntry) -> bool:
+        """Move a parked submission and write the operator's audit entry in one transaction:
+        neither without the other. False when it is not parked."""
+
     async def defer_queued(self, region_code: str) -> int:
         """Queued submissions of a closed region now wait as deferred."""
 
@@ -235,7 +241,11 @@ class RegionControlStore(Protocol):
     async def all(self, region_codes: list[str] | None = None) -> dict[str, RegionControl]:
         """The controls of these regions (all when None) that an operator ever set."""
 
-    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None: ...
+    async def change(
+        self, region_code: str, given: Mapping[str, Any], *, reason: str, actor: str
+    ) -> None:
+        """Set only the fields `given` (and the reason), atomically: a concurrent change of
+        another field is kept; audited with who and why."""
 
 
 class SiakClient(Protocol):

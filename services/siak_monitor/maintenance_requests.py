@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Literal
@@ -25,6 +26,11 @@ from shared.events.status import REGION_CODE_PATTERN
 
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 
+# Subscribers store and show these texts: no control characters (NUL breaks PostgreSQL's
+# text, escapes reach terminals), but a message may keep its line breaks.
+_NOTICE_TEXT = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f]*")
+_REASON_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
 
 class MaintenanceRequest(BaseModel):
     """Times with an offset are instants; times without one are each region's local time
@@ -42,7 +48,9 @@ class MaintenanceRequest(BaseModel):
     )
     starts_at: datetime
     ends_at: datetime
-    reason: str = Field(min_length=1, max_length=200, examples=["data_migration"])
+    reason: str = Field(
+        min_length=1, max_length=200, pattern=_REASON_PATTERN, examples=["data_migration"]
+    )
     message: MaintenanceText
     recurrence: MaintenanceRecurrence | None = None
 
@@ -52,6 +60,14 @@ class MaintenanceRequest(BaseModel):
         if regions != EVERY_REGION and not regions:
             raise ValueError("name at least one region code, or `*`")
         return regions
+
+    @field_validator("message")
+    @classmethod
+    def _no_controls(cls, message: MaintenanceText) -> MaintenanceText:
+        for language, text in (("id", message.id), ("en", message.en)):
+            if _NOTICE_TEXT.fullmatch(text) is None:
+                raise ValueError(f"{language}: no control characters but line breaks")
+        return message
 
     @field_validator("ends_at")
     @classmethod

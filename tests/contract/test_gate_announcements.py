@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
-from services.queue_gate.domain.region_gate import Override, RegionControl
+from services.queue_gate.domain.region_gate import Override
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause, GateStateChanged
 from tests.contract.conftest import Stores, take_regions
@@ -114,8 +114,10 @@ async def test_an_applied_status_tells_the_gate_seen_under_the_override_operator
     stores: Stores,
 ) -> None:
     auto, forced_open, forced_closed = take_regions(3)
-    await stores.controls.update(forced_open, RegionControl(override=FORCE_OPEN), actor="ops")
-    await stores.controls.update(forced_closed, RegionControl(override=FORCE_CLOSED), actor="ops")
+    await stores.controls.change(forced_open, {"override": FORCE_OPEN}, reason="test", actor="ops")
+    await stores.controls.change(
+        forced_closed, {"override": FORCE_CLOSED}, reason="test", actor="ops"
+    )
 
     def under_each_override(region: str) -> dict[Override, GateSighting]:
         return {

@@ -31,7 +31,12 @@ def request(region: str, child: str = "Bayi") -> SubmissionRequest:
 
 
 async def accept(
-    stores: Stores, submission: SubmissionRequest, *, key: str, backlog_cap: int = 100
+    stores: Stores,
+    submission: SubmissionRequest,
+    *,
+    key: str,
+    backlog_cap: int = 100,
+    client_id: str = "portal-test",
 ) -> Acceptance:
     deps = IntakeDeps(
         submissions=stores.submissions,
@@ -45,7 +50,7 @@ async def accept(
         reject_retry_after=timedelta(minutes=5),
     )
     return await accept_submission(
-        submission, idempotency_key=key, client_id="portal-test", deps=deps, now=datetime.now(UTC)
+        submission, idempotency_key=key, client_id=client_id, deps=deps, now=datetime.now(UTC)
     )
 
 
@@ -77,5 +82,21 @@ async def test_the_same_key_with_another_body_is_a_conflict_and_stores_nothing(
         await accept(stores, request(region, child="Bayi Lain"), key=key)
 
     assert await stores.submissions.backlog(region) == 1
-    kept = await stores.submissions.by_idempotency_key(key)
+    kept = await stores.submissions.by_idempotency_key("portal-test", key)
     assert kept is not None and kept.body_fingerprint == first.submission.body_fingerprint
+
+
+@pytest.mark.parametrize("child", ["Bayi", "Bayi Lain"], ids=["same body", "another body"])
+async def test_each_client_has_its_own_keys(stores: Stores, child: str) -> None:
+    """Two portals numbering their requests alike: each gets its own ticket, never the other's."""
+    (region,) = take_regions(1)
+    key = unique("antrian")
+    first = await accept(stores, request(region), key=key, client_id="portal-a")
+
+    other = await accept(stores, request(region, child=child), key=key, client_id="portal-b")
+    again = await accept(stores, request(region, child=child), key=key, client_id="portal-b")
+
+    assert not other.replayed
+    assert other.submission.ticket_id != first.submission.ticket_id
+    assert again.replayed and again.submission.ticket_id == other.submission.ticket_id
+    assert await stores.submissions.backlog(region) == 2

@@ -116,10 +116,10 @@ async def test_a_taken_idempotency_key_is_refused_and_keeps_its_first_ticket(
     with pytest.raises(DuplicateIdempotencyKeyError):
         await store.add(new(region, "b", key=key), backlog_cap=CAP)
 
-    found = await store.by_idempotency_key(key)
+    found = await store.by_idempotency_key("portal-test", key)
     assert found is not None and found.ticket_id == first.submission.ticket_id
     assert await store.backlog(region) == 1
-    assert await store.by_idempotency_key(unique("key")) is None
+    assert await store.by_idempotency_key("portal-test", unique("key")) is None
 
 
 async def test_a_full_line_refuses_a_new_submission_and_stores_nothing(stores: Stores) -> None:
@@ -133,7 +133,7 @@ async def test_a_full_line_refuses_a_new_submission_and_stores_nothing(stores: S
 
     assert await store.backlog(region) == 2
     assert await store.by_ticket(refused.ticket_id) is None
-    assert await store.by_idempotency_key(refused.idempotency_key) is None
+    assert await store.by_idempotency_key(refused.client_id, refused.idempotency_key) is None
 
 
 async def test_the_backlog_counts_what_waits_through_every_move(stores: Stores) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.queue_gate.operators.ports import (
     MaintenancePlan,
@@ -23,6 +24,29 @@ the standby about once in 1,024 calls (five: once in 32)."""
 _STANDING_HEADER = "Monitor-Standing"
 
 
+class _Message(BaseModel):
+    id: str
+    en: str
+
+
+class _PlanAnswer(BaseModel):
+    """What the gate reads of the monitor's `MaintenanceView`."""
+
+    id: str
+    origin: Literal["file", "api"]
+    regions: list[str] | Literal["*"]
+    starts_at: datetime
+    ends_at: datetime
+    recurrence: MaintenanceRecurrence | None = None
+    reason: str
+    message: _Message
+
+
+T = TypeVar("T")
+_ONE_PLAN = TypeAdapter(_PlanAnswer)
+_PLAN_LIST = TypeAdapter(list[_PlanAnswer])
+
+
 class HttpMaintenanceCalendar:
     def __init__(self, http: httpx.AsyncClient, *, admin_token: str | None) -> None:
         self.http = http
@@ -30,15 +54,15 @@ class HttpMaintenanceCalendar:
 
     async def plans(self) -> list[MaintenancePlan]:
         answer = await self._call("GET", _PLANS)
-        return [_plan(item) for item in answer.json()]
+        return [_plan(item) for item in _read(_PLAN_LIST, answer)]
 
     async def schedule(self, window: MaintenanceWindow) -> MaintenancePlan:
         answer = await self._call("POST", _PLANS, _request(window), admin=True)
-        return _plan(answer.json())
+        return _plan(_read(_ONE_PLAN, answer))
 
     async def change(self, plan_id: str, window: MaintenanceWindow) -> MaintenancePlan | None:
         answer = await self._call("PUT", f"{_PLANS}/{plan_id}", _request(window), admin=True)
-        return None if answer.status_code == 404 else _plan(answer.json())
+        return None if answer.status_code == 404 else _plan(_read(_ONE_PLAN, answer))
 
     async def cancel(self, plan_id: str) -> bool:
         answer = await self._call("DELETE", f"{_PLANS}/{plan_id}", admin=True)
@@ -84,20 +108,27 @@ def _request(window: MaintenanceWindow) -> dict[str, Any]:
     }
 
 
-def _plan(item: dict[str, Any]) -> MaintenancePlan:
+def _read(shape: TypeAdapter[T], answer: httpx.Response) -> T:
+    # A 2xx that is not the plans' JSON (a proxy's page, another version) is no answer: the
+    # console says the monitor is unavailable instead of failing with a 500.
+    try:
+        return shape.validate_json(answer.content)
+    except ValidationError:
+        raise MonitorUnavailableError("unreadable answer from the monitor") from None
+
+
+def _plan(item: _PlanAnswer) -> MaintenancePlan:
     return MaintenancePlan(
-        id=item["id"],
-        editable=item["origin"] == "api",
+        id=item.id,
+        editable=item.origin == "api",
         window=MaintenanceWindow(
-            regions=item["regions"],
-            starts_at=datetime.fromisoformat(item["starts_at"]),
-            ends_at=datetime.fromisoformat(item["ends_at"]),
-            reason=item["reason"],
-            message_id=item["message"]["id"],
-            message_en=item["message"]["en"],
-            recurrence=MaintenanceRecurrence(item["recurrence"])
-            if item.get("recurrence")
-            else None,
+            regions=item.regions,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            reason=item.reason,
+            message_id=item.message.id,
+            message_en=item.message.en,
+            recurrence=item.recurrence,
         ),
     )
 

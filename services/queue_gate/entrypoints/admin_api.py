@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.domain.replay_pacing import MIN_RATE
-from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.dependencies import (
     Operator,
     ParkedCursor,
@@ -18,6 +18,7 @@ from services.queue_gate.entrypoints.dependencies import (
 )
 from services.queue_gate.entrypoints.http_api import UNKNOWN_REGION, RegionGateView, region_view
 from services.queue_gate.entrypoints.intake_api import TicketView, get_ticket, parked_view
+from services.queue_gate.entrypoints.operator_text import OperatorReason
 from services.queue_gate.handlers.operator_actions import (
     change_region_control,
     move_parked,
@@ -43,7 +44,7 @@ class ControlChange(BaseModel):
     intake_mode: IntakeMode | None = None
     replay_paused: bool | None = None
     max_rate: float | None = Field(default=None, ge=MIN_RATE, le=10_000)
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
     @field_validator("override", "replay_paused")
     @classmethod
@@ -58,7 +59,7 @@ class ControlChange(BaseModel):
 class ParkedAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
 
 @router.patch("/regions/{code}")
@@ -124,13 +125,14 @@ async def cancel_parked(
 async def _move_parked(
     runtime: Runtime, ticket_id: str, to: SubmissionState, operator: str, action: ParkedAction
 ) -> TicketView:
+    if not is_ticket_id(ticket_id):  # e.g. a NUL, which PostgreSQL's text refuses with a 500
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such ticket")
     moved = await move_parked(
         ticket_id,
         to=to,
         reason=action.reason,
         actor=operator,
         submissions=runtime.intake.submissions,
-        audit=runtime.console.audit,
         now=runtime.clock(),
     )
     if not moved:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.queue_gate.domain.client_key import ClientKey
 from services.queue_gate.entrypoints.dependencies import Operator, Runtime
 from services.queue_gate.entrypoints.errors import error_response
+from services.queue_gate.entrypoints.operator_text import ClientName, OperatorReason
 from services.queue_gate.handlers.client_keys import (
     UnknownRegionsError,
     create_client_key,
@@ -27,7 +28,7 @@ RegionCodeField = Annotated[str, Field(pattern=r"^[0-9]{2}\.[0-9]{2}$", examples
 class NewClientKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, examples=["Portal Dukcapil Makassar"])
+    name: ClientName
     rate_per_s: float = Field(gt=0, le=10_000, description="sustained submissions per second")
     burst: int | None = Field(
         default=None, ge=1, le=100_000, description="submissions at once; default a second's"
@@ -37,13 +38,13 @@ class NewClientKey(BaseModel):
         max_length=600,
         description="the regions it may submit for; left out: every region",
     )
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
 
 class Revocation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=300)
+    reason: OperatorReason
 
 
 class ClientKeyView(BaseModel):

@@ -75,7 +75,7 @@ async def accept_submission(
     fingerprint = submission_fingerprint(request)
     gate = await deps.gates.gate(request.region_code, now)
     if not gate.lets_through and gate.intake_mode is IntakeMode.REJECT:
-        earlier = await _seen_before(idempotency_key, fingerprint, deps)
+        earlier = await _seen_before(client_id, idempotency_key, fingerprint, deps)
         if earlier is not None:
             return earlier
         raise RegionRejectingError(gate, _retry_after(gate, deps.reject_retry_after, now))
@@ -95,7 +95,7 @@ async def accept_submission(
     try:
         admitted = await deps.submissions.add(new, backlog_cap=deps.backlog_cap)
     except (DuplicateIdempotencyKeyError, BacklogFullError):
-        earlier = await _seen_before(idempotency_key, fingerprint, deps)
+        earlier = await _seen_before(client_id, idempotency_key, fingerprint, deps)
         if earlier is None:
             raise
         return earlier
@@ -103,9 +103,9 @@ async def accept_submission(
 
 
 async def _seen_before(
-    idempotency_key: str, fingerprint: str, deps: IntakeDeps
+    client_id: str, idempotency_key: str, fingerprint: str, deps: IntakeDeps
 ) -> Acceptance | None:
-    earlier = await deps.submissions.by_idempotency_key(idempotency_key)
+    earlier = await deps.submissions.by_idempotency_key(client_id, idempotency_key)
     return None if earlier is None else _replay(earlier, fingerprint)
 
 

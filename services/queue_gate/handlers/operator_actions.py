@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.queue_gate.domain.region_gate import RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GateReader
 from services.queue_gate.operators.ports import (
@@ -35,9 +34,7 @@ async def change_region_control(
     gates: GateReader,
 ) -> None:
     """Only the fields `given` change; the store audits who and why."""
-    current = await controls.get(region_code)
-    updated: RegionControl = dataclasses.replace(current, **given, reason=reason)
-    await controls.update(region_code, updated, actor=actor)
+    await controls.change(region_code, given, reason=reason, actor=actor)
     await gates.reload()  # intake on this replica follows the change at once
 
 
@@ -64,14 +61,13 @@ async def move_parked(
     reason: str,
     actor: str,
     submissions: SubmissionStore,
-    audit: ActionAudit,
     now: datetime,
 ) -> bool:
-    """Retry (back in line, at the place it had) or cancel a parked submission; False when
-    it is not parked."""
-    moved = await submissions.move(ticket_id, to=to, expected=SubmissionState.PARKED)
+    """Retry (back in line, at the place it had) or cancel a parked submission, audited in
+    the same transaction; False when it is not parked."""
+    entry = AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason)
+    moved = await submissions.move_parked(ticket_id, to=to, entry=entry)
     if moved:
-        await audit.record(AuditEntry(now, actor, PARKED_MOVES[to], ticket_id, reason))
         log.info("%s moved parked ticket %s to %s", actor, ticket_id, to)
     return moved
 

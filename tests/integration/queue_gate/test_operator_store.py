@@ -13,6 +13,9 @@ from services.queue_gate.adapters.postgres.operator_store import (
     PostgresConsoleSessions,
     PostgresOperatorAccounts,
 )
+from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
+from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.handlers.operator_actions import move_parked
 from services.queue_gate.operators.ports import (
     AccountExistsError,
     AuditEntry,
@@ -20,6 +23,8 @@ from services.queue_gate.operators.ports import (
     OperatorAccount,
     Role,
 )
+from services.queue_gate.ports import NewSubmission
+from tests.integration.queue_gate.conftest import take_regions
 
 pytestmark = pytest.mark.integration
 
@@ -92,3 +97,41 @@ async def test_the_audit_search_spans_region_controls_newest_first(pool: asyncpg
     assert [e.actor for e in literal_percent] == ["budi"]
     assert [e.actor for e in by_detail] == ["budi"]
     assert await audit.search("nobody did this", limit=10) == []
+
+
+async def test_a_parked_move_whose_audit_entry_cannot_be_written_is_not_made(
+    pool: asyncpg.Pool,
+) -> None:
+    submissions = PostgresSubmissionStore(pool)
+    [region] = take_regions(1)
+    ticket = f"tkt_{region.replace('.', '_')}_{0:016d}"
+    await submissions.add(
+        NewSubmission(
+            ticket_id=ticket,
+            region_code=region,
+            service_type="akta_kelahiran",
+            applicant_key="applicant-a",
+            idempotency_key=f"key-{ticket}",
+            body_fingerprint="body",
+            sealed_payload=b"sealed",
+            state=SubmissionState.QUEUED,
+            client_id="portal-test",
+            data_key_id="default",
+        ),
+        backlog_cap=100,
+    )
+    assert await submissions.move(ticket, to=SubmissionState.PARKED, parked_reason="SIAK_422")
+
+    # The text refuses NUL: the audit entry fails after the move, which must go with it.
+    with pytest.raises(asyncpg.CharacterNotInRepertoireError):
+        await move_parked(
+            ticket,
+            to=SubmissionState.QUEUED,
+            reason="fixed\x00",
+            actor="ani",
+            submissions=submissions,
+            now=NOW,
+        )
+
+    kept = await submissions.by_ticket(ticket)
+    assert kept is not None and kept.state is SubmissionState.PARKED

@@ -20,7 +20,7 @@ from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, Postgres
 from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
-from services.queue_gate.domain.region_gate import RegionControl, effective_status
+from services.queue_gate.domain.region_gate import effective_status
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause
 from tests.integration.queue_gate.conftest import take_regions
@@ -219,7 +219,7 @@ async def test_the_wake_up_of_a_status_change_names_the_process_that_applied_it(
         await asyncio.wait_for(connected.wait(), timeout=10)
         await here.apply(change("73.01", SiakStatus.UP, seq=1))
         await there.apply(change("73.02", SiakStatus.UP, seq=1))
-        await PostgresRegionControlStore(pool).update("73.03", RegionControl(), actor="op")
+        await PostgresRegionControlStore(pool).change("73.03", {}, reason="test", actor="op")
         await here.apply(change("73.01", SiakStatus.UP, seq=1))  # a duplicate: no wake-up
 
         async def all_heard() -> bool:

@@ -25,6 +25,7 @@ from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.siak_answer import Delivered, SiakAnswer
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
+from services.queue_gate.operators.ports import ActionAudit, AuditEntry
 from services.queue_gate.ports import (
     Admitted,
     BacklogFullError,
@@ -193,7 +194,14 @@ class FakeRegionControlStore:
         wanted = set(self._controls if region_codes is None else region_codes)
         return {k: v for k, v in self._controls.items() if k in wanted}
 
-    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+    async def change(
+        self, region_code: str, given: Mapping[str, Any], *, reason: str, actor: str
+    ) -> None:
+        held = self._controls.get(region_code, RegionControl())
+        self.set(region_code, dataclasses.replace(held, **given, reason=reason), actor=actor)
+
+    def set(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+        """Set the whole control, as a change would leave it (to set a scene)."""
         changed = dataclasses.replace(control, changed_by=actor, changed_at=self._clock())
         self._controls[region_code] = changed
         self.history.append((region_code, changed))
@@ -210,10 +218,12 @@ class FakeSubmissionStore:
     """Acceptance order is a counter; the line follows the rules of the PostgreSQL queries
     (tests/contract runs the same cases on both)."""
 
-    def __init__(self, clock: Callable[[], datetime]) -> None:
+    def __init__(self, clock: Callable[[], datetime], audit: ActionAudit | None = None) -> None:
         self._clock = clock
+        self._audit = audit
+        """Where parked moves are audited; the contract cases' store keeps no audit."""
         self._rows: dict[str, StoredSubmission] = {}
-        self._tickets_by_key: dict[str, str] = {}
+        self._tickets_by_key: dict[tuple[str, str], str] = {}
         self._sequence = itertools.count(1)
         self.last_errors: dict[str, str | None] = {}
 
@@ -224,7 +234,7 @@ class FakeSubmissionStore:
         line = self._line(submission.region_code)
         if len(line) >= backlog_cap:
             raise BacklogFullError(submission.region_code, backlog_cap)
-        if submission.idempotency_key in self._tickets_by_key:
+        if (submission.client_id, submission.idempotency_key) in self._tickets_by_key:
             raise DuplicateIdempotencyKeyError()
         held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
@@ -247,11 +257,11 @@ class FakeSubmissionStore:
             data_key_id=submission.data_key_id,
         )
         self._rows[stored.ticket_id] = stored
-        self._tickets_by_key[submission.idempotency_key] = stored.ticket_id
+        self._tickets_by_key[submission.client_id, submission.idempotency_key] = stored.ticket_id
         return Admitted(stored, ahead=None if held else len(line))
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
-        ticket_id = self._tickets_by_key.get(key)
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
+        ticket_id = self._tickets_by_key.get((client_id, key))
         return None if ticket_id is None else self._rows[ticket_id]
 
     async def by_ticket(self, ticket_id: str) -> StoredSubmission | None:
@@ -321,6 +331,12 @@ class FakeSubmissionStore:
         )
         self.last_errors[ticket_id] = last_error
         return True
+
+    async def move_parked(self, ticket_id: str, *, to: _S, entry: AuditEntry) -> bool:
+        moved = await self.move(ticket_id, to=to, expected=_S.PARKED)
+        if moved and self._audit is not None:
+            await self._audit.record(entry)
+        return moved
 
     async def defer_queued(self, region_code: str) -> int:
         queued = [s for s in self._line(region_code) if s.state is _S.QUEUED]
@@ -566,12 +582,12 @@ class FakePorts:
         self.announcer = FakeGateAnnouncer()
         self.controls = FakeRegionControlStore(self.clock)
         self.statuses = FakeRegionStatusStore(self.clock, self.announcer, self.controls)
-        self.submissions = FakeSubmissionStore(self.clock)
+        self.console = FakeConsole.over(self.controls)
+        self.submissions = FakeSubmissionStore(self.clock, self.console.audit)
         self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
         self.leases = FakeLeases()
-        self.console = FakeConsole.over(self.controls)
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)
 
@@ -596,11 +612,12 @@ class FakePorts:
         )
 
     async def control(self, region_code: str, control: RegionControl) -> None:
-        await self.controls.update(region_code, control, actor="ops-test")
+        self.controls.set(region_code, control, actor="ops-test")
 
     async def waiting(self, region_code: str, applicant: str, state: _S = _S.DEFERRED) -> str:
         """A submission of `applicant` accepted now, waiting in `state`; its ticket id."""
-        ticket_id = f"tkt_{region_code}_{next(self._tickets)}"
+        # The shape of a real ticket id (22 characters after `tkt_`), readable.
+        ticket_id = f"tkt_{region_code.replace('.', '_')}_{next(self._tickets):016d}"
         sealed = self.sealer.seal(payload_for(ticket_id), ticket_id=ticket_id)
         await self.submissions.add(
             NewSubmission(

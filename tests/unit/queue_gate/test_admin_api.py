@@ -139,3 +139,46 @@ async def test_a_ceiling_too_small_to_pace_with_is_refused_naming_it(rate: float
     assert response.status_code == 422, response.text
     assert response.json()["error"]["fields"][0]["loc"] == ["body", "max_rate"]
     assert control.max_rate is None  # unchanged
+
+
+async def test_a_control_character_in_a_regions_reason_is_refused_naming_it() -> None:
+    async with running_gate() as gate:
+        response = await gate.http.patch(
+            "/v1/admin/regions/73.71",
+            json={"override": "force_closed", "reason": "migration\u0000"},
+            headers=ADMIN,
+        )
+        control = await gate.ports.controls.get("73.71")
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
+    assert control.override is Override.AUTO
+
+
+@pytest.mark.parametrize("move", ["retry", "cancel"])
+async def test_a_control_character_in_a_parked_moves_reason_changes_nothing(move: str) -> None:
+    ports = FakePorts()
+    ticket = await ports.waiting("73.71", "a", state=SubmissionState.PARKED)
+    async with running_gate(ports=ports) as gate:
+        response = await gate.http.post(
+            f"/v1/admin/submissions/{ticket}/{move}",
+            json={"reason": "fixed\u001b[2J"},
+            headers=ADMIN,
+        )
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
+    assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
+    assert await ports.console.audit.search(ticket, limit=10) == []
+
+
+@pytest.mark.parametrize("move", ["retry", "cancel"])
+async def test_moving_what_cannot_be_a_ticket_id_is_not_found(move: str) -> None:
+    # PostgreSQL refuses a NUL in the lookup: a 500 unless the id is checked first.
+    async with running_gate() as gate:
+        response = await gate.http.post(
+            f"/v1/admin/submissions/tkt%00x/{move}", json={"reason": "fixed"}, headers=ADMIN
+        )
+
+    assert response.status_code == 404, response.text
+    assert "ticket" in response.text

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client import REGISTRY
 
 from services.queue_gate.client_keys import parser, run
@@ -257,3 +258,17 @@ async def test_without_gate_api_key_only_the_portals_keys_submit() -> None:
 
     assert portal.status_code == 202, portal.text
     assert local.status_code == 401, local.text
+
+
+@pytest.mark.parametrize("field", ["name", "reason"])
+async def test_a_control_character_in_a_new_keys_text_is_refused_naming_it(field: str) -> None:
+    body = {"name": "Portal Makassar", "rate_per_s": 100, "reason": "onboarding"}
+    async with running_gate() as gate:
+        response = await gate.http.post(
+            "/v1/admin/client-keys", json={**body, field: "portal\u0000"}, headers=ADMIN
+        )
+        listed = (await gate.http.get("/v1/admin/client-keys", headers=ADMIN)).json()
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", field]
+    assert listed == []

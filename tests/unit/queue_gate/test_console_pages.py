@@ -113,7 +113,7 @@ async def test_a_retry_with_a_reason_puts_it_back_in_line_and_records_the_operat
 
 @pytest.mark.parametrize(
     ("fields", "status_code"),
-    [({"reason": ""}, 400), ({"reason": "x" * 301}, 400)],
+    [({"reason": ""}, 400), ({"reason": "x" * 301}, 400), ({"reason": "x\u0000y"}, 400)],
 )
 async def test_a_cancel_without_a_reason_changes_nothing(
     gate: FakeGate, ports: FakePorts, fields: dict[str, str], status_code: int
@@ -211,6 +211,7 @@ async def test_the_maximum_rate_goes_back_to_the_default(gate: FakeGate, ports: 
         ({"region_code": "73.71", "max_rate": "-1", "reason": "x"}, "max_rate"),
         ({"region_code": "73.71", "override": "open_sesame", "reason": "x"}, "override"),
         ({"region_code": "73.71", "override": "force_open", "reason": ""}, "reason"),
+        ({"region_code": "73.71", "override": "force_open", "reason": "x\u0000"}, "reason"),
         ({"region_code": "99.99", "override": "force_open", "reason": "x"}, "Kode wilayah"),
     ],
 )
@@ -370,3 +371,11 @@ async def test_a_window_may_be_scheduled_weekly_in_the_regions_local_time(
     [plan] = await ports.console.maintenance.plans()
     assert plan.window.starts_at == datetime(2030, 1, 31, 22, 0)
     assert plan.window.recurrence == "weekly"
+
+
+async def test_moving_what_cannot_be_a_ticket_id_is_not_found(gate: FakeGate) -> None:
+    token = await signed_in(gate)
+
+    answer = await post(gate, "/console/parked/tkt%00x/retry", token, reason="x")
+
+    assert answer.status_code == 404

@@ -14,12 +14,14 @@ from services.queue_gate.domain.region_status import RegionStatus
 from services.queue_gate.gate_board import GateBoard
 from services.queue_gate.handlers.region_gate import GatePolicy, StoredGates, sighting_of
 from services.queue_gate.handlers.status_updates import record_status_change
+from services.queue_gate.ports import StatusSnapshot
 from shared.events import SiakStatus
 from shared.events.gate import GateStateChanged
 from tests.support.background import in_background
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fakes import (
     FakePorts,
+    FakeRegionStatusStore,
     assert_stops_when_cancelled_as_woken,
     status_change,
 )
@@ -213,3 +215,36 @@ async def test_the_wake_up_of_a_status_change_handed_over_here_reads_nothing() -
         assert board.reloads == 0
         board.on_wake(MAKASSAR, gate_changed=True)  # another replica's, or an operator's
         await until_reloaded(board, 1)
+
+
+class ReadingHeldAfterTheSnapshot(FakeRegionStatusStore):
+    """A full reading that took its snapshot before a change committed and ends after it."""
+
+    def __init__(self, ports: FakePorts) -> None:
+        super().__init__(ports.clock, ports.announcer, ports.controls)
+        self.read = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def snapshot(self, region_codes: list[str] | None = None) -> StatusSnapshot:
+        taken = await super().snapshot(region_codes)
+        self.read.set()
+        await self.go.wait()
+        return taken
+
+
+async def test_a_first_status_applied_here_during_a_full_reading_is_kept() -> None:
+    ports = FakePorts()
+    statuses = ports.statuses = ReadingHeldAfterTheSnapshot(ports)
+    board = GateBoard(
+        statuses, ports.controls, POLICY, announcer=ports.announcer, clock=ports.clock
+    )
+    reading = asyncio.create_task(board.reload())
+    await statuses.read.wait()
+
+    await apply_here(ports, board, SiakStatus.UP, seq=1)  # the region's first status
+    statuses.go.set()
+    await reading
+
+    gate = board.current(MAKASSAR, ports.clock())
+    assert gate.status is SiakStatus.UP and gate.lets_through
+    assert [event.gate_state for event in ports.announcer.announced] == ["recovering"]

@@ -172,3 +172,33 @@ async def test_a_monitor_with_no_publishing_replica_is_unavailable() -> None:
             await calendar.plans()
 
     assert 1 < len(service.reached) < 100
+
+
+def answering(status_code: int, content: bytes) -> HttpMaintenanceCalendar:
+    """A calendar whose monitor (or a proxy before it) always answers this."""
+    transport = httpx.MockTransport(lambda _request: httpx.Response(status_code, content=content))
+    http = httpx.AsyncClient(transport=transport, base_url="http://monitor")
+    return HttpMaintenanceCalendar(http, admin_token=TOKEN)
+
+
+GARBLED = [
+    b"<html>proxy login</html>",
+    b'{"not": "a list"}',
+    b'[{"id": "x"}]',
+    b'[{"id": "x", "origin": "api", "regions": ["73.71"], "starts_at": "soon"}]',
+]
+
+
+@pytest.mark.parametrize("content", GARBLED)
+async def test_a_garbled_list_of_plans_is_the_monitor_unavailable(content: bytes) -> None:
+    with pytest.raises(MonitorUnavailableError, match="unreadable"):
+        await answering(200, content).plans()
+
+
+@pytest.mark.parametrize("content", [b"<html></html>", b"[]", b'{"id": "x"}'])
+async def test_a_garbled_answer_to_a_new_window_is_the_monitor_unavailable(
+    content: bytes, monitor: tuple[httpx.AsyncClient, FakeClock]
+) -> None:
+    _http, clock = monitor
+    with pytest.raises(MonitorUnavailableError, match="unreadable"):
+        await answering(201, content).schedule(window(clock))

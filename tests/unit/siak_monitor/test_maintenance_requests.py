@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from services.siak_monitor.domain.maintenance import MaintenanceWindow
 from services.siak_monitor.domain.weekly_maintenance import WeeklyMaintenance
@@ -23,13 +24,13 @@ SUNDAY_1AM = datetime(2030, 1, 6, 1, 0)
 
 
 def request(regions: Any, starts_at: datetime, hours: float, **extra: Any) -> MaintenanceRequest:
-    return MaintenanceRequest(
-        regions=regions,
-        starts_at=starts_at,
-        ends_at=starts_at + timedelta(hours=hours),
-        reason="data_migration",
-        message=MaintenanceText(id="Migrasi", en="Migration"),
+    fields: dict[str, Any] = {
+        "reason": "data_migration",
+        "message": MaintenanceText(id="Migrasi", en="Migration"),
         **extra,
+    }
+    return MaintenanceRequest(
+        regions=regions, starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), **fields
     )
 
 
@@ -95,3 +96,36 @@ def test_a_weekly_window_must_be_shorter_than_a_week() -> None:
         plan_from_request(weekly, "backup", ZONES)
 
     assert refused.value.field == "ends_at"
+
+
+@pytest.mark.parametrize(
+    "text", ["data\u0000migration", "a\u001b[31mred", "bell\u0007", "c1\u009b"]
+)
+@pytest.mark.parametrize("field", ["reason", "id", "en"])
+def test_control_characters_in_its_text_are_refused_naming_the_field(text: str, field: str) -> None:
+    fields: dict[str, Any] = {
+        "regions": ["73.71"],
+        "starts_at": SUNDAY_1AM,
+        "ends_at": SUNDAY_1AM + timedelta(hours=2),
+        "reason": "data_migration",
+        "message": {"id": "Migrasi", "en": "Migration"},
+    }
+    if field == "reason":
+        fields["reason"] = text
+    else:
+        fields["message"][field] = text
+
+    with pytest.raises(ValidationError) as refused:
+        MaintenanceRequest.model_validate(fields)
+
+    [error] = refused.value.errors()
+    assert error["loc"][0] == ("reason" if field == "reason" else "message")
+    assert field in str(error["loc"]) + error["msg"]
+
+
+def test_line_breaks_in_its_messages_are_kept() -> None:
+    message = MaintenanceText(id="Migrasi data.\nMohon maaf.", en="Data migration.\nSorry.")
+
+    kept = request(["73.71"], SUNDAY_1AM, 2, message=message)
+
+    assert kept.message == message

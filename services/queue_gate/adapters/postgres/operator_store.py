@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -104,16 +105,8 @@ class PostgresActionAudit:
         self.pool = pool
 
     async def record(self, entry: AuditEntry) -> None:
-        await self.pool.execute(
-            "INSERT INTO operator_action_audit (at, actor, action, subject, reason, detail) "
-            "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-            entry.at,
-            entry.actor,
-            entry.action,
-            entry.subject,
-            entry.reason,
-            json.dumps(entry.detail, default=str),
-        )
+        async with self.pool.acquire() as connection:
+            await record_audit(connection, entry)
 
     async def search(self, text: str | None, *, limit: int) -> list[AuditEntry]:
         rows = await self.pool.fetch(_SEARCH, text or None, limit)
@@ -128,3 +121,17 @@ class PostgresActionAudit:
             )
             for row in rows
         ]
+
+
+async def record_audit(connection: Any, entry: AuditEntry) -> None:
+    """One audit entry, in the caller's transaction (with the action it records)."""
+    await connection.execute(
+        "INSERT INTO operator_action_audit (at, actor, action, subject, reason, detail) "
+        "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.reason,
+        json.dumps(entry.detail, default=str),
+    )

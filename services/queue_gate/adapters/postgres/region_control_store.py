@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from collections.abc import Mapping
+from dataclasses import asdict, replace
+from typing import Any
 
 import asyncpg
 
 from services.queue_gate.adapters.postgres.wakeups import send_wake
 from services.queue_gate.domain.region_gate import IntakeMode, Override, RegionControl
 
-_UPSERT = """
-INSERT INTO region_control (region_code, override, intake_mode, replay_paused, max_rate,
-                            reason, changed_by, changed_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-ON CONFLICT (region_code) DO UPDATE
-   SET override = EXCLUDED.override, intake_mode = EXCLUDED.intake_mode,
-       replay_paused = EXCLUDED.replay_paused, max_rate = EXCLUDED.max_rate,
-       reason = EXCLUDED.reason, changed_by = EXCLUDED.changed_by, changed_at = now()
+# The row exists (with the defaults) before it is locked, so two first changes of a region
+# also wait for each other instead of both starting from the defaults.
+_ENSURE = "INSERT INTO region_control (region_code) VALUES ($1) ON CONFLICT DO NOTHING"
+
+_WRITE = """
+UPDATE region_control
+   SET override = $2, intake_mode = $3, replay_paused = $4, max_rate = $5, reason = $6,
+       changed_by = $7, changed_at = now()
+ WHERE region_code = $1
 """
 
 _SELECT = """
@@ -40,10 +43,20 @@ class PostgresRegionControlStore:
         )
         return {row["region_code"]: _to_control(row) for row in rows}
 
-    async def update(self, region_code: str, control: RegionControl, *, actor: str) -> None:
+    async def change(
+        self, region_code: str, given: Mapping[str, Any], *, reason: str, actor: str
+    ) -> None:
+        # The row is locked from read to write: a concurrent change of another field waits
+        # and then starts from this one's result, instead of writing back what it read.
         async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(_ENSURE, region_code)
+            row = await connection.fetchrow(
+                f"{_SELECT} WHERE region_code = $1 FOR UPDATE", region_code
+            )
+            assert row is not None  # ensured just above, in this transaction
+            control = replace(_to_control(row), **given, reason=reason)
             await connection.execute(
-                _UPSERT,
+                _WRITE,
                 region_code,
                 control.override.value,
                 control.intake_mode.value if control.intake_mode else None,

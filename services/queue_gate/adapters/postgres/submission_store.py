@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from services.queue_gate.adapters.postgres.group_commit import GroupCommit
+from services.queue_gate.adapters.postgres.operator_store import record_audit
 from services.queue_gate.adapters.postgres.outbox import gate_record, write_events
 from services.queue_gate.adapters.postgres.wakeups import (
     WAKE_CHANNEL,
@@ -18,6 +19,7 @@ from services.queue_gate.adapters.postgres.wakeups import (
     wake_cause,
 )
 from services.queue_gate.domain.ticket import WAITING_STATES, SubmissionState
+from services.queue_gate.operators.ports import AuditEntry
 from services.queue_gate.ports import (
     Admitted,
     BacklogFullError,
@@ -56,8 +58,8 @@ SELECT now() AS at, lines.regions, lines.waiting,
                  WHERE state = 'parked' AND region_code = ANY($1::text[])
                    AND applicant_key = ANY($2::text[])) AS parked) AS held
 """
-# Rows are numbered in `seq` in the order given; a key already taken inserts nothing. The
-# events of the rows inserted go into the outbox in `seq` order, and each region with a new
+# Rows are numbered in `seq` in the order given; a key the client already took inserts nothing.
+# The events of the rows inserted go into the outbox in `seq` order, and each region with a new
 # row is woken, in the same statement: one round trip instead of three.
 _INSERT = f"""
 INSERT INTO submission (ticket_id, region_code, service_type, applicant_key, idempotency_key,
@@ -70,7 +72,7 @@ SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
                                 idempotency_key, body_fingerprint, sealed_payload, state,
                                 client_id, data_key_id, n)
  ORDER BY n
-ON CONFLICT (idempotency_key) DO NOTHING
+ON CONFLICT (client_id, idempotency_key) DO NOTHING
 RETURNING {_COLUMNS}
 """
 _ADMIT = f"""
@@ -211,9 +213,11 @@ class PostgresSubmissionStore:
             for admission, refused in zip(batch, refusals, strict=True)
         ]
 
-    async def by_idempotency_key(self, key: str) -> StoredSubmission | None:
+    async def by_idempotency_key(self, client_id: str, key: str) -> StoredSubmission | None:
         row = await self.pool.fetchrow(
-            f"SELECT {_COLUMNS} FROM submission WHERE idempotency_key = $1", key
+            f"SELECT {_COLUMNS} FROM submission WHERE client_id = $1 AND idempotency_key = $2",
+            client_id,
+            key,
         )
         return _to_submission(row) if row else None
 
@@ -275,32 +279,23 @@ class PostgresSubmissionStore:
         last_error: str | None = None,
     ) -> bool:
         async with self.pool.acquire() as connection, connection.transaction():
-            moved = await connection.fetchrow(
-                _MOVE,
+            return await _move(
+                connection,
                 ticket_id,
-                to.value,
-                expected.value if expected else None,
-                parked_reason,
-                siak_reference,
-                next_attempt_at,
-                last_error,
+                to=to,
+                expected=expected,
+                parked_reason=parked_reason,
+                siak_reference=siak_reference,
+                next_attempt_at=next_attempt_at,
+                last_error=last_error,
             )
-            if moved is None:
-                return False
-            region = moved["region_code"]
-            if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
-                await send_wake(connection, region, gate_changed=False)
-            if to in _ANNOUNCED or expected is SubmissionState.PARKED:
-                told = _told(
-                    region,
-                    ticket_id,
-                    moved["service_type"],
-                    to,
-                    moved["updated_at"],
-                    parked_reason=moved["parked_reason"],
-                )
-                await write_events(connection, [told])
-        return True
+
+    async def move_parked(self, ticket_id: str, *, to: SubmissionState, entry: AuditEntry) -> bool:
+        async with self.pool.acquire() as connection, connection.transaction():
+            moved = await _move(connection, ticket_id, to=to, expected=SubmissionState.PARKED)
+            if moved:
+                await record_audit(connection, entry)
+            return moved
 
     async def defer_queued(self, region_code: str) -> int:
         async with self.pool.acquire() as connection, connection.transaction():
@@ -400,6 +395,45 @@ async def _insert(
         wake_cause(gate_changed=False),
     )
     return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
+
+
+async def _move(
+    connection: Any,
+    ticket_id: str,
+    *,
+    to: SubmissionState,
+    expected: SubmissionState | None,
+    parked_reason: str | None = None,
+    siak_reference: str | None = None,
+    next_attempt_at: datetime | None = None,
+    last_error: str | None = None,
+) -> bool:
+    moved = await connection.fetchrow(
+        _MOVE,
+        ticket_id,
+        to.value,
+        expected.value if expected else None,
+        parked_reason,
+        siak_reference,
+        next_attempt_at,
+        last_error,
+    )
+    if moved is None:
+        return False
+    region = moved["region_code"]
+    if to in (SubmissionState.QUEUED, SubmissionState.CANCELLED):
+        await send_wake(connection, region, gate_changed=False)
+    if to in _ANNOUNCED or expected is SubmissionState.PARKED:
+        told = _told(
+            region,
+            ticket_id,
+            moved["service_type"],
+            to,
+            moved["updated_at"],
+            parked_reason=moved["parked_reason"],
+        )
+        await write_events(connection, [told])
+    return True
 
 
 def _ids(row: asyncpg.Record) -> tuple[str, str, str]:

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Response, status
 
-from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.domain.ticket import SubmissionState, is_ticket_id
 from services.queue_gate.entrypoints.console.answers import done, html_page
 from services.queue_gate.entrypoints.console.html import Page, field, form, text
 from services.queue_gate.entrypoints.console.session import (
@@ -19,13 +19,13 @@ from services.queue_gate.entrypoints.console.session import (
 )
 from services.queue_gate.entrypoints.console.wording import WORDING
 from services.queue_gate.entrypoints.dependencies import ParkedCursor, Runtime
+from services.queue_gate.entrypoints.operator_text import MAX_REASON, is_reason
 from services.queue_gate.handlers.operator_actions import move_parked, parked_page
 from services.queue_gate.ports import ParkedSubmission
 from services.queue_gate.runtime import GateRuntime
 
 router = APIRouter(prefix=f"{COOKIE_PATH}/parked", tags=["console"])
 REGION_QUERY = Query(pattern=r"^[0-9]{2}\.[0-9]{2}$")
-MAX_REASON = 300
 PAGE_SIZE = 50
 _MOVES = {"retry": SubmissionState.QUEUED, "cancel": SubmissionState.CANCELLED}
 
@@ -55,33 +55,25 @@ async def move_parked_submission(
 ) -> Response:
     """`retry` puts it back in line at its place, `cancel` gives up on it; with a reason."""
     page = page_for(form.session, language)
-    to = _MOVES[move]
     reason = form.get("reason")
-    if not 1 <= len(reason) <= MAX_REASON:
-        return await _render(
-            page,
-            runtime,
-            None,
-            problem=page.words.reason_required,
-            status_code=status.HTTP_400_BAD_REQUEST,
-        )
-    moved = await move_parked(
+    if not is_ticket_id(ticket_id):
+        problem: tuple[str, int] | None = (page.words.no_such_ticket, status.HTTP_404_NOT_FOUND)
+    elif not is_reason(reason):
+        problem = (page.words.reason_required, status.HTTP_400_BAD_REQUEST)
+    elif not await move_parked(
         ticket_id,
-        to=to,
+        to=_MOVES[move],
         reason=reason,
         actor=form.session.operator,
         submissions=runtime.intake.submissions,
-        audit=runtime.console.audit,
         now=runtime.clock(),
-    )
-    if not moved:
-        return await _render(
-            page,
-            runtime,
-            None,
-            problem=page.words.not_parked,
-            status_code=status.HTTP_409_CONFLICT,
-        )
+    ):
+        problem = (page.words.not_parked, status.HTTP_409_CONFLICT)
+    else:
+        problem = None
+    if problem is not None:
+        words, status_code = problem
+        return await _render(page, runtime, None, problem=words, status_code=status_code)
     return done(f"{COOKIE_PATH}/parked", language)
 
 

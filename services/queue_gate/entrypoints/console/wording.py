@@ -77,6 +77,7 @@ class ConsoleWording:
     weekly: str
     reason_required: str
     not_parked: str
+    no_such_ticket: str
     unknown_region: str
     monitor_unavailable: str
     invalid_field: str
@@ -159,6 +160,7 @@ WORDING = {
         not_allowed="Peran Anda hanya boleh melihat.",
         reason_required="Alasan wajib diisi.",
         not_parked="Hanya pengajuan tertahan yang dapat dipindahkan.",
+        no_such_ticket="Tiket tidak ditemukan.",
         unknown_region="Kode wilayah tidak dikenal.",
         monitor_unavailable="Monitor SIAK tidak dapat dihubungi; coba lagi nanti.",
         invalid_field="Isian tidak sah",
@@ -239,6 +241,7 @@ WORDING = {
         not_allowed="Your role may only look.",
         reason_required="A reason is required.",
         not_parked="Only a parked submission can be moved.",
+        no_such_ticket="No such ticket.",
         unknown_region="Unknown region code.",
         monitor_unavailable="The SIAK monitor cannot be reached; try again later.",
         invalid_field="Invalid field",
