@@ -128,6 +128,51 @@ async def test_migrating_from_empty_gives_the_expected_schema_and_is_idempotent(
     assert {"submission_waiting", "submission_parked"} <= indexes
 
 
+async def test_references_kept_after_a_purge_and_ceilings_below_the_floor_are_mended(
+    infrastructure: Infrastructure,
+) -> None:
+    """Rows an earlier version left (0015): run again over them, as on an upgraded database."""
+    mending = available_migrations()[-1]
+    assert mending.name == "0015_purged_references_and_rate_floor.sql"
+    async with empty_database(infrastructure.database_url) as url:
+        connection = await asyncpg.connect(url)
+        try:
+            await migrate(connection)
+            await connection.execute(
+                "INSERT INTO submission (ticket_id, region_code, service_type, applicant_key,"
+                " idempotency_key, body_fingerprint, state, siak_reference, purged_at)"
+                " VALUES ('t-purged', '73.71', 'kk', 'a', 'k1', 'purged', 'delivered', 'R-1',"
+                " now()), ('t-kept', '73.71', 'kk', 'b', 'k2', 'f', 'delivered', 'R-2', NULL)"
+            )
+            await connection.execute(
+                "INSERT INTO region_control (region_code, max_rate)"
+                " VALUES ('73.71', 1e-300), ('73.72', 0.5)"
+            )
+            await connection.execute(
+                "DELETE FROM schema_migrations WHERE version = $1", mending.version
+            )
+
+            assert await migrate(connection) == [mending.name]
+
+            references = {
+                row["ticket_id"]: row["siak_reference"]
+                for row in await connection.fetch(
+                    "SELECT ticket_id, siak_reference FROM submission"
+                )
+            }
+            ceilings = {
+                row["region_code"]: row["max_rate"]
+                for row in await connection.fetch(
+                    "SELECT region_code, max_rate FROM region_control"
+                )
+            }
+        finally:
+            await connection.close()
+
+    assert references == {"t-purged": None, "t-kept": "R-2"}
+    assert ceilings == {"73.71": 0.001, "73.72": 0.5}
+
+
 @contextlib.asynccontextmanager
 async def empty_database(server_url: str) -> AsyncIterator[str]:
     name = f"migrate_{uuid.uuid4().hex[:12]}"
