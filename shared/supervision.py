@@ -27,6 +27,12 @@ FailureHook = Callable[[str], None]
 Pause = Callable[[float], Awaitable[None]]
 
 
+def where_it_failed(error: BaseException) -> str:
+    """The frames `error` came through, for a log line, without its message: a database error
+    quotes the values it refused, which may be a payload, SIAK's text or personal data."""
+    return "".join(traceback.format_tb(error.__traceback__))
+
+
 @dataclass(frozen=True)
 class Backoff:
     initial_s: float = 0.5
@@ -127,12 +133,11 @@ class Supervisor:
             except Exception as error:
                 # The type only: a message may quote a payload.
                 health.last_error = type(error).__name__
-                # Where it failed, without the message, which may quote a payload.
                 log.error(
                     "background task %r failed with %s; restarting it\n%s",
                     name,
                     health.last_error,
-                    "".join(traceback.format_tb(error.__traceback__)),
+                    where_it_failed(error),
                 )
             else:
                 health.last_error = "returned"

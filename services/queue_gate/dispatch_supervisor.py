@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import traceback
 from collections.abc import Callable
 from datetime import timedelta
 
 from services.queue_gate.adapters.prometheus_metrics import ACTIVE_DISPATCHERS
 from services.queue_gate.dispatching import DispatchDeps, RegionDispatcher
 from services.queue_gate.ports import DispatchLeases
+from shared.supervision import where_it_failed
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +139,11 @@ class DispatchSupervisor:
         try:
             await dispatcher.run()
         except Exception as error:
-            # The type and where only: a database error quotes the values it refused, which
-            # may be SIAK's text or personal data.
             log.error(
                 "dispatching region %s failed with %s; the sweep will restart it\n%s",
                 region_code,
                 type(error).__name__,
-                "".join(traceback.format_tb(error.__traceback__)),
+                where_it_failed(error),
             )
         finally:
             ACTIVE_DISPATCHERS.dec()

@@ -28,8 +28,9 @@ RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 
 # Subscribers store and show these texts: no control characters (NUL breaks PostgreSQL's
 # text, escapes reach terminals), but a message may keep its line breaks.
-_NOTICE_TEXT = re.compile(r"[^\x00-\x09\x0b-\x1f\x7f-\x9f]*")
-_REASON_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_CONTROLS_BUT_LINE_FEED = r"\x00-\x09\x0b-\x1f\x7f-\x9f"
+_NOTICE_TEXT = re.compile(rf"[^{_CONTROLS_BUT_LINE_FEED}]*")
+_REASON_PATTERN = rf"^[^{_CONTROLS_BUT_LINE_FEED}\n]*$"
 
 
 class MaintenanceRequest(BaseModel):

@@ -28,6 +28,7 @@ from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared import topics
 from shared.events import InvalidEventError, MonitorHeartbeat, StatusChanged, decode_event
 from shared.regions import RegionRegistry, load_registry
+from shared.supervision import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +148,9 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
         self.catch_up = catch_up
         self.consumer = consumer
         """The consumer listened to, as the link shows it (`HandledPositions`)."""
-        self.watch_interval_s = watch_interval_s
-        """The first wait before reading again; doubled after each failure up to `max_delay_s`."""
-        self.max_delay_s = max_delay_s
+        self.backoff = Backoff(initial_s=watch_interval_s, max_s=max_delay_s)
+        """The wait before reading again after failures in a row: `watch_interval_s` after the
+        first, doubled after each further one up to `max_delay_s`."""
         self._watching: asyncio.Task[None] | None = None
 
     async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
@@ -171,14 +172,14 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
             self._watching = asyncio.create_task(self._watch_positions(partitions))
 
     async def _read_offsets_again(self, partitions: list[TopicPartition]) -> None:
-        delay = self.watch_interval_s
+        failures = 1
         while True:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.backoff.after(failures))
             try:
                 spans = await self._spans(partitions)
             except Exception as error:
                 self._retrying("reading offsets", error)
-                delay = min(delay * 2, self.max_delay_s)
+                failures += 1
             else:
                 break
         self.catch_up.assigned(spans)
@@ -192,9 +193,9 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
         """Tell `catch_up` where the consumer stands until it is caught up: past a last
         record's transaction marker there is no record to say so (see `reached`)."""
-        delay = self.watch_interval_s
+        failures = 0
         while not self.catch_up.caught_up:
-            await asyncio.sleep(delay)
+            await asyncio.sleep(self.backoff.after(failures + 1))
             behind = self.catch_up.behind()
             try:
                 for tp in partitions:
@@ -204,10 +205,10 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
                 # Kept at until revoked (which cancels the watch): no record may come to say
                 # the partition was read to its end.
                 self._retrying("reading positions", error)
-                delay = min(delay * 2, self.max_delay_s)
+                failures += 1
             else:
                 self.catch_up.retrying(None)
-                delay = self.watch_interval_s
+                failures = 0
 
     async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
         if not partitions:
