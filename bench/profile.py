@@ -14,7 +14,7 @@ from pathlib import Path
 from bench import procs
 from bench.config import BenchConfig, config_from_environment
 from bench.context import BenchContext, bench_context
-from bench.items.intake import GATE_WATCHED
+from bench.items.intake import GATE_WATCHED, nodb_app
 from bench.items.load_runs import http_intake_run
 from bench.items.propagation import gate_round_trips
 from bench.stack import BenchStack
@@ -149,6 +149,30 @@ async def profile_intake(ctx: BenchContext, out: Path) -> Frames:
     return frames
 
 
+async def profile_intake_nodb(ctx: BenchContext, out: Path) -> Frames:
+    """Baseline H (the same route with no database) sampled as `profile_intake` samples the
+    gate: what the two profiles share is the framework's, what only the gate's has is storing."""
+    config = ctx.config
+    concurrency = config.intake_concurrency
+    async with nodb_app(ctx) as nodb:
+        pid = nodb.pid()
+        assert pid is not None
+        load = asyncio.create_task(
+            http_intake_run(
+                ctx, port=nodb.port, concurrency=concurrency, watched={"intake_nodb": pid}
+            )
+        )
+        await asyncio.sleep(config.warmup_s)
+        frames = await record(
+            pid,
+            duration_s=config.window_s * config.runs,
+            output=out / f"intake_nodb-c{concurrency}.txt",
+        )
+        run = await load
+    print(f"H c={concurrency}: {run.rate_per_s:,.0f}/s, p99 {run.p99_ms:.1f} ms", flush=True)
+    return frames
+
+
 async def profile_monitor(ctx: BenchContext, out: Path) -> Frames:
     """The monitor watching every region, sampled after two probe rounds of warm-up."""
     config = ctx.config
@@ -211,6 +235,11 @@ def _profiles(
 ) -> list[tuple[str, str, Callable[[BenchContext, Path], Awaitable[Frames]]]]:
     return [
         ("intake", f"queue_gate under intake at c={config.intake_concurrency}", profile_intake),
+        (
+            "intake",
+            f"baseline H (no database) under intake at c={config.intake_concurrency}",
+            profile_intake_nodb,
+        ),
         ("propagation", "queue_gate taking status changes one at a time", profile_propagation),
         (
             "monitor_scale",

@@ -70,6 +70,16 @@ async def test_concurrent_submissions_share_commits_and_take_places_in_line_in_s
         assert await store.backlog(region) == await counted_backlog(pool, region) == 150
 
 
+async def test_a_submission_is_answered_as_it_is_stored(pool: asyncpg.Pool) -> None:
+    [region] = take_regions(1)
+    store = PostgresSubmissionStore(pool)
+
+    admitted = await asyncio.gather(*(store.add(new(region, n), backlog_cap=100) for n in range(5)))
+
+    for answer in admitted:
+        assert answer.submission == await store.by_ticket(answer.submission.ticket_id)
+
+
 async def test_a_full_line_or_a_taken_key_refuses_only_its_own_request(
     pool: asyncpg.Pool,
 ) -> None:

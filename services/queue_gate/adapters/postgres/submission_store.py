@@ -60,8 +60,9 @@ SELECT now() AS at, lines.regions, lines.waiting,
 """
 # Rows are numbered in `seq` in the order given; a key the client already took inserts nothing.
 # The events of the rows inserted go into the outbox in `seq` order, and each region with a new
-# row is woken, in the same statement: one round trip instead of three.
-_INSERT = f"""
+# row is woken, in the same statement: one round trip instead of three. Only what PostgreSQL
+# gave each row comes back (`_ADMITTED`): the rest is what was sent.
+_INSERT = """
 INSERT INTO submission (ticket_id, region_code, service_type, applicant_key, idempotency_key,
                         body_fingerprint, sealed_payload, state, client_id, data_key_id)
 SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
@@ -73,7 +74,7 @@ SELECT ticket_id, region_code, service_type, applicant_key, idempotency_key,
                                 client_id, data_key_id, n)
  ORDER BY n
 ON CONFLICT (client_id, idempotency_key) DO NOTHING
-RETURNING {_COLUMNS}
+RETURNING seq, ticket_id, region_code, accepted_at, updated_at
 """
 _ADMIT = f"""
 WITH stored AS ({_INSERT}),
@@ -88,7 +89,7 @@ woken AS (
     SELECT count(pg_notify($14, region_code || $15)) AS regions
       FROM (SELECT DISTINCT region_code FROM stored ORDER BY region_code) AS changed
 )
-SELECT {_COLUMNS} FROM stored, woken
+SELECT seq, ticket_id, accepted_at, updated_at FROM stored, woken
 """
 _LINE = f"""
 SELECT {_COLUMNS} FROM submission s
@@ -394,7 +395,8 @@ async def _insert(
         WAKE_CHANNEL,
         wake_cause(gate_changed=False),
     )
-    return sorted((_to_submission(row) for row in rows), key=lambda s: s.seq)
+    given = {s.ticket_id: s for s in submissions}
+    return sorted((_admitted(given[row["ticket_id"]], row) for row in rows), key=lambda s: s.seq)
 
 
 async def _move(
@@ -459,6 +461,29 @@ def _told(
         parked_reason=parked_reason,
     )
     return changed, region_code
+
+
+def _admitted(new: NewSubmission, row: asyncpg.Record) -> StoredSubmission:
+    """A submission just inserted: as sent, with what PostgreSQL gave it (its place in `seq`
+    and its times); the other columns are still at their defaults."""
+    return StoredSubmission(
+        seq=row["seq"],
+        ticket_id=new.ticket_id,
+        region_code=new.region_code,
+        service_type=new.service_type,
+        applicant_key=new.applicant_key,
+        body_fingerprint=new.body_fingerprint,
+        state=new.state,
+        attempts=0,
+        accepted_at=row["accepted_at"],
+        updated_at=row["updated_at"],
+        delivered_at=None,
+        next_attempt_at=None,
+        parked_reason=None,
+        sealed_payload=new.sealed_payload,
+        client_id=new.client_id,
+        data_key_id=new.data_key_id,
+    )
 
 
 def _to_submission(row: asyncpg.Record) -> StoredSubmission:
