@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,6 +39,8 @@ from tests.support.polling import eventually
 from tests.support.status_consumers import status_group
 
 pytestmark = pytest.mark.integration
+POOL = 64
+"""Connections a client opens together, as the bench's load generator does."""
 
 
 @pytest.fixture
@@ -126,18 +129,27 @@ async def submit(
 
 def worker_serving(workers: list[int], client_port: int) -> int:
     """The worker process holding the server's side of the connection from `client_port`."""
+    owner = _worker_holding(workers, client_port)
+    assert owner is not None, f"no worker holds the connection from port {client_port}"
+    return owner
+
+
+def _worker_holding(workers: list[int], client_port: int) -> int | None:
+    """The worker holding the server's side of the connection from `client_port`; None while
+    no worker has accepted it yet."""
     inodes = {
         fields[9]
         for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
         if (fields := line.split()) and int(fields[2].rpartition(":")[2], 16) == client_port
     }
-    [owner] = [
+    owners = [
         worker
         for worker in workers
         for target in _fd_targets(worker)
         if target.removeprefix("socket:[").removesuffix("]") in inodes
     ]
-    return owner
+    assert len(owners) <= 1, owners
+    return owners[0] if owners else None
 
 
 def _fd_targets(pid: int) -> list[str]:
@@ -177,17 +189,7 @@ async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
         await feed.set(region, SiakStatus.DOWN)
     process, port = gate_process
 
-    async with httpx.AsyncClient(timeout=5) as http:
-
-        async def ready() -> bool:
-            with contextlib.suppress(httpx.HTTPError):
-                return (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
-            return False
-
-        await eventually(ready, within=90, what="the gate ready")
-    workers = await eventually(
-        lambda: _two_workers(process.pid), within=30, what="two worker processes"
-    )
+    workers = await _ready_workers(process.pid, port)
 
     tickets: dict[str, str] = {}
     served_by: dict[int, list[int]] = {}
@@ -236,6 +238,45 @@ async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
     for region in regions:
         assert [item.key for item in siak.received(region)] == stored[region]
         assert siak.duplicates(region) == 0
+
+
+async def test_connections_opened_together_are_dealt_over_both_workers(
+    gate_process: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    # A load balancer or a portal opens its pool of kept-alive connections at once. With one
+    # listening socket shared by the workers, the worker that woke first took all of them and
+    # served them for as long as they lived, while the other stood idle.
+    process, port = gate_process
+    workers = await _ready_workers(process.pid, port)
+    opened = await asyncio.gather(
+        *(asyncio.open_connection("127.0.0.1", port) for _ in range(POOL))
+    )
+    client_ports = [writer.get_extra_info("sockname")[1] for _, writer in opened]
+    try:
+
+        async def held_by_each() -> Counter[int] | None:
+            owners = [_worker_holding(workers, client_port) for client_port in client_ports]
+            return None if None in owners else Counter(o for o in owners if o is not None)
+
+        held = await eventually(held_by_each, within=10, what="every connection accepted")
+    finally:
+        for _, writer in opened:
+            writer.close()
+    # The kernel deals them by their addresses, as if at random: a worker given fewer than a
+    # quarter of them happens about once in 40,000 pools.
+    assert min(held[worker] for worker in workers) >= POOL // 4, held
+
+
+async def _ready_workers(pid: int, port: int) -> list[int]:
+    async with httpx.AsyncClient(timeout=5) as http:
+
+        async def ready() -> bool:
+            with contextlib.suppress(httpx.HTTPError):
+                return (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+            return False
+
+        await eventually(ready, within=90, what="the gate ready")
+    return await eventually(lambda: _two_workers(pid), within=30, what="two worker processes")
 
 
 async def _two_workers(pid: int) -> list[int] | None:
