@@ -103,6 +103,22 @@ def stop(pid: int, *, marker: str, stop_signal: int = signal.SIGTERM, grace: flo
         time.sleep(0.05)
 
 
+_TCP_LISTEN = "0A"
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on TCP `port` on this machine (IPv4 and IPv6): a service whose
+    worker processes each bind the port has one per worker that has started serving."""
+    count = 0
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with contextlib.suppress(FileNotFoundError):
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rpartition(":")[2], 16)
+                count += local_port == port and fields[3] == _TCP_LISTEN
+    return count
+
+
 def wait_until(
     ready: Callable[[], bool],
     *,

@@ -27,6 +27,7 @@ class PythonService(Component):
         port: int,
         ready_path: str,
         env: Mapping[str, str],
+        listeners: int = 1,
     ) -> None:
         super().__init__(paths)
         self.name = name
@@ -34,6 +35,8 @@ class PythonService(Component):
         self.port = port
         self.ready_path = ready_path
         self.env = dict(env)
+        self.listeners = listeners
+        """Sockets listening on `port` once every worker process serves (each binds its own)."""
         self.marker = f"-m {module}"
 
     @property
@@ -51,6 +54,7 @@ class PythonService(Component):
 
     def is_ready(self) -> bool:
         try:
-            return httpx.get(self.url + self.ready_path, timeout=2).status_code == 200
+            answered = httpx.get(self.url + self.ready_path, timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
+        return answered and processes.listening_sockets(self.port) >= self.listeners

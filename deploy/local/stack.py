@@ -253,6 +253,7 @@ class Stack:
                 module="services.queue_gate",
                 port=s.gate_port,
                 ready_path="/readyz",
+                listeners=_gate_workers({**os.environ, **common}),
                 env={
                     **common,
                     **self._kafka_env("queue-gate"),
@@ -268,3 +269,10 @@ class Stack:
                 },
             ),
         ]
+
+
+def _gate_workers(env: Mapping[str, str]) -> int:
+    """The gate's worker processes, each listening on the gate's port; 1 for a value the gate
+    refuses (it stops and says why)."""
+    given = env.get("GATE_WORKERS", "1").strip()
+    return int(given) if given.isdigit() and int(given) > 0 else 1

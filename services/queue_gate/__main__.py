@@ -6,9 +6,8 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
-from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 
+from services.queue_gate import workers
 from services.queue_gate.bootstrap import create_app
 from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, forwarded_options
 from services.queue_gate.settings import GateSettings, describe_invalid_settings
@@ -49,9 +48,7 @@ def main() -> None:
 
 
 def _serve_with_workers(settings: GateSettings) -> int:
-    """Serve with `settings.workers` processes; the exit status is uvicorn's startup failure
-    when a worker could not start (uvicorn then stops them all but returns as if asked to
-    stop, which a supervisor restarting on failure would take for a clean stop)."""
+    """Serve with `settings.workers` processes (`services.queue_gate.workers`)."""
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
@@ -61,11 +58,7 @@ def _serve_with_workers(settings: GateSettings) -> int:
         **SERVER_OPTIONS,
         **forwarded_options(settings.forwarded_allow_ips),
     )
-    workers = Multiprocess(config, sockets=[config.bind_socket()])
-    workers.run()
-    if any(worker.exitcode == STARTUP_FAILURE for worker in workers.processes):
-        return STARTUP_FAILURE
-    return 0
+    return workers.serve(config, settings.workers)
 
 
 if __name__ == "__main__":

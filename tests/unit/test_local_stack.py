@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,14 @@ def test_a_broker_it_cannot_run_is_refused_by_name(
 ) -> None:
     with pytest.raises(ValueError, match=named):
         _stack(tmp_path, **environ)
+
+
+@pytest.mark.parametrize(("given", "listeners"), [("2", 2), ("1", 1), ("two", 1), ("0", 1)])
+def test_the_gate_is_ready_once_each_of_its_workers_listens(
+    tmp_path: Path, given: str, listeners: int
+) -> None:
+    # Each worker binds the gate's port itself once started; one the gate refuses stops it.
+    settings = StackSettings.from_environment({"SIAK_GATE_STATE_DIR": str(tmp_path)})
+    stack = Stack(dataclasses.replace(settings, extra_env={"GATE_WORKERS": given}))
+    [gate] = [s for s in stack.services if s.name == "queue_gate"]
+    assert gate.listeners == listeners  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ import httpx
 import pytest
 from uvicorn.config import STARTUP_FAILURE
 
+from deploy.local.processes import listening_sockets
 from deploy.local.python_service import REPO_ROOT
 from services.siak_sim.state import SimulatedSiak
 from shared import topics
@@ -276,6 +277,11 @@ async def _ready_workers(pid: int, port: int) -> list[int]:
             return False
 
         await eventually(ready, within=90, what="the gate ready")
+
+    async def both_listening() -> bool:  # a worker binds its socket once it has started
+        return listening_sockets(port) == 2
+
+    await eventually(both_listening, within=60, what="both workers listening")
     return await eventually(lambda: _two_workers(pid), within=30, what="two worker processes")
 
 
