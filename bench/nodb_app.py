@@ -31,7 +31,7 @@ from services.queue_gate.domain.submission import (
 from services.queue_gate.domain.ticket import SubmissionState, new_ticket_id
 from services.queue_gate.entrypoints.errors import error_response, install_error_handlers
 from services.queue_gate.entrypoints.intake_api import TicketView
-from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, TELEMETRY_OFF
+from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, TELEMETRY_OFF, settle_heap
 from services.queue_gate.handlers.intake import siak_payload
 
 
@@ -113,6 +113,7 @@ def main() -> None:
         data_key=os.environ["GATE_DATA_KEY"],
         applicant_secret=os.environ["GATE_APPLICANT_KEY_SECRET"],
     )
+    settle_heap()  # as the gate does once started
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_NODB_PORT"]), **SERVER_OPTIONS)
 
 

@@ -9,7 +9,11 @@ from pydantic import ValidationError
 
 from services.queue_gate import workers
 from services.queue_gate.bootstrap import create_app
-from services.queue_gate.entrypoints.serving import SERVER_OPTIONS, forwarded_options
+from services.queue_gate.entrypoints.serving import (
+    SERVER_OPTIONS,
+    forwarded_options,
+    settle_heap,
+)
 from services.queue_gate.settings import GateSettings, describe_invalid_settings
 
 INVALID_CONFIGURATION = 2
@@ -25,7 +29,9 @@ def app_from_environment() -> FastAPI:
     """The app of one worker process: each reads the settings, and opens its own pool,
     group commit and Kafka clients, as a replica of its own."""
     _configure_logging()
-    return create_app(GateSettings())
+    app = create_app(GateSettings())
+    settle_heap()
+    return app
 
 
 def main() -> None:
@@ -36,8 +42,10 @@ def main() -> None:
         print(describe_invalid_settings(error), file=sys.stderr)
         sys.exit(INVALID_CONFIGURATION)
     if settings.workers == 1:
+        app = create_app(settings)
+        settle_heap()
         uvicorn.run(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             **SERVER_OPTIONS,
