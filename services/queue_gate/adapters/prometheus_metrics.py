@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 from services.queue_gate.domain.siak_answer import (
     Delivered,
@@ -18,6 +29,11 @@ from services.queue_gate.domain.siak_answer import (
 from services.queue_gate.ports import SiakClient, SubmissionStore
 
 log = logging.getLogger(__name__)
+
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `workers.serve` for its worker processes (`GATE_WORKERS` > 1): prometheus_client, when
+this module is imported, then keeps each process's values in a file of its own there, and
+`/metrics` adds up every worker's. One process leaves it unset and answers with its registry."""
 
 SUBMISSIONS_ACCEPTED = Counter(
     "queue_gate_submissions_accepted_total",
@@ -50,10 +66,15 @@ SIAK_MISCONFIGURED = Gauge(
     "1 while SIAK's latest answer for the region says the gate's address or credentials are"
     " wrong (by HTTP status): its replay is held. Alert on any 1.",
     ["region", "status"],
+    # Across workers, 1 while any says so: an alert over replicas sees any replica's 1 alike.
+    # A stopped worker's flag goes with it, as a restarted replica's does.
+    multiprocess_mode="livemax",
 )
 ACTIVE_DISPATCHERS = Gauge(
     "queue_gate_active_dispatchers",
     "Regions this replica is delivering for (holding their dispatch lease)",
+    # The leases every worker holds, together; a stopped worker's ended with its connection.
+    multiprocess_mode="livesum",
 )
 DEAD_LETTERED = Counter(
     "queue_gate_dead_lettered_total",
@@ -78,17 +99,6 @@ TASK_RESTARTS = Counter(
     "Background tasks that failed (raised or returned) and were started again, by task",
     ["task"],
 )
-BACKLOG = Gauge(
-    "queue_gate_backlog",
-    "Submissions waiting in each region's line (queued, deferred or dispatching), read from"
-    " PostgreSQL at each scrape: every replica reports the same numbers",
-    ["region"],
-)
-OUTBOX_DEPTH = Gauge(
-    "queue_gate_outbox_depth",
-    "Gate events stored and not yet acknowledged by Kafka, read from PostgreSQL at each"
-    " scrape (every replica reports the same number): grows while Kafka is away",
-)
 BACKLOG_DRIFT_REPAIRED = Counter(
     "queue_gate_backlog_drift_repaired_total",
     "Regions whose backlog count differed from their line and was corrected",
@@ -96,25 +106,69 @@ BACKLOG_DRIFT_REPAIRED = Counter(
 )
 
 
+class _ReadAtScrape(Collector):
+    """The gauges `/metrics` reads from PostgreSQL, answered as read. Kept out of the workers'
+    files: prometheus_client cannot take a value out of them, so an emptied line would go on
+    showing its last backlog."""
+
+    def __init__(self) -> None:
+        self.backlogs: dict[str, int] = {}
+        self.outbox_depth = 0
+
+    def collect(self) -> Iterator[Metric]:
+        backlog = GaugeMetricFamily(
+            "queue_gate_backlog",
+            "Submissions waiting in each region's line (queued, deferred or dispatching), read"
+            " from PostgreSQL at each scrape: every replica reports the same numbers",
+            labels=["region"],
+        )
+        for region, waiting in self.backlogs.items():
+            backlog.add_metric([region], waiting)
+        yield backlog
+        yield GaugeMetricFamily(
+            "queue_gate_outbox_depth",
+            "Gate events stored and not yet acknowledged by Kafka, read from PostgreSQL at each"
+            " scrape (every replica reports the same number): grows while Kafka is away",
+            value=self.outbox_depth,
+        )
+
+
+READ_AT_SCRAPE = _ReadAtScrape()
+REGISTRY.register(READ_AT_SCRAPE)
+
+
+def exposition() -> bytes:
+    """What `/metrics` answers: this process's registry, or with `GATE_WORKERS` > 1 what every
+    worker counted, added up, whichever worker takes the scrape."""
+    directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+    if directory is None:
+        return generate_latest(REGISTRY)
+    # A registry per scrape, as prometheus_client's multiprocess mode asks: the default one
+    # holds this worker's own values only. Process and GC metrics would be one worker's at
+    # random, so they are left out.
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+    registry.register(READ_AT_SCRAPE)
+    return generate_latest(registry)
+
+
 async def record_backlogs(submissions: SubmissionStore) -> None:
-    """Each region's backlog as the gauge; none at all while PostgreSQL cannot say."""
+    """Each region's backlog for the scrape; none at all while PostgreSQL cannot say."""
     try:
         backlogs = await submissions.backlogs()
     except Exception as error:
         # A stale number would hide a stalled replay; /readyz says why the database is away.
-        BACKLOG.clear()
+        READ_AT_SCRAPE.backlogs = {}
         log.warning("backlog not read for /metrics: %s", type(error).__name__)
         return
-    BACKLOG.clear()
-    for region, waiting in backlogs.items():
-        BACKLOG.labels(region).set(waiting)
+    READ_AT_SCRAPE.backlogs = dict(backlogs)
 
 
 async def record_outbox_depth(depth: Callable[[], Awaitable[int]]) -> None:
-    """The outbox's depth as the gauge, counted whatever Kafka does; kept as last read while
+    """The outbox's depth for the scrape, counted whatever Kafka does; kept as last read while
     PostgreSQL cannot say (`/readyz` says why)."""
     try:
-        OUTBOX_DEPTH.set(await depth())
+        READ_AT_SCRAPE.outbox_depth = await depth()
     except Exception as error:
         log.warning("outbox depth not read for /metrics: %s", type(error).__name__)
 

@@ -6,10 +6,14 @@ from datetime import datetime
 
 from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from services.queue_gate.adapters.prometheus_metrics import record_backlogs, record_outbox_depth
+from services.queue_gate.adapters.prometheus_metrics import (
+    exposition,
+    record_backlogs,
+    record_outbox_depth,
+)
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.entrypoints.dependencies import RegionCode, Runtime
@@ -97,4 +101,4 @@ async def metrics(runtime: Runtime) -> Response:
     await record_backlogs(runtime.intake.submissions)
     if runtime.outbox_depth is not None:
         await record_outbox_depth(runtime.outbox_depth)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -118,14 +118,19 @@ async def submit(
         f"Content-Length: {len(body)}\r\n\r\n"
     )
     writer.write(head.encode() + body)
+    status, answer = await read_answer(reader)
+    return status, json.loads(answer)
+
+
+async def read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """The status and body of the next answer on a kept-alive connection."""
     answer_head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
-    status = int(answer_head.split(" ", 2)[1])
     length = next(
         int(line.split(":", 1)[1])
         for line in answer_head.split("\r\n")
         if line.lower().startswith("content-length:")
     )
-    return status, json.loads(await reader.readexactly(length))
+    return int(answer_head.split(" ", 2)[1]), await reader.readexactly(length)
 
 
 def worker_serving(workers: list[int], client_port: int) -> int:
@@ -211,6 +216,7 @@ async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
         return len(served_by) == 2 and len(tickets) >= 20
 
     await eventually(both_serving, within=60, interval=0, what="both workers serving intake")
+    await _each_worker_scrapes_every_acceptance(port, workers, len(tickets))
 
     # A key the one worker stored, presented again to the other: the same ticket, no new row.
     first_worker, other_worker = served_by
@@ -239,6 +245,38 @@ async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
     for region in regions:
         assert [item.key for item in siak.received(region)] == stored[region]
         assert siak.duplicates(region) == 0
+
+
+async def _each_worker_scrapes_every_acceptance(port: int, workers: list[int], made: int) -> None:
+    """Scrapes on fresh connections until each worker has answered one: every scrape counts
+    the submissions both workers accepted (one worker's own count went back and forth with
+    the connection, and Prometheus' rate() saw false resets)."""
+    answered_by: set[int] = set()
+
+    async def scraped_by_both() -> bool:
+        async with connection(port) as (reader, writer):
+            text = await scrape(reader, writer)
+            answered_by.add(worker_serving(workers, writer.get_extra_info("sockname")[1]))
+        assert accepted(text) == made, (answered_by, text)
+        return answered_by == set(workers)
+
+    await eventually(scraped_by_both, within=30, interval=0, what="a scrape answered by each")
+
+
+async def scrape(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> str:
+    writer.write(b"GET /metrics HTTP/1.1\r\nHost: gate\r\n\r\n")
+    status, exposition = await read_answer(reader)
+    assert status == 200, exposition
+    return exposition.decode()
+
+
+def accepted(exposition: str) -> float:
+    """`queue_gate_submissions_accepted_total` summed over its labels."""
+    return sum(
+        float(line.rpartition(" ")[2])
+        for line in exposition.splitlines()
+        if line.startswith("queue_gate_submissions_accepted_total{")
+    )
 
 
 async def test_connections_opened_together_are_dealt_over_both_workers(

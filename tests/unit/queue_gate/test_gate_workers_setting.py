@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
 import uvicorn
 
 from services.queue_gate import __main__ as gate_main
+from services.queue_gate import workers as gate_workers
 from services.queue_gate.settings import MAX_WORKERS
 
 REQUIRED = {
@@ -43,27 +43,21 @@ def test_more_workers_each_build_the_app_from_the_environment(
     served: list[tuple[object, dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GATE_WORKERS", "2")
-    with socket.socket() as probe:  # the parent binds the socket the workers share
-        probe.bind(("127.0.0.1", 0))
-        monkeypatch.setenv("GATE_PORT", str(probe.getsockname()[1]))
-    started: list[uvicorn.Config] = []
+    started: list[tuple[uvicorn.Config, int]] = []
 
-    class Workers:
-        def __init__(self, config: uvicorn.Config, sockets: list[object]) -> None:
-            started.append(config)
-            self.processes: list[object] = []
+    def serve(config: uvicorn.Config, workers: int) -> int:
+        started.append((config, workers))
+        return 0
 
-        def run(self) -> None:
-            pass
-
-    monkeypatch.setattr(gate_main, "Multiprocess", Workers)
+    monkeypatch.setattr(gate_workers, "serve", serve)
 
     with pytest.raises(SystemExit) as stopped:
         gate_main.main()
 
     assert stopped.value.code == 0
     assert served == []
-    [config] = started
+    [(config, workers)] = started
+    assert workers == 2
     assert config.app == gate_main.APP_FACTORY
     assert config.factory is True
     assert config.workers == 2

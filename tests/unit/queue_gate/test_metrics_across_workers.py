@@ -1,0 +1,170 @@
+"""GATE_WORKERS > 1: `/metrics` adds up what every worker counted, in a directory made fresh for
+the run, and a stopped worker's gauges of what it held go with it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import pytest
+import uvicorn
+from prometheus_client.multiprocess import mark_process_dead
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.queue_gate import workers
+from services.queue_gate.adapters.prometheus_metrics import (
+    MULTIPROCESS_DIRECTORY,
+    READ_AT_SCRAPE,
+    exposition,
+    record_backlogs,
+)
+from tests.support.ops_tools import REPO
+from tests.unit.queue_gate.fakes import FakePorts
+
+# What a worker of the gate records, each in a process of its own as the workers are.
+_WORKER = """
+import os
+from services.queue_gate.adapters import prometheus_metrics as m
+for _ in range({accepted}):
+    m.SUBMISSIONS_ACCEPTED.labels("73.71", "queued").inc()
+m.ACTIVE_DISPATCHERS.inc({dispatching})
+m.SIAK_MISCONFIGURED.labels("73.71", "401").set({misconfigured})
+m.READ_AT_SCRAPE.backlogs = {{"73.06": 5}}  # read at a scrape of its own, since emptied
+print(os.getpid())
+"""
+
+
+def _worked(directory: Path, *, accepted: int, dispatching: int, misconfigured: int) -> int:
+    """Start a worker recording these; its process id once it has."""
+    env = {**os.environ, MULTIPROCESS_DIRECTORY: str(directory)}
+    script = _WORKER.format(accepted=accepted, dispatching=dispatching, misconfigured=misconfigured)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, check=True
+    )
+    return int(done.stdout)
+
+
+def _scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Each sample `/metrics` answers, by name and labels."""
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(exposition().decode())
+        for sample in family.samples
+    }
+
+
+async def test_a_scrape_adds_up_every_worker_and_drops_what_a_stopped_one_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _worked(tmp_path, accepted=3, dispatching=2, misconfigured=1)
+    _worked(tmp_path, accepted=4, dispatching=5, misconfigured=0)
+    monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
+    monkeypatch.setattr(READ_AT_SCRAPE, "backlogs", {})
+    ports = FakePorts()
+    await ports.waiting("73.71", "a")
+    await record_backlogs(ports.submissions)  # the worker answering this scrape reads it
+
+    accepted = ("queue_gate_submissions_accepted_total", (("region", "73.71"), ("state", "queued")))
+    dispatchers = ("queue_gate_active_dispatchers", ())
+    misconfigured = ("queue_gate_siak_misconfigured", (("region", "73.71"), ("status", "401")))
+    scraped = _scraped()
+    assert scraped[accepted] == 7
+    assert scraped[dispatchers] == 7  # the leases held by the workers together
+    assert scraped[misconfigured] == 1  # any worker's 1, as an alert over replicas sees it
+    # The backlog this scrape read, not one a worker read before: the emptied line is gone.
+    assert {key: value for key, value in scraped.items() if key[0] == "queue_gate_backlog"} == {
+        ("queue_gate_backlog", (("region", "73.71"),)): 1
+    }
+
+    mark_process_dead(first, str(tmp_path))  # type: ignore[no-untyped-call]
+    scraped = _scraped()
+    assert scraped[accepted] == 7  # a count does not go back
+    assert scraped[dispatchers] == 5
+    assert scraped[misconfigured] == 0
+
+
+class FakeWorker:
+    """A worker process as `serve` sees it: answers `lives` health checks, then has stopped.
+    Started, it writes the files prometheus_client would in the run's directory."""
+
+    pids = itertools.count(4_000_000)
+
+    def __init__(self, lives: int, on_start: Callable[[FakeWorker], None]) -> None:
+        self.pid = next(self.pids)
+        self.lives = lives
+        self.exitcode: int | None = None
+        self.directory = Path(os.environ[MULTIPROCESS_DIRECTORY])
+        self.found_there = sorted(path.name for path in self.directory.iterdir())
+        for kind in ("counter", "gauge_livesum", "gauge_livemax"):
+            (self.directory / f"{kind}_{self.pid}.db").touch()
+        self.stopped = False
+        on_start(self)
+
+    def is_alive(self, timeout: float) -> bool:
+        del timeout
+        self.lives -= 1
+        if self.lives < 0:
+            self.exitcode = 1
+        return self.lives >= 0
+
+    def kill(self) -> None:
+        self.stopped = True
+
+    def terminate(self) -> None:
+        self.stopped = True
+
+    def join(self) -> None:
+        assert self.stopped
+
+
+def _serve_with_fakes(monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[FakeWorker]]:
+    """`serve` with two workers, the first stopping at its first health check: what it
+    returned and every worker it started, the replacement last (which stops the gate)."""
+    handlers: dict[int, Callable[[int, FrameType | None], None]] = {}
+    monkeypatch.setattr(
+        signal, "signal", lambda number, handler: handlers.update({number: handler})
+    )
+    monkeypatch.setattr(workers, "WATCH_S", 0.01)
+    started: list[FakeWorker] = []
+
+    def start(config: uvicorn.Config) -> FakeWorker:
+        del config
+        lives = 0 if not started else 1_000_000
+        worker = FakeWorker(lives, on_start=started.append)
+        if len(started) == 3:
+            handlers[signal.SIGTERM](signal.SIGTERM, None)
+        return worker
+
+    monkeypatch.setattr(workers, "_started", start)
+    status = workers.serve(uvicorn.Config("services.queue_gate.__main__:app", port=0), 2)
+    return status, started
+
+
+def test_serve_gives_the_workers_a_fresh_directory_and_forgets_a_stopped_ones_gauges(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An operator's variable, with an earlier run's counts: never where this run counts.
+    (tmp_path / "counter_1234.db").touch()
+    monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
+
+    status, (stopped, alive, replacement) = _serve_with_fakes(monkeypatch)
+
+    directory = stopped.directory
+    assert status == 0
+    assert directory != tmp_path and directory.parent == Path(tempfile.gettempdir())
+    assert stopped.found_there == []
+    assert replacement.directory == directory
+    assert replacement.found_there == sorted(
+        [f"counter_{stopped.pid}.db"]  # what it counted still counts
+        + [f"{kind}_{alive.pid}.db" for kind in ("counter", "gauge_livemax", "gauge_livesum")]
+    )
+    assert all(worker.stopped for worker in (stopped, alive, replacement))
+    assert not directory.exists()
+    assert os.environ[MULTIPROCESS_DIRECTORY] == str(tmp_path)
