@@ -93,6 +93,10 @@ class PostgresServer(Component):
                 "listen_addresses=127.0.0.1",
                 "-c",
                 "max_connections=200",
+                "-c",
+                # PostgreSQL's default 128 MB no longer held the line's indexes at a million
+                # waiting rows, and each replayed row cost more (decision 29).
+                "shared_buffers=512MB",
             ],
             log_file=log_file,
             pid_file=self.pid_file,
