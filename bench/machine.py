@@ -80,7 +80,7 @@ async def describe(ctx: BenchContext, config: BenchConfig) -> dict[str, Any]:
         "stack_settings": {
             **ctx.access.env,
             "GATE_DB_POOL": "asyncpg pool min 2 / max 20 (bootstrap.py)",
-            "POSTGRES": "max_connections=200, other settings default",
+            "POSTGRES": "max_connections=200, shared_buffers=512MB, other settings default",
             "KAFKA": "single node KRaft, heap 256-512 MiB, num.partitions=3",
         },
     }
