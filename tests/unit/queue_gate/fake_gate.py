@@ -284,10 +284,11 @@ async def running_gate(
     *,
     ports: FakePorts | None = None,
     prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
+    edges: FakeEdges | None = None,
 ) -> AsyncIterator[FakeGate]:
-    """The gate app, its lifespan run, on `ports` and fake edges."""
+    """The gate app, its lifespan run, on `ports` and `edges` (fresh fakes by default)."""
     ports = ports or FakePorts()
-    edges = FakeEdges()
+    edges = edges or FakeEdges()
     connect = fake_adapters(ports, edges, prepare_kafka=prepare_kafka)
     app = create_app(settings or gate_settings(), adapters=connect, clock=ports.clock)
     async with (
