@@ -65,6 +65,7 @@ from services.queue_gate.entrypoints.dependencies import body_cap, credentials_b
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.serving import TELEMETRY_OFF
 from services.queue_gate.entrypoints.status_consumer import (
+    CatchUpRetries,
     subscribe_to_heartbeats,
     subscribe_to_status,
 )
@@ -233,11 +234,12 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
+    catch_up_retries = CatchUpRetries(adapters.status_catch_up)
     _subscribe(
         settings,
         adapters.kafka,
         intake,
-        adapters.status_catch_up,
+        catch_up_retries,
         clock,
         took=board.took,
         announcer=adapters.announcer,
@@ -258,7 +260,7 @@ def build_gate(
             await adapters.kafka.run()
         finally:
             # A stopped consumer reads nothing: its next assignment starts a new catch-up.
-            adapters.status_catch_up.revoked()
+            catch_up_retries.revoked()
 
     keyring = ClientKeyring(
         adapters.client_keys,
@@ -280,6 +282,7 @@ def build_gate(
         console=console_deps(settings, adapters.console, clock),
         background={
             "kafka": run_kafka,
+            "status catch-up": catch_up_retries.run,
             "outbox relay": adapters.relay.run,
             "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
             "gate board": board.run,
@@ -314,7 +317,7 @@ def _subscribe(
     settings: GateSettings,
     link: Link,
     intake: IntakeDeps,
-    catch_up: StatusCatchUp,
+    catch_up_retries: CatchUpRetries,
     clock: Callable[[], datetime],
     *,
     took: Took,
@@ -335,7 +338,7 @@ def _subscribe(
         link,
         group_id=settings.consumer_group,
         apply_change=apply_change,
-        catch_up=catch_up,
+        retries=catch_up_retries,
         durable=durable,
     )
     # A group of its own, so joining one subscriber does not rebalance the other.

@@ -24,6 +24,9 @@ KAFKA_TASKS = frozenset({"kafka", "outbox relay"})
 """Tasks that only Kafka's absence can keep failing: they make the gate `degraded`, not
 unready, since intake (and replay to SIAK) need only PostgreSQL. Taking every replica out
 of the load balancer while Kafka is down would turn late events into refused submissions."""
+DISPATCH_ONLY_TASKS = frozenset({"status catch-up"})
+"""Tasks whose failure holds only dispatch (until the status topic is read): `degraded` too,
+since intake goes on meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,14 @@ class GateRuntime:
             self.tasks.start(name, run)
 
     async def readiness(self) -> Readiness:
-        """Ready while every task outside `KAFKA_TASKS` runs (or has failed only briefly)
-        and no topic is unfit: that is a mistake to put right, not an outage to ride out."""
+        """Ready while every task outside `KAFKA_TASKS` and `DISPATCH_ONLY_TASKS` runs (or
+        has failed only briefly) and no topic is unfit: that is a mistake to put right, not
+        an outage to ride out."""
         database, kafka = await asyncio.gather(
             _reachable(self.database_reachable), _reachable(self.kafka_reachable)
         )
         failing = self.tasks.failing()
-        blocking = [name for name in failing if name not in KAFKA_TASKS]
+        blocking = [name for name in failing if name not in KAFKA_TASKS | DISPATCH_ONLY_TASKS]
         misconfiguration = self.topic_misconfiguration()
         status_consumer = self.status_catch_up() if self.status_catch_up else None
         # Kafka not answering where the status consumer stands holds dispatch, not intake.
