@@ -7,6 +7,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -180,6 +181,8 @@ class FakeBacklogCounts:
 class FakeDatabase:
     def __init__(self) -> None:
         self.up = True
+        self.clock_gap: timedelta | None = timedelta(0)
+        """How far the gate's clock stands ahead of the database's, as the store measured it."""
 
     async def reachable(self) -> bool:
         return self.up
