@@ -127,6 +127,8 @@ class GateAdapters:
     outbox_depth: Callable[[], Awaitable[int]]
     """How many gate events wait for Kafka, counted afresh."""
     database_reachable: Callable[[], Awaitable[bool]]
+    database_clock_gap: Callable[[], timedelta | None]
+    """How far this host's clock stood ahead of the database's at the latest read."""
     status_changes_flushed: Durable
     """True once every status change committed before the call is durable (they commit
     without waiting for it): the status consumer's offsets wait for it."""
@@ -306,6 +308,7 @@ def build_gate(
             on_failure=lambda name: TASK_RESTARTS.labels(name).inc(),
         ),
         database_reachable=adapters.database_reachable,
+        database_clock_gap=adapters.database_clock_gap,
         outbox_depth=adapters.outbox_depth,
         kafka_reachable=kafka_reachable,
         status_catch_up=adapters.status_catch_up.report,
@@ -374,9 +377,10 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
         async def database_reachable() -> bool:
             return bool(await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2.0))
 
+        statuses = PostgresRegionStatusStore(pool, origin=origin)
         yield GateAdapters(
             submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
-            statuses=PostgresRegionStatusStore(pool, origin=origin),
+            statuses=statuses,
             controls=PostgresRegionControlStore(pool),
             client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
@@ -394,6 +398,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             backlog_counts=PostgresBacklogCounts(pool),
             outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,
+            database_clock_gap=lambda: statuses.clock_gap,
             status_changes_flushed=WalFlushBarrier(pool).flushed,
             console=ConsoleStores(
                 accounts=PostgresOperatorAccounts(pool),

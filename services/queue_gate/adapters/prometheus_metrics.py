@@ -94,6 +94,12 @@ BACKLOG_DRIFT_REPAIRED = Counter(
     "Regions whose backlog count differed from their line and was corrected",
     ["region"],
 )
+DATABASE_CLOCK_GAP = Gauge(
+    "queue_gate_database_clock_gap_seconds",
+    "How far this gate host's clock stood ahead of PostgreSQL's (negative: behind) at the"
+    " latest status read, in whole seconds. Freshness is corrected for it; past 5 s /readyz"
+    " says degraded: the host's clock needs NTP",
+)
 
 
 async def record_backlogs(submissions: SubmissionStore) -> None:

@@ -244,6 +244,7 @@ def fake_adapters(
             backlog_counts=edges.backlog_counts,
             outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
+            database_clock_gap=lambda: edges.database.clock_gap,
             status_changes_flushed=edges.database.flushed,
             console=ports.console.stores(),
         )
