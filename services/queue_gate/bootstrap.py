@@ -27,6 +27,7 @@ from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklog
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
+from services.queue_gate.adapters.postgres.kept_personal_data import PostgresKeptPersonalData
 from services.queue_gate.adapters.postgres.migrator import migrate
 from services.queue_gate.adapters.postgres.operator_store import (
     PostgresActionAudit,
@@ -84,7 +85,7 @@ from services.queue_gate.ports import (
     SiakClient,
     SubmissionStore,
 )
-from services.queue_gate.retention import purge_periodically
+from services.queue_gate.retention import KeptPersonalData, purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from services.queue_gate.status_catch_up import StatusCatchUp
@@ -124,6 +125,8 @@ class GateAdapters:
     relay: Relay
     wakeups: Wakeups
     backlog_counts: BacklogCounts
+    kept_personal_data: KeptPersonalData
+    """How long the oldest finished submission has kept its personal data (retention gauge)."""
     outbox_depth: Callable[[], Awaitable[int]]
     """How many gate events wait for Kafka, counted afresh."""
     database_reachable: Callable[[], Awaitable[bool]]
@@ -298,6 +301,7 @@ def build_gate(
             "retention": functools.partial(
                 purge_periodically,
                 adapters.submissions,
+                adapters.kept_personal_data,
                 retention=timedelta(days=settings.retention_days),
                 clock=clock,
             ),
@@ -396,6 +400,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             relay=OutboxRelay(postgres.connect, kafka.publish, kafka_ready=kafka.wait_started),
             wakeups=PostgresWakeups(postgres.connect, origin=origin),
             backlog_counts=PostgresBacklogCounts(pool),
+            kept_personal_data=PostgresKeptPersonalData(pool),
             outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,
             database_clock_gap=lambda: statuses.clock_gap,

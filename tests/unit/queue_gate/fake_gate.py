@@ -242,6 +242,7 @@ def fake_adapters(
             relay=edges.relay,
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,
+            kept_personal_data=ports.submissions,
             outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
             database_clock_gap=lambda: edges.database.clock_gap,

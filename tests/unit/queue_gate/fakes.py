@@ -373,6 +373,12 @@ class FakeSubmissionStore:
             self._rows[s.ticket_id] = purged
         return len(due)
 
+    async def oldest_finished_age(self) -> timedelta | None:
+        """As `KeptPersonalData` (the real one is a store of its own, the same table)."""
+        finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))
+        kept = [s.updated_at for s in finished if s.sealed_payload]
+        return self._clock() - min(kept) if kept else None
+
     async def backlogs(self) -> dict[str, int]:
         regions = await self.regions_with_waiting()
         return {region: len(self._line(region)) for region in regions}
