@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_
 from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.token_bucket import Steady
 from services.queue_gate.entrypoints import (
     admin_api,
     client_keys_api,
@@ -146,13 +148,16 @@ def create_app(
     *,
     adapters: ConnectAdapters | None = None,
     clock: Callable[[], datetime] = utc_now,
+    steady: Steady = time.monotonic,
 ) -> FastAPI:
+    """The gate on `adapters`; `steady`, a clock that never steps, paces the replay and each
+    client's rate (a wall clock stepped forward would refill them at once)."""
     connect = adapters or connected_adapters
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with connect(settings) as connected:
-            runtime = build_gate(settings, adapters=connected, clock=clock)
+            runtime = build_gate(settings, adapters=connected, clock=clock, steady=steady)
             app.state.runtime = runtime
             await runtime.gates.reload()
             await runtime.client_keys.refresh()
@@ -197,6 +202,7 @@ def build_gate(
     *,
     adapters: GateAdapters,
     clock: Callable[[], datetime] = utc_now,
+    steady: Steady = time.monotonic,
 ) -> GateRuntime:
     """The gate wired to `adapters`: its handlers, Kafka subscribers and background tasks
     (started by `GateRuntime.start_background`)."""
@@ -228,6 +234,7 @@ def build_gate(
         policy=policy,
         pacing=settings.pacing,
         clock=clock,
+        steady=steady,
         announcer=board.announcer,
         status_caught_up=lambda: adapters.status_catch_up.caught_up,
     )
@@ -271,6 +278,7 @@ def build_gate(
         adapters.client_keys,
         local_key=settings.api_key.get_secret_value() if settings.api_key else None,
         clock=clock,
+        steady=steady,
         refresh_every=timedelta(seconds=settings.client_key_refresh_s),
     )
 

@@ -269,7 +269,7 @@ def gate_app(
         async with fake_adapters(ports, FakeEdges())(settings) as adapters:
             yield adapters
 
-    return create_app(settings, adapters=connect, clock=ports.clock)
+    return create_app(settings, adapters=connect, clock=ports.clock, steady=ports.clock.steady)
 
 
 @dataclass
@@ -295,7 +295,9 @@ async def running_gate(
     ports = ports or FakePorts()
     edges = edges or FakeEdges()
     connect = fake_adapters(ports, edges, prepare_kafka=prepare_kafka)
-    app = create_app(settings or gate_settings(), adapters=connect, clock=ports.clock)
+    app = create_app(
+        settings or gate_settings(), adapters=connect, clock=ports.clock, steady=ports.clock.steady
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,

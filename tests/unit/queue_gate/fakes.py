@@ -53,6 +53,10 @@ class FakeClock:
     def advance(self, by: timedelta) -> None:
         self.now += by
 
+    def steady(self) -> float:
+        """As `time.monotonic` (a clock that never steps), here moved with the fake's time."""
+        return (self.now - START).total_seconds()
+
 
 class Progress:
     """Lets a test await a fake having been used enough, without sleeping."""
