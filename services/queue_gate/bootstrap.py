@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from services.queue_gate.adapters.postgres.backlog_counts import PostgresBacklog
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
+from services.queue_gate.adapters.postgres.kept_personal_data import PostgresKeptPersonalData
 from services.queue_gate.adapters.postgres.migrator import migrate
 from services.queue_gate.adapters.postgres.operator_store import (
     PostgresActionAudit,
@@ -52,6 +54,7 @@ from services.queue_gate.backlog_reconciliation import BacklogCounts, reconcile_
 from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import DispatchDeps
+from services.queue_gate.domain.token_bucket import Steady
 from services.queue_gate.entrypoints import (
     admin_api,
     client_keys_api,
@@ -65,6 +68,7 @@ from services.queue_gate.entrypoints.dependencies import body_cap, credentials_b
 from services.queue_gate.entrypoints.errors import error_for_status, install_error_handlers
 from services.queue_gate.entrypoints.serving import TELEMETRY_OFF
 from services.queue_gate.entrypoints.status_consumer import (
+    CatchUpRetries,
     subscribe_to_heartbeats,
     subscribe_to_status,
 )
@@ -83,7 +87,7 @@ from services.queue_gate.ports import (
     SiakClient,
     SubmissionStore,
 )
-from services.queue_gate.retention import purge_periodically
+from services.queue_gate.retention import KeptPersonalData, purge_periodically
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from services.queue_gate.status_catch_up import StatusCatchUp
@@ -123,9 +127,13 @@ class GateAdapters:
     relay: Relay
     wakeups: Wakeups
     backlog_counts: BacklogCounts
+    kept_personal_data: KeptPersonalData
+    """How long the oldest finished submission has kept its personal data (retention gauge)."""
     outbox_depth: Callable[[], Awaitable[int]]
     """How many gate events wait for Kafka, counted afresh."""
     database_reachable: Callable[[], Awaitable[bool]]
+    database_clock_gap: Callable[[], timedelta | None]
+    """How far this host's clock stood ahead of the database's at the latest read."""
     status_changes_flushed: Durable
     """True once every status change committed before the call is durable (they commit
     without waiting for it): the status consumer's offsets wait for it."""
@@ -140,13 +148,16 @@ def create_app(
     *,
     adapters: ConnectAdapters | None = None,
     clock: Callable[[], datetime] = utc_now,
+    steady: Steady = time.monotonic,
 ) -> FastAPI:
+    """The gate on `adapters`; `steady`, a clock that never steps, paces the replay and each
+    client's rate (a wall clock stepped forward would refill them at once)."""
     connect = adapters or connected_adapters
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with connect(settings) as connected:
-            runtime = build_gate(settings, adapters=connected, clock=clock)
+            runtime = build_gate(settings, adapters=connected, clock=clock, steady=steady)
             app.state.runtime = runtime
             await runtime.gates.reload()
             await runtime.client_keys.refresh()
@@ -191,6 +202,7 @@ def build_gate(
     *,
     adapters: GateAdapters,
     clock: Callable[[], datetime] = utc_now,
+    steady: Steady = time.monotonic,
 ) -> GateRuntime:
     """The gate wired to `adapters`: its handlers, Kafka subscribers and background tasks
     (started by `GateRuntime.start_background`)."""
@@ -222,6 +234,7 @@ def build_gate(
         policy=policy,
         pacing=settings.pacing,
         clock=clock,
+        steady=steady,
         announcer=board.announcer,
         status_caught_up=lambda: adapters.status_catch_up.caught_up,
     )
@@ -233,11 +246,12 @@ def build_gate(
         may_dispatch=lambda region_code: board.current(region_code, clock()).lets_through,
     )
     adapters.status_catch_up.on_caught_up(dispatcher.resume)
+    catch_up_retries = CatchUpRetries(adapters.status_catch_up)
     _subscribe(
         settings,
         adapters.kafka,
         intake,
-        adapters.status_catch_up,
+        catch_up_retries,
         clock,
         took=board.took,
         announcer=adapters.announcer,
@@ -258,12 +272,13 @@ def build_gate(
             await adapters.kafka.run()
         finally:
             # A stopped consumer reads nothing: its next assignment starts a new catch-up.
-            adapters.status_catch_up.revoked()
+            catch_up_retries.revoked()
 
     keyring = ClientKeyring(
         adapters.client_keys,
         local_key=settings.api_key.get_secret_value() if settings.api_key else None,
         clock=clock,
+        steady=steady,
         refresh_every=timedelta(seconds=settings.client_key_refresh_s),
     )
 
@@ -280,6 +295,7 @@ def build_gate(
         console=console_deps(settings, adapters.console, clock),
         background={
             "kafka": run_kafka,
+            "status catch-up": catch_up_retries.run,
             "outbox relay": adapters.relay.run,
             "wakeups": functools.partial(adapters.wakeups.listen, on_wake, catch_up),
             "gate board": board.run,
@@ -293,6 +309,7 @@ def build_gate(
             "retention": functools.partial(
                 purge_periodically,
                 adapters.submissions,
+                adapters.kept_personal_data,
                 retention=timedelta(days=settings.retention_days),
                 clock=clock,
             ),
@@ -303,6 +320,7 @@ def build_gate(
             on_failure=lambda name: TASK_RESTARTS.labels(name).inc(),
         ),
         database_reachable=adapters.database_reachable,
+        database_clock_gap=adapters.database_clock_gap,
         outbox_depth=adapters.outbox_depth,
         kafka_reachable=kafka_reachable,
         status_catch_up=adapters.status_catch_up.report,
@@ -314,7 +332,7 @@ def _subscribe(
     settings: GateSettings,
     link: Link,
     intake: IntakeDeps,
-    catch_up: StatusCatchUp,
+    catch_up_retries: CatchUpRetries,
     clock: Callable[[], datetime],
     *,
     took: Took,
@@ -335,7 +353,7 @@ def _subscribe(
         link,
         group_id=settings.consumer_group,
         apply_change=apply_change,
-        catch_up=catch_up,
+        retries=catch_up_retries,
         durable=durable,
     )
     # A group of its own, so joining one subscriber does not rebalance the other.
@@ -371,9 +389,10 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
         async def database_reachable() -> bool:
             return bool(await asyncio.wait_for(pool.fetchval("SELECT 1"), timeout=2.0))
 
+        statuses = PostgresRegionStatusStore(pool, origin=origin)
         yield GateAdapters(
             submissions=PostgresSubmissionStore(pool, max_waiting=settings.intake_queue_max),
-            statuses=PostgresRegionStatusStore(pool, origin=origin),
+            statuses=statuses,
             controls=PostgresRegionControlStore(pool),
             client_keys=PostgresClientKeyStore(pool),
             announcer=PostgresGateAnnouncer(pool),
@@ -389,8 +408,10 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
             relay=OutboxRelay(postgres.connect, kafka.publish, kafka_ready=kafka.wait_started),
             wakeups=PostgresWakeups(postgres.connect, origin=origin),
             backlog_counts=PostgresBacklogCounts(pool),
+            kept_personal_data=PostgresKeptPersonalData(pool),
             outbox_depth=functools.partial(outbox_depth, pool),
             database_reachable=database_reachable,
+            database_clock_gap=lambda: statuses.clock_gap,
             status_changes_flushed=WalFlushBarrier(pool).flushed,
             console=ConsoleStores(
                 accounts=PostgresOperatorAccounts(pool),

@@ -24,7 +24,7 @@ from services.queue_gate.domain.client_key import (
     key_id_of,
     matches,
 )
-from services.queue_gate.domain.token_bucket import TokenBucket
+from services.queue_gate.domain.token_bucket import Steady, TokenBucket
 from services.queue_gate.ports import ClientKeyStore
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,13 @@ class ClientKeyring:
         *,
         local_key: str | None,
         clock: Callable[[], datetime],
+        steady: Steady | None = None,
         refresh_every: timedelta = timedelta(seconds=5),
     ) -> None:
         self.store = store
         self.clock = clock
+        self.steady = steady
+        """The clock the clients' tokens refill on (`TokenBucket`); None: `clock`."""
         self.refresh_every = refresh_every
         self._local_key = local_key
         self._keys: dict[str, ClientKey] = {}
@@ -118,7 +121,9 @@ class ClientKeyring:
         now = self.clock()
         bucket = self._buckets.get(key.key_id)
         if bucket is None:
-            bucket = TokenBucket(capacity=key.burst, rate=key.rate_per_s, now=now)
+            bucket = TokenBucket(
+                capacity=key.burst, rate=key.rate_per_s, now=now, steady=self.steady
+            )
             bucket.fill(now)
             self._buckets[key.key_id] = bucket
         if bucket.available(now) >= 1:

@@ -21,6 +21,7 @@ from services.queue_gate.domain.siak_answer import (
     Unavailable,
 )
 from services.queue_gate.domain.ticket import SubmissionState
+from services.queue_gate.domain.token_bucket import Steady
 from services.queue_gate.handlers.region_gate import (
     GatePolicy,
     RegionGate,
@@ -67,6 +68,8 @@ class DispatchDeps:
     pacing: PacingConfig
     clock: Callable[[], datetime]
     announcer: GateAnnouncer | None = None
+    steady: Steady | None = None
+    """The clock the pace's tokens refill on (`TokenBucket`); None: `clock`."""
     idle_timeout: timedelta = timedelta(seconds=30)
     batch_size: int = 100
     """The most submissions read from the line (and recorded as delivered) at once."""
@@ -83,7 +86,7 @@ class RegionDispatcher:
         self.region_code = region_code
         self.deps = deps
         self.lease = lease
-        self.pacer = ReplayPacer(deps.pacing, now=deps.clock())
+        self.pacer = ReplayPacer(deps.pacing, now=deps.clock(), steady=deps.steady)
         self.woken = asyncio.Event()
         self.gate_news = asyncio.Event()
         self.blocked = False

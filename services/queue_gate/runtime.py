@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.dispatch_supervisor import DispatchSupervisor
@@ -24,6 +24,13 @@ KAFKA_TASKS = frozenset({"kafka", "outbox relay"})
 """Tasks that only Kafka's absence can keep failing: they make the gate `degraded`, not
 unready, since intake (and replay to SIAK) need only PostgreSQL. Taking every replica out
 of the load balancer while Kafka is down would turn late events into refused submissions."""
+DISPATCH_ONLY_TASKS = frozenset({"status catch-up"})
+"""Tasks whose failure holds only dispatch (until the status topic is read): `degraded` too,
+since intake goes on meanwhile."""
+CLOCK_GAP_TOLERATED = timedelta(seconds=5)
+"""A gap to the database's clock past this makes the gate `degraded`: an NTP-kept host is
+within a second (the gap is measured in whole seconds, round trip included), see
+docs/decisions/0032-clock-gap-in-readyz.md."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,8 @@ class GateRuntime:
     """Whether dispatch waits for the status consumer to catch up (`StatusCatchUp.report`)."""
     topic_misconfiguration: Callable[[], str | None] = lambda: None
     """Why the Kafka topics are unfit, if they are (`KafkaLink.misconfiguration`)."""
+    database_clock_gap: Callable[[], timedelta | None] = lambda: None
+    """How far this host's clock stood ahead of the database's at the latest read."""
     ready: bool = False
 
     @property
@@ -64,22 +73,25 @@ class GateRuntime:
             self.tasks.start(name, run)
 
     async def readiness(self) -> Readiness:
-        """Ready while every task outside `KAFKA_TASKS` runs (or has failed only briefly)
-        and no topic is unfit: that is a mistake to put right, not an outage to ride out."""
+        """Ready while every task outside `KAFKA_TASKS` and `DISPATCH_ONLY_TASKS` runs (or
+        has failed only briefly) and no topic is unfit: that is a mistake to put right, not
+        an outage to ride out."""
         database, kafka = await asyncio.gather(
             _reachable(self.database_reachable), _reachable(self.kafka_reachable)
         )
         failing = self.tasks.failing()
-        blocking = [name for name in failing if name not in KAFKA_TASKS]
+        blocking = [name for name in failing if name not in KAFKA_TASKS | DISPATCH_ONLY_TASKS]
         misconfiguration = self.topic_misconfiguration()
         status_consumer = self.status_catch_up() if self.status_catch_up else None
         # Kafka not answering where the status consumer stands holds dispatch, not intake.
         status_retrying = status_consumer is not None and "retrying" in status_consumer
+        clock_gap = self.database_clock_gap()
+        clock_off = clock_gap is not None and abs(clock_gap) > CLOCK_GAP_TOLERATED
         if not self.ready:
             state = "starting"
         elif blocking or misconfiguration:
             state = "failing"
-        elif failing or kafka != "reachable" or status_retrying:
+        elif failing or kafka != "reachable" or status_retrying or clock_off:
             state = "degraded"
         else:
             state = "ready"
@@ -87,6 +99,7 @@ class GateRuntime:
             "status": state,
             "failing": failing,
             "postgresql": database,
+            "database_clock_gap_s": None if clock_gap is None else clock_gap.total_seconds(),
             "kafka": kafka,
             "status_consumer": status_consumer,
             "tasks": self.tasks.report(),

@@ -17,7 +17,11 @@ from services.queue_gate.adapters.postgres.region_status_store import (
 )
 from services.queue_gate.adapters.postgres.wal_flush import WalFlushBarrier
 from services.queue_gate.domain.region_gate import IntakeMode
-from services.queue_gate.entrypoints.status_consumer import Persistence, subscribe_to_status
+from services.queue_gate.entrypoints.status_consumer import (
+    CatchUpRetries,
+    Persistence,
+    subscribe_to_status,
+)
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.handlers.status_updates import record_status_change
 from services.queue_gate.status_catch_up import StatusCatchUp
@@ -94,22 +98,23 @@ async def status_consumer(
             await on_applied(change, applied)
         return applied
 
+    retries = CatchUpRetries(catch_up)
     subscribe_to_status(
         link,
         group_id=group_id or await status_group(bootstrap),
         apply_change=apply_change,
-        catch_up=catch_up,
+        retries=retries,
         durable=WalFlushBarrier(store.pool).flushed,
         persistence=Persistence(first_delay_s=0.01, max_delay_s=max_delay_s),
     )
-    running = asyncio.create_task(link.run())
+    running = [asyncio.create_task(link.run()), asyncio.create_task(retries.run())]
     try:
         await asyncio.wait_for(link.wait_started(), timeout=30)
         yield catch_up
     finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
 
 async def _nothing_to_prepare() -> None:

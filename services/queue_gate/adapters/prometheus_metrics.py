@@ -104,6 +104,18 @@ BACKLOG_DRIFT_REPAIRED = Counter(
     "Regions whose backlog count differed from their line and was corrected",
     ["region"],
 )
+DATABASE_CLOCK_GAP = Gauge(
+    "queue_gate_database_clock_gap_seconds",
+    "How far this gate host's clock stood ahead of PostgreSQL's (negative: behind) at the"
+    " latest status read, in whole seconds. Freshness is corrected for it; past 5 s /readyz"
+    " says degraded: the host's clock needs NTP",
+)
+PERSONAL_DATA_OVERDUE = Gauge(
+    "queue_gate_personal_data_overdue_seconds",
+    "How long past GATE_RETENTION_DAYS the oldest finished submission still holding personal"
+    " data is (0: none is), measured after each purge round on the database's clock: every"
+    " replica reports the same number. Alert above a few purge rounds (an hour each)",
+)
 
 
 class _ReadAtScrape(Collector):

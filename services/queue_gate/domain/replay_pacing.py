@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.queue_gate.domain.gate import GateState, gate_state_for
-from services.queue_gate.domain.token_bucket import NoAllowanceError, TokenBucket
+from services.queue_gate.domain.token_bucket import NoAllowanceError, Steady, TokenBucket
 from shared.events import SiakStatus
 
 MIN_RATE = 0.001
@@ -45,12 +45,14 @@ class PacingConfig:
 class ReplayPacer:
     """One region's pace towards SIAK; every submission sent, canary or not, takes a token."""
 
-    def __init__(self, config: PacingConfig, *, now: datetime) -> None:
+    def __init__(
+        self, config: PacingConfig, *, now: datetime, steady: Steady | None = None
+    ) -> None:
         self._config = config
         self._state = GateState.CLOSED
         # Full from the start; afterwards only time refills it, so a region flapping down and
         # up gains no extra sends.
-        self._bucket = TokenBucket(capacity=config.burst, now=now)
+        self._bucket = TokenBucket(capacity=config.burst, now=now, steady=steady)
         self._bucket.fill(now)
         self._rate_changed_at = now
         self._canaries_remaining = 0

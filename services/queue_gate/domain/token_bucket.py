@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
+
+Steady = Callable[[], float]
+"""Seconds on a clock that never steps (`time.monotonic`)."""
 
 
 class NoAllowanceError(RuntimeError):
@@ -11,13 +15,23 @@ class NoAllowanceError(RuntimeError):
 
 
 class TokenBucket:
-    def __init__(self, *, capacity: int, now: datetime, rate: float = 0.0) -> None:
+    """Time passing is measured on `steady` when given: a wall clock stepped forward (NTP, a
+    restored VM) would refill the bucket at once, and one swinging back and forth would do so
+    on every swing, letting a client or the replay past its burst. Without `steady`, on the
+    readings `now` of the caller, whose clock must then never step (tests' fake clocks).
+    `now` also places `next_token_at`'s answer on the caller's clock."""
+
+    def __init__(
+        self, *, capacity: int, now: datetime, rate: float = 0.0, steady: Steady | None = None
+    ) -> None:
         if capacity < 1 or rate < 0:
             raise ValueError("a token bucket needs capacity >= 1 and a rate >= 0")
         self.capacity = capacity
         self._rate = rate
         self._tokens = 0.0
-        self._refilled_at = now
+        self._steady = steady
+        self._origin = now
+        self._refilled_at = self._reading(now)
 
     @property
     def rate(self) -> float:
@@ -54,13 +68,16 @@ class TokenBucket:
             return None
         return now + timedelta(seconds=(1 - self._tokens) / self._rate)
 
+    def _reading(self, now: datetime) -> float:
+        # From the bucket's start, not the epoch: a difference of two small floats is exact
+        # to far below a microsecond, one of two timestamps is not.
+        return self._steady() if self._steady is not None else (now - self._origin).total_seconds()
+
     def _refill(self, now: datetime) -> None:
         # A reading earlier than the last (a clock set back, or read before an await) takes
         # no tokens away, and refilling goes on from it: waiting for the wall clock to catch
         # up would stall the bucket for as long as the step.
-        if now <= self._refilled_at:
-            self._refilled_at = now
-            return
-        elapsed = (now - self._refilled_at).total_seconds()
+        reading = self._reading(now)
+        elapsed = max(0.0, reading - self._refilled_at)
         self._tokens = min(float(self.capacity), self._tokens + elapsed * self._rate)
-        self._refilled_at = now
+        self._refilled_at = reading

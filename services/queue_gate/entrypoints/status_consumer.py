@@ -133,95 +133,141 @@ class StatusAssignments(ConsumerRebalanceListener):  # type: ignore[misc]
     the group's committed offset (or the earliest kept) to the end the partition has now.
 
     Kafka may not answer at an assignment (a broker restarting, the coordinator moving):
-    the offsets (and later the positions) are then read again, with capped back-off, until
-    it does or the partitions are revoked. With a stable group no other assignment comes,
-    so giving up would hold dispatch for good; meanwhile `catch_up` says why (in /readyz)."""
+    `retries` then reads the offsets (and later the positions) again, until it does or the
+    partitions are revoked."""
+
+    def __init__(self, retries: CatchUpRetries, consumer: Any) -> None:
+        self.retries = retries
+        self.consumer = consumer
+        """The consumer listened to, as the link shows it (`HandledPositions`)."""
+
+    async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
+        self.retries.revoked()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        partitions = list(assigned)
+        catch_up = self.retries.catch_up
+        try:
+            spans = await read_spans(self.consumer, partitions)
+        except Exception as error:
+            self.retries.retrying("reading offsets", error)
+            self.retries.follow(Assignment(self.consumer, partitions))
+            return
+        catch_up.assigned(spans)
+        if not catch_up.caught_up:
+            self.retries.follow(Assignment(self.consumer, partitions, offsets_read=True))
+
+
+@dataclass
+class Assignment:
+    """A consumer's partitions of the status topic that `CatchUpRetries` follows."""
+
+    consumer: Any
+    partitions: list[TopicPartition]
+    offsets_read: bool = False
+    """Whether `StatusCatchUp.assigned` was told where each partition's reading ends."""
+
+
+class CatchUpRetries:
+    """Reads again, with capped back-off, what Kafka did not answer at the latest assignment
+    of the status topic (offsets, then positions) until the consumer is caught up: with a
+    stable group no other assignment comes, so giving up would hold dispatch for good;
+    meanwhile `catch_up` says why (in /readyz).
+
+    One long-lived task (`run`, the gate's supervised task "status catch-up") does it, not a
+    task per assignment: a retry ended by an error nobody foresaw is restarted, counted and,
+    failing on, named in /readyz. The assignment followed is kept here, so a restarted run
+    takes it up where the failed one left it."""
 
     def __init__(
         self,
         catch_up: StatusCatchUp,
-        consumer: Any,
         *,
         watch_interval_s: float = 0.2,
         max_delay_s: float = 5.0,
     ) -> None:
         self.catch_up = catch_up
-        self.consumer = consumer
-        """The consumer listened to, as the link shows it (`HandledPositions`)."""
         self.backoff = Backoff(initial_s=watch_interval_s, max_s=max_delay_s)
-        """The wait before reading again after failures in a row: `watch_interval_s` after the
-        first, doubled after each further one up to `max_delay_s`."""
-        self._watching: asyncio.Task[None] | None = None
+        """The wait before each read: `watch_interval_s`, doubled after each failure in a row
+        up to `max_delay_s`."""
+        self._following: Assignment | None = None
+        self._given = asyncio.Event()
 
-    async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
+    def follow(self, assignment: Assignment) -> None:
+        """Keep at `assignment` until caught up, in place of any earlier one."""
+        self._following = assignment
+        self._given.set()
+
+    def revoked(self) -> None:
+        """The consumer's partitions were taken away (a rebalance, or it stopped)."""
+        self._following = None
         self.catch_up.revoked()
-        if self._watching is not None:
-            self._watching.cancel()
-            self._watching = None
 
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        partitions = list(assigned)
-        try:
-            spans = await self._spans(partitions)
-        except Exception as error:
-            self._retrying("reading offsets", error)
-            self._watching = asyncio.create_task(self._read_offsets_again(partitions))
-            return
-        self.catch_up.assigned(spans)
-        if not self.catch_up.caught_up:
-            self._watching = asyncio.create_task(self._watch_positions(partitions))
-
-    async def _read_offsets_again(self, partitions: list[TopicPartition]) -> None:
-        failures = 1
-        while True:
-            await asyncio.sleep(self.backoff.after(failures))
-            try:
-                spans = await self._spans(partitions)
-            except Exception as error:
-                self._retrying("reading offsets", error)
-                failures += 1
-            else:
-                break
-        self.catch_up.assigned(spans)
-        await self._watch_positions(partitions)
-
-    def _retrying(self, what: str, error: Exception) -> None:
+    def retrying(self, what: str, error: Exception) -> None:
         reason = f"{what}: {type(error).__name__}"
         log.warning("status consumer %s; trying again", reason)
         self.catch_up.retrying(reason)
 
-    async def _watch_positions(self, partitions: list[TopicPartition]) -> None:
-        """Tell `catch_up` where the consumer stands until it is caught up: past a last
-        record's transaction marker there is no record to say so (see `reached`)."""
+    async def run(self) -> None:
+        """Follow each assignment given until it is caught up or taken away; until cancelled."""
+        while True:
+            self._given.clear()
+            assignment = self._following
+            if assignment is None:
+                await self._given.wait()
+                continue
+            await self._keep_at(assignment)
+            if self._following is assignment:
+                self._following = None
+
+    async def _keep_at(self, assignment: Assignment) -> None:
         failures = 0
-        while not self.catch_up.caught_up:
+        while not (assignment.offsets_read and self.catch_up.caught_up):
             await asyncio.sleep(self.backoff.after(failures + 1))
-            behind = self.catch_up.behind()
+            if self._following is not assignment:
+                return
             try:
-                for tp in partitions:
-                    if tp.partition in behind:
-                        self.catch_up.reached(tp.partition, await self.consumer.position(tp))
+                await self._read(assignment)
             except Exception as error:
-                # Kept at until revoked (which cancels the watch): no record may come to say
-                # the partition was read to its end.
-                self._retrying("reading positions", error)
+                # Kept at until revoked: past a last record's transaction marker no record
+                # comes to say the partition was read to its end (see `reached`).
+                what = "reading positions" if assignment.offsets_read else "reading offsets"
+                self.retrying(what, error)
                 failures += 1
             else:
-                self.catch_up.retrying(None)
                 failures = 0
 
-    async def _spans(self, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
-        if not partitions:
-            return {}
-        consumer = self.consumer
-        ends = await consumer.end_offsets(partitions)
-        earliest = await consumer.beginning_offsets(partitions)
-        spans = {}
-        for tp in partitions:
-            committed = await consumer.committed(tp)
-            start = max(committed or 0, earliest[tp])
-            spans[tp.partition] = PartitionSpan(start=start, end=ends[tp])
-        return spans
+    async def _read(self, assignment: Assignment) -> None:
+        """Read the offsets, or where the consumer stands in each partition behind, telling
+        `catch_up` unless the assignment was taken away meanwhile."""
+        if not assignment.offsets_read:
+            spans = await read_spans(assignment.consumer, assignment.partitions)
+            if self._following is assignment:
+                assignment.offsets_read = True
+                self.catch_up.assigned(spans)
+            return
+        behind = self.catch_up.behind()
+        for tp in assignment.partitions:
+            if tp.partition in behind:
+                position = await assignment.consumer.position(tp)
+                if self._following is not assignment:
+                    return
+                self.catch_up.reached(tp.partition, position)
+        self.catch_up.retrying(None)
+
+
+async def read_spans(consumer: Any, partitions: list[TopicPartition]) -> dict[int, PartitionSpan]:
+    """Where the reading of each of `partitions` starts, and the end it has now."""
+    if not partitions:
+        return {}
+    ends = await consumer.end_offsets(partitions)
+    earliest = await consumer.beginning_offsets(partitions)
+    spans = {}
+    for tp in partitions:
+        committed = await consumer.committed(tp)
+        start = max(committed or 0, earliest[tp])
+        spans[tp.partition] = PartitionSpan(start=start, end=ends[tp])
+    return spans
 
 
 def subscribe_to_status(
@@ -229,16 +275,18 @@ def subscribe_to_status(
     *,
     group_id: str,
     apply_change: ApplyStatusChange,
-    catch_up: StatusCatchUp,
+    retries: CatchUpRetries,
     durable: Durable,
     persistence: Persistence | None = None,
     registry: RegionRegistry | None = None,
 ) -> None:
-    """Apply each status record in turn, telling `catch_up` how far the reading got. A
+    """Apply each status record in turn, telling `retries.catch_up` how far the reading got
+    (`retries.run` must run meanwhile, to read again what Kafka did not answer). A
     change is committed without waiting for its flush: `durable` says when it is flushed,
     and no offset is committed before (`WalFlushBarrier`)."""
     keeping_at = persistence or Persistence()
     regions = registry or load_registry()
+    catch_up = retries.catch_up
 
     async def on_status_changed(record: Record) -> None:
         await consume_status_record(
@@ -255,7 +303,7 @@ def subscribe_to_status(
             topics.SIAK_STATUS,
             group_id=group_id,
             handle=on_status_changed,
-            listener=lambda consumer: StatusAssignments(catch_up, consumer),
+            listener=lambda consumer: StatusAssignments(retries, consumer),
             durable=durable,
         )
     )

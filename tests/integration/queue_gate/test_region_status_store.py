@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from services.queue_gate.adapters.postgres.region_control_store import (
     PostgresRegionControlStore,
@@ -289,3 +290,22 @@ async def test_freshness_is_judged_on_the_gates_clock_whatever_the_databases_say
     assert status(heard, await store.last_heard_at(heard)) is SiakStatus.UP
     assert status(silent, snapshot.last_heard_at(silent)) is SiakStatus.UNKNOWN
     assert status(silent, await store.last_heard_at(silent)) is SiakStatus.UNKNOWN
+
+
+async def test_each_read_measures_how_far_the_gates_clock_stands_from_the_databases(
+    pool: asyncpg.Pool,
+) -> None:
+    """Shown in /readyz and as a gauge: a host minutes off is worth an operator's look."""
+
+    def gate_clock() -> datetime:
+        return datetime.now(UTC) - timedelta(seconds=125)
+
+    store = PostgresRegionStatusStore(pool, clock=gate_clock)
+    [region] = take_regions(1)
+    unread = store.clock_gap
+
+    await store.last_heard_at(region)
+
+    assert unread is None
+    assert store.clock_gap == timedelta(seconds=-125)
+    assert REGISTRY.get_sample_value("queue_gate_database_clock_gap_seconds") == -125

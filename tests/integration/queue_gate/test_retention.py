@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from services.queue_gate.adapters.postgres.kept_personal_data import PostgresKeptPersonalData
 from services.queue_gate.adapters.postgres.submission_store import PostgresSubmissionStore
 from services.queue_gate.retention import purge_expired
 from shared.events import SiakStatus
@@ -55,3 +56,25 @@ async def test_delivered_submissions_lose_their_personal_data_after_retention(
     assert rows[delivered]["siak_reference"] is None  # it may echo what SIAK was sent
     assert rows[waiting]["sealed_payload"] is not None  # not delivered: still needed
     assert (await gate.ticket(delivered))["state"] == "delivered"
+
+
+async def test_the_oldest_finished_submission_still_holding_personal_data_is_measured(
+    gate: Gate, pool: asyncpg.Pool
+) -> None:
+    """On the database's clock, the one that stamped it: the gate host's may be off."""
+    [region] = take_regions(1)
+    await gate.status.set(region, SiakStatus.DOWN)
+    ticket = (await gate.submit(region, nik(403))).json()["ticket_id"]
+    await pool.execute(
+        "UPDATE submission SET state = 'cancelled', updated_at = now() - interval '40 days'"
+        " WHERE ticket_id = $1",
+        ticket,
+    )
+    kept = PostgresKeptPersonalData(pool)
+
+    held = await kept.oldest_finished_age()
+    await pool.execute("UPDATE submission SET sealed_payload = NULL WHERE ticket_id = $1", ticket)
+    after = await kept.oldest_finished_age()
+
+    assert held is not None and held >= timedelta(days=40)
+    assert after is None or after < timedelta(days=40)

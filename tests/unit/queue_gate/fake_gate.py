@@ -7,6 +7,7 @@ import contextlib
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -180,6 +181,8 @@ class FakeBacklogCounts:
 class FakeDatabase:
     def __init__(self) -> None:
         self.up = True
+        self.clock_gap: timedelta | None = timedelta(0)
+        """How far the gate's clock stands ahead of the database's, as the store measured it."""
 
     async def reachable(self) -> bool:
         return self.up
@@ -239,8 +242,10 @@ def fake_adapters(
             relay=edges.relay,
             wakeups=edges.wakeups,
             backlog_counts=edges.backlog_counts,
+            kept_personal_data=ports.submissions,
             outbox_depth=edges.outbox.count,
             database_reachable=edges.database.reachable,
+            database_clock_gap=lambda: edges.database.clock_gap,
             status_changes_flushed=edges.database.flushed,
             console=ports.console.stores(),
         )
@@ -264,7 +269,7 @@ def gate_app(
         async with fake_adapters(ports, FakeEdges())(settings) as adapters:
             yield adapters
 
-    return create_app(settings, adapters=connect, clock=ports.clock)
+    return create_app(settings, adapters=connect, clock=ports.clock, steady=ports.clock.steady)
 
 
 @dataclass
@@ -284,12 +289,15 @@ async def running_gate(
     *,
     ports: FakePorts | None = None,
     prepare_kafka: Callable[[], Awaitable[None]] = _topics_exist,
+    edges: FakeEdges | None = None,
 ) -> AsyncIterator[FakeGate]:
-    """The gate app, its lifespan run, on `ports` and fake edges."""
+    """The gate app, its lifespan run, on `ports` and `edges` (fresh fakes by default)."""
     ports = ports or FakePorts()
-    edges = FakeEdges()
+    edges = edges or FakeEdges()
     connect = fake_adapters(ports, edges, prepare_kafka=prepare_kafka)
-    app = create_app(settings or gate_settings(), adapters=connect, clock=ports.clock)
+    app = create_app(
+        settings or gate_settings(), adapters=connect, clock=ports.clock, steady=ports.clock.steady
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gate") as http,

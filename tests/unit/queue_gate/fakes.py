@@ -53,6 +53,10 @@ class FakeClock:
     def advance(self, by: timedelta) -> None:
         self.now += by
 
+    def steady(self) -> float:
+        """As `time.monotonic` (a clock that never steps), here moved with the fake's time."""
+        return (self.now - START).total_seconds()
+
 
 class Progress:
     """Lets a test await a fake having been used enough, without sleeping."""
@@ -372,6 +376,12 @@ class FakeSubmissionStore:
             purged = dataclasses.replace(s, sealed_payload=None, body_fingerprint="purged")
             self._rows[s.ticket_id] = purged
         return len(due)
+
+    async def oldest_finished_age(self) -> timedelta | None:
+        """As `KeptPersonalData` (the real one is a store of its own, the same table)."""
+        finished = (s for s in self._rows.values() if s.state in (_S.DELIVERED, _S.CANCELLED))
+        kept = [s.updated_at for s in finished if s.sealed_payload]
+        return self._clock() - min(kept) if kept else None
 
     async def backlogs(self) -> dict[str, int]:
         regions = await self.regions_with_waiting()

@@ -12,9 +12,11 @@ from shared.supervision import TaskFactory
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import FakeGate, running_gate, tamper_with_task
 from tests.unit.queue_gate.fakes import status_change
+from tests.unit.queue_gate.test_status_catch_up import STATUS_0, KafkaAway, status_listener
 
 GATE_TASKS = [
     "kafka",
+    "status catch-up",
     "outbox relay",
     "wakeups",
     "gate board",
@@ -81,6 +83,16 @@ async def does_its_work(gate: FakeGate, task: str) -> None:
         record = encode_event(new_event(change, source="/tests", subject="35.78"))
         await gate.edges.kafka.deliver(topics.SIAK_STATUS, record.key, record.value)
         assert await ports.statuses.get("35.78") is not None
+    elif task == "status catch-up":
+        gate.edges.status_catch_up.revoked()
+        listener = status_listener(gate, KafkaAway(offset_failures=1))
+        await listener.on_partitions_assigned({STATUS_0})
+        gate.edges.status_catch_up.processed(0, 1)
+
+        async def caught_up() -> bool:
+            return gate.edges.status_catch_up.caught_up
+
+        await eventually(caught_up, within=5, what="the offsets read again")
     elif task == "outbox relay":
         assert gate.edges.relay.runs == 1  # the first run died before it reached the relay
     elif task == "wakeups":

@@ -10,12 +10,13 @@ import httpx
 import pytest
 from prometheus_client import REGISTRY
 
+from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.client_keys import parser, run
-from services.queue_gate.domain.client_key import key_digest
+from services.queue_gate.domain.client_key import ClientKey, key_digest, new_client_key
 from tests.support.polling import eventually
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, API_KEY, FakeGate, running_gate
 from tests.unit.queue_gate.fake_gate import gate_settings as settings_of
-from tests.unit.queue_gate.fakes import FakeClientKeyStore, FakeClock
+from tests.unit.queue_gate.fakes import FakeClientKeyStore, FakeClock, FakePorts
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}", "X-Operator": "ops-ani"}
 MAKASSAR, GOWA = "73.71", "73.06"
@@ -272,3 +273,36 @@ async def test_a_control_character_in_a_new_keys_text_is_refused_naming_it(field
     assert response.status_code == 422, response.text
     assert response.json()["error"]["fields"][0]["loc"] == ["body", field]
     assert listed == []
+
+
+async def test_a_wall_clock_stepped_forward_lets_no_client_past_its_burst() -> None:
+    ports = FakePorts()
+    key_id, secret = new_client_key()
+    key = ClientKey(
+        key_id=key_id,
+        name="Portal Makassar",
+        rate_per_s=0.5,
+        burst=2,
+        regions=None,
+        digest=key_digest(secret),
+        created_at=ports.clock(),
+        created_by="ops-test",
+    )
+    ports.client_keys.holding(key)
+    steady = 1000.0
+    keyring = ClientKeyring(
+        ports.client_keys, local_key=None, clock=ports.clock, steady=lambda: steady
+    )
+    await keyring.refresh()
+    client = keyring.identify(secret)
+    assert client is not None
+    burst = [keyring.wait_before_next(client) for _ in range(2)]
+
+    ports.clock.advance(timedelta(seconds=5))  # an NTP step: no time passed
+    stepped = keyring.wait_before_next(client)
+    steady += 2
+    waited = keyring.wait_before_next(client)
+
+    assert burst == [None, None]
+    assert stepped == timedelta(seconds=2)
+    assert waited is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from shared.events import SiakStatus
@@ -152,3 +154,20 @@ async def test_a_topic_with_the_wrong_cleanup_policy_makes_the_gate_unready_at_o
     assert refused.json()["status"] == "failing"
     assert refused.json()["topics"] == problem
     assert "topics" not in healed
+
+
+async def test_readyz_shows_the_clock_gap_to_the_database_degraded_past_five_s() -> None:
+    """The store corrects freshness for any gap (decision 28), but a host clock that far off
+    stamps everything else the gate does wrongly: worth an operator's look, not an outage."""
+    async with running_gate() as gate:
+        gate.edges.database.clock_gap = timedelta(seconds=-5)
+        within = (await gate.readyz()).json()
+        gate.edges.database.clock_gap = timedelta(seconds=120)
+        ahead = await gate.readyz()
+        gate.edges.database.clock_gap = None  # not measured yet
+        unknown = (await gate.readyz()).json()
+
+    assert (within["status"], within["database_clock_gap_s"]) == ("ready", -5)
+    assert ahead.status_code == 200
+    assert (ahead.json()["status"], ahead.json()["database_clock_gap_s"]) == ("degraded", 120)
+    assert (unknown["status"], unknown["database_clock_gap_s"]) == ("ready", None)

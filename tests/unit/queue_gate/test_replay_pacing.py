@@ -172,3 +172,19 @@ def test_what_may_go_over_a_horizon_adds_the_rate_to_what_may_go_now() -> None:
     assert pacer.rate == CONFIG.initial_rate
     assert pacer.sends_within(seconds(3), now) == allowance + 6
     assert pacer.sends_within(seconds(0), now) == allowance
+
+
+def test_a_wall_clock_stepped_forward_sends_siak_no_second_burst() -> None:
+    """The pace's tokens refill on a clock that never steps (`time.monotonic` in the gate)."""
+    config = PacingConfig(canary_count=0, initial_rate=1.0, max_rate=1.0, burst=3)
+    steady = [0.0]
+    pacer = ReplayPacer(config, now=BACK_UP, steady=lambda: steady[0])
+    pacer.on_status(SiakStatus.UP, BACK_UP)
+    for _ in range(3):
+        pacer.take(BACK_UP)
+    stepped = BACK_UP + seconds(3600)
+
+    assert pacer.allowance(stepped) == 0
+    assert pacer.next_allowed_at(stepped) == stepped + seconds(1)
+    steady[0] += 1
+    assert pacer.allowance(stepped) == 1

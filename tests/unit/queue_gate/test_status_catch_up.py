@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -13,12 +14,12 @@ from services.queue_gate.dispatch_supervisor import DispatchSupervisor
 from services.queue_gate.dispatching import RegionDispatcher
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
-from services.queue_gate.entrypoints.status_consumer import StatusAssignments
+from services.queue_gate.entrypoints.status_consumer import CatchUpRetries, StatusAssignments
 from services.queue_gate.handlers.region_gate import GatePolicy
 from services.queue_gate.status_catch_up import PartitionSpan, StatusCatchUp
 from shared.events import SiakStatus
 from tests.support.polling import eventually
-from tests.unit.queue_gate.fake_gate import running_gate
+from tests.unit.queue_gate.fake_gate import FakeEdges, FakeGate, gate_settings, running_gate
 from tests.unit.queue_gate.fakes import FakeLease, FakePorts
 from tests.unit.queue_gate.test_dispatch_supervisor import supervising
 
@@ -201,7 +202,9 @@ class KafkaAway:
 
 
 async def caught_up_after(kafka: KafkaAway, catch_up: StatusCatchUp) -> StatusCatchUp:
-    listener = StatusAssignments(catch_up, kafka, watch_interval_s=0.01)
+    retries = CatchUpRetries(catch_up, watch_interval_s=0.01)
+    following = asyncio.create_task(retries.run())
+    listener = StatusAssignments(retries, kafka)
     await listener.on_partitions_assigned({STATUS_0})
     for offset in (0, 1):  # applied; the marker at 2 is never delivered
         catch_up.processed(0, offset)
@@ -213,7 +216,16 @@ async def caught_up_after(kafka: KafkaAway, catch_up: StatusCatchUp) -> StatusCa
         await eventually(caught_up, within=5, what="caught up")
     finally:
         await listener.on_partitions_revoked({STATUS_0})
+        following.cancel()
     return catch_up
+
+
+def status_listener(gate: FakeGate, consumer: KafkaAway) -> StatusAssignments:
+    """The gate's own rebalance listener of the status topic, for `consumer`."""
+    (subscription,) = [s for s in gate.edges.kafka.subscriptions if s.topic == STATUS_0.topic]
+    assert subscription.listener is not None
+    listener: StatusAssignments = subscription.listener(consumer)
+    return listener
 
 
 async def test_offsets_unreadable_at_assignment_are_read_again_until_kafka_answers() -> None:
@@ -227,11 +239,7 @@ async def test_offsets_unreadable_at_assignment_are_read_again_until_kafka_answe
 
 async def test_readyz_says_the_status_consumer_is_retrying_while_offsets_are_unreadable() -> None:
     async with running_gate() as gate:
-        listener = StatusAssignments(
-            gate.edges.status_catch_up,
-            KafkaAway(offset_failures=1_000_000),
-            watch_interval_s=0.01,
-        )
+        listener = status_listener(gate, KafkaAway(offset_failures=1_000_000))
         await listener.on_partitions_revoked(set())  # as a rebalance starts
         await listener.on_partitions_assigned({STATUS_0})
         try:
@@ -255,3 +263,70 @@ async def test_a_failed_position_read_is_tried_again_until_caught_up() -> None:
     await caught_up_after(kafka, StatusCatchUp())
 
     assert kafka.position_reads == 4
+
+
+class UnexpectedError(Exception):
+    """Nothing in the status consumer expects this one."""
+
+
+class BuggyCatchUp(StatusCatchUp):
+    """A catch-up with a bug that raises when told of the retries after the first, `times`
+    times: a retry ended by an error nobody foresaw."""
+
+    def __init__(self, times: int) -> None:
+        super().__init__()
+        self.times = times
+        self.told = 0
+
+    def retrying(self, reason: str | None) -> None:
+        if reason is not None:
+            self.told += 1
+            if self.told > 1 and self.times > 0:
+                self.times -= 1
+                raise UnexpectedError("a bug nobody foresaw")
+        super().retrying(reason)
+
+
+async def test_a_catch_up_retry_ended_by_a_bug_comes_back_and_catches_up() -> None:
+    """With a stable group no other assignment comes: a retry that ended unnoticed would
+    hold dispatch for good, /readyz saying nothing of it."""
+    catch_up = BuggyCatchUp(times=1)
+    async with running_gate(edges=FakeEdges(status_catch_up=catch_up)) as gate:
+        listener = status_listener(gate, KafkaAway(offset_failures=2))
+        await listener.on_partitions_assigned({STATUS_0})
+        for offset in (0, 1):  # applied; the marker at 2 is never delivered
+            catch_up.processed(0, offset)
+
+        async def caught_up() -> bool:
+            return catch_up.caught_up
+
+        await eventually(caught_up, within=10, what="caught up after the retry's bug")
+        task = (await gate.readyz()).json()["tasks"]["status catch-up"]
+        await listener.on_partitions_revoked({STATUS_0})
+
+    assert catch_up.times == 0  # the bug did end a retry
+    assert task["restarts"] == 1
+    assert task["last_error"] == "UnexpectedError"
+
+
+async def test_readyz_names_a_catch_up_retry_that_keeps_failing() -> None:
+    catch_up = BuggyCatchUp(times=1_000_000)
+    # Each run waits out the retry's first interval (0.2 s) before it fails: a back-off cap
+    # below that would count every run as a healthy one.
+    failing_fast = gate_settings(task_unhealthy_after_s=0.3, task_backoff_max_s=1.0)
+    async with running_gate(failing_fast, edges=FakeEdges(status_catch_up=catch_up)) as gate:
+        listener = status_listener(gate, KafkaAway(offset_failures=1_000_000))
+        await listener.on_partitions_assigned({STATUS_0})
+
+        async def named() -> dict[str, object] | None:
+            body: dict[str, object] = (await gate.readyz()).json()
+            failing = body["failing"]
+            return body if isinstance(failing, list) and "status catch-up" in failing else None
+
+        try:
+            body = await eventually(named, within=10, what="/readyz naming the retries")
+        finally:
+            await listener.on_partitions_revoked({STATUS_0})
+
+    # Dispatch is held, intake goes on: the gate stays in the load balancer.
+    assert body["status"] == "degraded"

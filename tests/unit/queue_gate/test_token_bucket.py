@@ -60,3 +60,50 @@ def test_a_rate_change_keeps_the_tokens_earned_at_the_old_rate() -> None:
     bucket.set_rate(4.0, START + timedelta(seconds=2))
 
     assert bucket.available(START + timedelta(seconds=3)) == 6
+
+
+class Steady:
+    """A clock that never steps (as `time.monotonic`), moved only by the test."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def emptied(capacity: int, steady: Steady) -> TokenBucket:
+    """A bucket whose whole burst was just taken."""
+    bucket = TokenBucket(capacity=capacity, now=START, rate=1.0, steady=steady)
+    bucket.fill(START)
+    for _ in range(capacity):
+        bucket.take(START)
+    return bucket
+
+
+def test_a_wall_clock_stepped_forward_gives_no_second_burst() -> None:
+    """An NTP step forward is no time passing: refilled by it, a client (or the replay) that
+    just took its burst would take another at once."""
+    steady = Steady()
+    bucket = emptied(5, steady)
+    stepped = START + timedelta(hours=1)
+
+    assert bucket.available(stepped) == 0
+    steady.seconds += 2
+    assert bucket.available(stepped) == 2
+
+
+def test_a_wall_clock_set_back_and_forward_again_credits_no_time_twice() -> None:
+    """A clock swinging back and forth (two time sources at odds, a VM restored) would refill
+    the bucket on each swing forward, over and over."""
+    steady = Steady()
+    bucket = emptied(5, steady)
+
+    taken = 0
+    for _ in range(3):
+        bucket.available(START - timedelta(minutes=1))
+        while bucket.available(START) >= 1:
+            bucket.take(START)
+            taken += 1
+
+    assert taken == 0

@@ -10,6 +10,7 @@ import asyncpg
 
 from services.queue_gate.adapters.postgres.outbox import gate_record, write_events
 from services.queue_gate.adapters.postgres.wakeups import WAKE_CHANNEL, status_wake
+from services.queue_gate.adapters.prometheus_metrics import DATABASE_CLOCK_GAP
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting, gate_news
 from services.queue_gate.domain.region_gate import Override
@@ -79,13 +80,19 @@ class PostgresRegionStatusStore:
         self.origin = origin
         """This process, named in the wake-up of each change it applies (see wakeups.py)."""
         self.clock = clock
+        self.clock_gap: timedelta | None = None
+        """The gate's clock's lead on the database's at the latest read that measured it
+        (None before): shown in /readyz and as a gauge."""
 
     def _skew(self, database_now: datetime | None) -> timedelta:
         """How far the gate's clock stands ahead of the database's, in whole seconds: below
         that it is the read's round trip, and the same time read twice must read the same."""
         if database_now is None:
             return timedelta(0)
-        return timedelta(seconds=round((self.clock() - database_now).total_seconds()))
+        gap = timedelta(seconds=round((self.clock() - database_now).total_seconds()))
+        self.clock_gap = gap
+        DATABASE_CLOCK_GAP.set(gap.total_seconds())
+        return gap
 
     async def get(self, region_code: str) -> RegionStatus | None:
         row = await self.pool.fetchrow(
@@ -134,7 +141,8 @@ class PostgresRegionStatusStore:
         row = await self.pool.fetchrow(_LAST_HEARD, region_code)
         assert row is not None  # a SELECT of two values, without FROM
         heard: datetime | None = row["heard"]
-        return None if heard is None else heard + self._skew(row["read_at"])
+        skew = self._skew(row["read_at"])  # measured even so: /readyz shows the gap
+        return None if heard is None else heard + skew
 
     async def record_heartbeat(
         self,

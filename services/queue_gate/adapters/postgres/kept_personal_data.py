@@ -1,0 +1,23 @@
+"""How long the oldest finished submission has kept its personal data, for the retention gauge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+
+# Through the purge's own partial index (submission_purgeable): its first entry. The age is on
+# the database's clock, the one that stamped `updated_at` (decision 28).
+_OLDEST_AGE = """
+SELECT now() - min(updated_at) FROM submission
+ WHERE state IN ('delivered', 'cancelled') AND sealed_payload IS NOT NULL
+"""
+
+
+class PostgresKeptPersonalData:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def oldest_finished_age(self) -> timedelta | None:
+        age: timedelta | None = await self.pool.fetchval(_OLDEST_AGE)
+        return age
