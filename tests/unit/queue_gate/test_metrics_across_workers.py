@@ -15,10 +15,12 @@ from types import FrameType
 
 import pytest
 import uvicorn
+from prometheus_client import Gauge
 from prometheus_client.multiprocess import mark_process_dead
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.queue_gate import workers
+from services.queue_gate.adapters import prometheus_metrics
 from services.queue_gate.adapters.prometheus_metrics import (
     MULTIPROCESS_DIRECTORY,
     READ_AT_SCRAPE,
@@ -168,3 +170,18 @@ def test_serve_gives_the_workers_a_fresh_directory_and_forgets_a_stopped_ones_ga
     assert all(worker.stopped for worker in (stopped, alive, replacement))
     assert not directory.exists()
     assert os.environ[MULTIPROCESS_DIRECTORY] == str(tmp_path)
+
+
+def test_every_gauge_says_how_the_workers_values_combine() -> None:
+    # prometheus_client's default for a gauge across processes is a series per worker pid,
+    # which no dashboard or alert of the gate reads: each gauge chooses a sum, a maximum or
+    # the latest value of the live workers.
+    gauges = {
+        name: value for name, value in vars(prometheus_metrics).items() if isinstance(value, Gauge)
+    }
+    assert gauges
+    assert {
+        name: gauge._multiprocess_mode
+        for name, gauge in gauges.items()
+        if not gauge._multiprocess_mode.startswith("live")
+    } == {}
