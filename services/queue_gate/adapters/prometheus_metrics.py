@@ -109,12 +109,16 @@ DATABASE_CLOCK_GAP = Gauge(
     "How far this gate host's clock stood ahead of PostgreSQL's (negative: behind) at the"
     " latest status read, in whole seconds. Freshness is corrected for it; past 5 s /readyz"
     " says degraded: the host's clock needs NTP",
+    # Workers share the host's clock: the latest measurement of any of them.
+    multiprocess_mode="livemostrecent",
 )
 PERSONAL_DATA_OVERDUE = Gauge(
     "queue_gate_personal_data_overdue_seconds",
     "How long past GATE_RETENTION_DAYS the oldest finished submission still holding personal"
     " data is (0: none is), measured after each purge round on the database's clock: every"
     " replica reports the same number. Alert above a few purge rounds (an hour each)",
+    # Every worker purges and measures the same rows: the latest measurement of any of them.
+    multiprocess_mode="livemostrecent",
 )
 
 
