@@ -19,6 +19,7 @@ uvicorn's startup-failure status, as one process does.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
@@ -27,6 +28,8 @@ import socket
 import sys
 import tempfile
 import threading
+import time
+from collections import deque
 from collections.abc import Iterator
 
 import uvicorn
@@ -40,67 +43,161 @@ log = logging.getLogger(__name__)
 
 WATCH_S = 0.5
 """How often the parent looks at its workers and its signals."""
+HUNG_AFTER_S = 10.0
+"""A started worker whose event loop has not ticked for this long no longer answers the
+parent's health check, and is replaced: its socket would go on being dealt connections."""
+DEATHS_TOLERATED = 5
+DEATHS_WINDOW_S = 60.0
+"""A worker dying this many times within the window stops the gate with a failing status (its
+own supervisor, systemd or the container runtime, restarts it), rather than a restart loop."""
+STOP_GRACE_S = 30.0
+"""How long a stopping worker may finish the requests in flight before it is killed; a second
+stop signal kills at once."""
+PR_SET_PDEATHSIG = 1
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to `host:port` that other sockets of this user may bind as well: each
-    gets its share of the connections."""
-    family, kind, proto, _, address = socket.getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    )[0]
-    sock = socket.socket(family, kind, proto)
+def bound_sockets(host: str, port: int, *, shared: bool = True) -> list[socket.socket]:
+    """Sockets bound to every address of `host` (all interfaces when empty) on `port`, as one
+    uvicorn process binds them. `shared`: other sockets of this user may bind the same
+    (`SO_REUSEPORT`), and each gets its share of the connections."""
+    found = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    bound: list[socket.socket] = []
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind(address)
+        for family, kind, proto, _, address in dict.fromkeys(found):
+            sock = socket.socket(family, kind, proto)
+            bound.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if shared:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:  # its IPv4 twin is bound on its own
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
     except OSError:
-        sock.close()
+        for sock in bound:
+            sock.close()
         raise
-    return sock
+    return bound
 
 
 class _Worker(Process):
-    """A uvicorn worker process that listens on a socket it binds itself."""
+    """A uvicorn worker process that listens on sockets it binds itself, ends with its parent,
+    and stops answering the parent's health check once its event loop is stuck."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config, [])
+        self.parent_pid = os.getpid()
+        self._ticked_at: float | None = None
 
     def target(self, sockets: list[socket.socket] | None = None) -> None:
         del sockets  # the parent binds none
+        _end_with(self.parent_pid)
         try:
-            own = listening_socket(self.config.host, self.config.port)
+            own = bound_sockets(self.config.host, self.config.port)
         except OSError as error:
             log.error("cannot listen on %s:%s: %s", self.config.host, self.config.port, error)
             sys.exit(STARTUP_FAILURE)
-        super().target([own])
+        # uvicorn calls this from its event loop's main loop, once a second.
+        self.config.callback_notify = self._loop_ticked
+        self.config.timeout_notify = 1
+        super().target(own)
+
+    async def _loop_ticked(self) -> None:
+        self._ticked_at = time.monotonic()
+
+    def pong(self) -> None:
+        """uvicorn's health check, answered on a thread of its own: left unanswered while the
+        started worker's event loop is stuck, so the parent replaces it."""
+        self.child_conn.recv()
+        ticked = self._ticked_at
+        if ticked is not None and time.monotonic() - ticked > HUNG_AFTER_S:
+            return
+        self.child_conn.send(self.server.started)
+
+    def join(self, timeout: float | None = None) -> None:
+        self.process.join(timeout)
+
+
+def _end_with(parent_pid: int) -> None:
+    """Linux sends this worker SIGTERM when its parent dies, killed -9 included: a worker
+    serving on by itself would be dealt connections beside the next run's."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+        log.warning("worker %s cannot be tied to its parent's life", os.getpid())
+    if os.getppid() != parent_pid:  # the parent died before the tie
+        sys.exit(1)
 
 
 def serve(config: uvicorn.Config, workers: int) -> int:
-    """Run `workers` processes of `config`'s app until SIGINT or SIGTERM; the exit status."""
-    stopping = threading.Event()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, lambda _signal, _frame: stopping.set())
+    """Run `workers` processes of `config`'s app until SIGINT, SIGTERM, SIGHUP or SIGQUIT (a
+    second one kills the workers at once); the exit status: 0, uvicorn's startup failure (3)
+    when a worker could not start or the port is taken, 1 when workers kept dying."""
+    try:
+        for sock in bound_sockets(config.host, config.port, shared=False):
+            sock.close()
+    except OSError as error:  # another program listens there: refuse, as one process does
+        log.error("cannot listen on %s:%s: %s", config.host, config.port, error)
+        return STARTUP_FAILURE
+    stopping, forced = threading.Event(), threading.Event()
+
+    def stop(_signal: int, _frame: object) -> None:
+        (forced if stopping.is_set() else stopping).set()
+
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(stop_signal, stop)
     log.info("serving on %s:%s with %d worker processes", config.host, config.port, workers)
     with metrics_directory() as directory:
-        running = [_started(config) for _ in range(workers)]
-        failed = False
-        while not stopping.wait(WATCH_S):
-            for index, worker in enumerate(running):
-                if worker.is_alive(timeout=config.timeout_worker_healthcheck):
-                    continue
-                worker.kill()  # stopped, or hung: not answering uvicorn's health check
-                worker.join()
-                if worker.exitcode == STARTUP_FAILURE:
-                    log.error("worker %s could not start; stopping the gate", worker.pid)
-                    failed = True
-                    stopping.set()
-                    break
-                log.warning("worker %s stopped (%s); starting another", worker.pid, worker.exitcode)
-                # Its counts stay in the sums; its gauges of what it held go with it.
-                mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
-                running[index] = _started(config)
-        for worker in running:
-            worker.terminate()
-        for worker in running:
+        running: list[_Worker] = []
+        try:
+            running.extend(_started(config) for _ in range(workers))
+            status = _watch(running, config, stopping, directory)
+        except Exception:
+            log.exception("the workers' supervisor failed; stopping the gate")
+            status = 1
+        finally:
+            _stop(running, forced)
+    return status
+
+
+def _watch(
+    running: list[_Worker], config: uvicorn.Config, stopping: threading.Event, directory: str
+) -> int:
+    deaths: deque[float] = deque(maxlen=DEATHS_TOLERATED)
+    while not stopping.wait(WATCH_S):
+        for index, worker in enumerate(running):
+            if worker.is_alive(timeout=config.timeout_worker_healthcheck):
+                continue
+            worker.kill()  # stopped, or stuck: not answering the health check
             worker.join()
-    return STARTUP_FAILURE if failed else 0
+            if worker.exitcode == STARTUP_FAILURE:
+                log.error("worker %s could not start; stopping the gate", worker.pid)
+                return STARTUP_FAILURE
+            deaths.append(time.monotonic())
+            if len(deaths) == DEATHS_TOLERATED and deaths[-1] - deaths[0] < DEATHS_WINDOW_S:
+                log.error(
+                    "workers died %d times within %.0f s; stopping the gate",
+                    DEATHS_TOLERATED,
+                    DEATHS_WINDOW_S,
+                )
+                return 1
+            log.warning("worker %s stopped (%s); starting another", worker.pid, worker.exitcode)
+            # Its counts stay in the sums; its gauges of what it held go with it.
+            mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
+            running[index] = _started(config)
+    return 0
+
+
+def _stop(running: list[_Worker], forced: threading.Event) -> None:
+    """Each worker asked to stop, then killed if it has not within the grace (at once after a
+    second stop signal)."""
+    for worker in running:
+        worker.terminate()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for worker in running:
+        while worker.exitcode is None and time.monotonic() < deadline and not forced.is_set():
+            worker.join(WATCH_S)
+        if worker.exitcode is None:
+            worker.kill()
+        worker.join()
 
 
 @contextlib.contextmanager
@@ -122,6 +219,6 @@ def metrics_directory() -> Iterator[str]:
 
 
 def _started(config: uvicorn.Config) -> _Worker:
-    worker = _Worker(config, [])
+    worker = _Worker(config)
     worker.start()
     return worker

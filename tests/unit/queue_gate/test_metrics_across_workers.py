@@ -121,8 +121,10 @@ class FakeWorker:
 
     def terminate(self) -> None:
         self.stopped = True
+        self.exitcode = 0
 
-    def join(self) -> None:
+    def join(self, timeout: float | None = None) -> None:
+        del timeout
         assert self.stopped
 
 
