@@ -11,9 +11,11 @@ Every worker keeps its metrics in a file of a directory made fresh for the run (
 multiprocess mode), so that `/metrics` answers with every worker's counts whichever takes the
 scrape.
 
-The supervision is uvicorn's, kept small: a worker that stops is replaced, unless it could not
-start (its lifespan failed or the port is taken), which stops every worker and the gate with
-uvicorn's startup-failure status, as one process does.
+The parent supervises with uvicorn's health check: a worker that stops, or whose event loop is
+stuck, is replaced; one that could not start (its lifespan failed, the port is taken) stops every
+worker and the gate with uvicorn's startup-failure status, as one process does; workers dying
+again and again stop it too. A port some other program already listens on is refused, and the
+workers end with their parent, so no worker of an earlier run serves beside the next.
 """
 
 from __future__ import annotations
