@@ -15,7 +15,7 @@ from types import FrameType
 
 import pytest
 import uvicorn
-from prometheus_client import Gauge
+from prometheus_client import REGISTRY, Gauge
 from prometheus_client.multiprocess import mark_process_dead
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -90,6 +90,20 @@ async def test_a_scrape_adds_up_every_worker_and_drops_what_a_stopped_one_held(
     assert scraped[accepted] == 7  # a count does not go back
     assert scraped[dispatchers] == 5
     assert scraped[misconfigured] == 0
+
+
+def test_one_process_answers_with_its_own_counts_whatever_the_environment_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PROMETHEUS_MULTIPROC_DIR in one process's environment (set for other services, or left
+    # from another run) made /metrics add up every file there: another process's counts too.
+    _worked(tmp_path, accepted=5, dispatching=0, misconfigured=0)
+    monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
+    labels = {"region": "73.71", "state": "queued"}
+    own = REGISTRY.get_sample_value("queue_gate_submissions_accepted_total", labels)
+
+    accepted = ("queue_gate_submissions_accepted_total", tuple(sorted(labels.items())))
+    assert _scraped().get(accepted) == own
 
 
 class FakeWorker:
