@@ -39,7 +39,10 @@ from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
-from services.queue_gate.adapters.prometheus_metrics import MULTIPROCESS_DIRECTORY
+from services.queue_gate.adapters.prometheus_metrics import (
+    MULTIPROCESS_DIRECTORY,
+    WORKERS_DIRECTORY,
+)
 
 log = logging.getLogger(__name__)
 
@@ -208,15 +211,17 @@ def metrics_directory() -> Iterator[str]:
     are spawned with (they inherit it before they import prometheus_client); removed after.
     Never one of an earlier run: its counters would start from that run's values."""
     directory = tempfile.mkdtemp(prefix="queue-gate-metrics-")
-    before = os.environ.get(MULTIPROCESS_DIRECTORY)
-    os.environ[MULTIPROCESS_DIRECTORY] = directory
+    names = (MULTIPROCESS_DIRECTORY, WORKERS_DIRECTORY)
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict.fromkeys(names, directory))
     try:
         yield directory
     finally:
-        if before is None:
-            del os.environ[MULTIPROCESS_DIRECTORY]
-        else:
-            os.environ[MULTIPROCESS_DIRECTORY] = before
+        for name, value in before.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
         shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 """Set by `workers.serve` for its worker processes (`GATE_WORKERS` > 1): prometheus_client, when
-this module is imported, then keeps each process's values in a file of its own there, and
-`/metrics` adds up every worker's. One process leaves it unset and answers with its registry."""
+this module is imported, then keeps each process's values in a file of its own there."""
+WORKERS_DIRECTORY = "GATE_WORKERS_METRICS_DIR"
+"""Set by `workers.serve` only, to the same directory: `/metrics` then adds up every worker's
+files. Without it one process answers with its own values, whatever else the environment holds
+(a PROMETHEUS_MULTIPROC_DIR of other services, or left from another run)."""
 
 SUBMISSIONS_ACCEPTED = Counter(
     "queue_gate_submissions_accepted_total",
@@ -156,7 +159,7 @@ REGISTRY.register(READ_AT_SCRAPE)
 def exposition() -> bytes:
     """What `/metrics` answers: this process's registry, or with `GATE_WORKERS` > 1 what every
     worker counted, added up, whichever worker takes the scrape."""
-    directory = os.environ.get(MULTIPROCESS_DIRECTORY)
+    directory = os.environ.get(WORKERS_DIRECTORY)
     if directory is None:
         return generate_latest(REGISTRY)
     # A registry per scrape, as prometheus_client's multiprocess mode asks: the default one

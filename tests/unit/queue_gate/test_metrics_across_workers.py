@@ -24,6 +24,7 @@ from services.queue_gate.adapters import prometheus_metrics
 from services.queue_gate.adapters.prometheus_metrics import (
     MULTIPROCESS_DIRECTORY,
     READ_AT_SCRAPE,
+    WORKERS_DIRECTORY,
     exposition,
     record_backlogs,
 )
@@ -68,6 +69,7 @@ async def test_a_scrape_adds_up_every_worker_and_drops_what_a_stopped_one_held(
     first = _worked(tmp_path, accepted=3, dispatching=2, misconfigured=1)
     _worked(tmp_path, accepted=4, dispatching=5, misconfigured=0)
     monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
+    monkeypatch.setenv(WORKERS_DIRECTORY, str(tmp_path))
     monkeypatch.setattr(READ_AT_SCRAPE, "backlogs", {})
     ports = FakePorts()
     await ports.waiting("73.71", "a")
