@@ -188,9 +188,7 @@ def create_app(
         ),
         refusal=error_for_status,
     )
-    # Intake's routes go on the app's own list: FastAPI matches an included router through a
-    # layer of its own on every request, a cost each submission paid (decision 29).
-    app.router.routes.extend(intake_api.router.routes)
+    intake_api.install(app)  # first, and on the app's own list
     for module in (http_api, admin_api, client_keys_api, status_page, console_routes):
         app.include_router(module.router)
     console_refusals.install(app)
