@@ -83,11 +83,15 @@ def test_a_broker_it_cannot_run_is_refused_by_name(
         _stack(tmp_path, **environ)
 
 
-@pytest.mark.parametrize(("given", "listeners"), [("2", 2), ("1", 1), ("two", 1), ("0", 1)])
+@pytest.mark.parametrize(
+    ("given", "listeners"),
+    [("2", 2), ("1", 1), ("+2", 2), ("2.0", 2), (" 3 ", 3), ("two", 1), ("0", 1)],
+)
 def test_the_gate_is_ready_once_each_of_its_workers_listens(
     tmp_path: Path, given: str, listeners: int
 ) -> None:
-    # Each worker binds the gate's port itself once started; one the gate refuses stops it.
+    # Each worker binds the gate's port itself once started, and the stack reads the count
+    # as the gate does ("+2" is 2 workers); a count the gate refuses stops it.
     settings = StackSettings.from_environment({"SIAK_GATE_STATE_DIR": str(tmp_path)})
     stack = Stack(dataclasses.replace(settings, extra_env={"GATE_WORKERS": given}))
     [gate] = [s for s in stack.services if s.name == "queue_gate"]
