@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pydantic import TypeAdapter, ValidationError
+
 from deploy.local.component import Component, Paths
 from deploy.local.kafka_broker import ADMIN_USER, NODE_PORT_STEP, KafkaBroker, NodePorts, Scram
 from deploy.local.postgres_server import PostgresServer
@@ -274,5 +276,8 @@ class Stack:
 def _gate_workers(env: Mapping[str, str]) -> int:
     """The gate's worker processes, each listening on the gate's port; 1 for a value the gate
     refuses (it stops and says why)."""
-    given = env.get("GATE_WORKERS", "1").strip()
-    return int(given) if given.isdigit() and int(given) > 0 else 1
+    try:
+        count = TypeAdapter(int).validate_python(env.get("GATE_WORKERS", "1"))  # as the gate
+    except ValidationError:
+        return 1
+    return count if count > 0 else 1
