@@ -218,6 +218,11 @@ async def test_a_second_stop_signal_stops_a_gate_whose_worker_waits_on_a_request
 
         await eventually(in_flight, within=20, what="the slow request in flight")
         gate.process.send_signal(signal.SIGINT)
+
+        async def stopping() -> bool:  # two signals at once may be taken as one
+            return "Terminated child process" in gate.log.read_text()
+
+        await eventually(stopping, within=10, what="the workers asked to stop")
         gate.process.send_signal(signal.SIGINT)
 
         assert gate.process.wait(timeout=20) == 0
