@@ -116,6 +116,30 @@ class StoredSubmission:
     client_id: str | None = None
     """Who submitted it; None for submissions from before intake keys had ids."""
 
+    @classmethod
+    def accepted(
+        cls, new: NewSubmission, *, seq: int, accepted_at: datetime, updated_at: datetime
+    ) -> StoredSubmission:
+        """`new` as just stored: with its place in `seq` and its times, the rest as it starts."""
+        return cls(
+            seq=seq,
+            ticket_id=new.ticket_id,
+            region_code=new.region_code,
+            service_type=new.service_type,
+            applicant_key=new.applicant_key,
+            body_fingerprint=new.body_fingerprint,
+            state=new.state,
+            attempts=0,
+            accepted_at=accepted_at,
+            updated_at=updated_at,
+            delivered_at=None,
+            next_attempt_at=None,
+            parked_reason=None,
+            sealed_payload=new.sealed_payload,
+            client_id=new.client_id,
+            data_key_id=new.data_key_id,
+        )
+
 
 @dataclass(frozen=True)
 class ParkedSubmission:

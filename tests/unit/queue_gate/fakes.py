@@ -242,23 +242,8 @@ class FakeSubmissionStore:
             raise DuplicateIdempotencyKeyError()
         held = submission.applicant_key in self._parked_applicants(submission.region_code)
         now = self._clock()
-        stored = StoredSubmission(
-            seq=next(self._sequence),
-            ticket_id=submission.ticket_id,
-            region_code=submission.region_code,
-            service_type=submission.service_type,
-            applicant_key=submission.applicant_key,
-            body_fingerprint=submission.body_fingerprint,
-            state=submission.state,
-            attempts=0,
-            accepted_at=now,
-            updated_at=now,
-            delivered_at=None,
-            next_attempt_at=None,
-            parked_reason=None,
-            sealed_payload=submission.sealed_payload,
-            client_id=submission.client_id,
-            data_key_id=submission.data_key_id,
+        stored = StoredSubmission.accepted(
+            submission, seq=next(self._sequence), accepted_at=now, updated_at=now
         )
         self._rows[stored.ticket_id] = stored
         self._tickets_by_key[submission.client_id, submission.idempotency_key] = stored.ticket_id

@@ -396,7 +396,18 @@ async def _insert(
         wake_cause(gate_changed=False),
     )
     given = {s.ticket_id: s for s in submissions}
-    return sorted((_admitted(given[row["ticket_id"]], row) for row in rows), key=lambda s: s.seq)
+    return sorted(
+        (
+            StoredSubmission.accepted(
+                given[row["ticket_id"]],
+                seq=row["seq"],
+                accepted_at=row["accepted_at"],
+                updated_at=row["updated_at"],
+            )
+            for row in rows
+        ),
+        key=lambda s: s.seq,
+    )
 
 
 async def _move(
@@ -461,29 +472,6 @@ def _told(
         parked_reason=parked_reason,
     )
     return changed, region_code
-
-
-def _admitted(new: NewSubmission, row: asyncpg.Record) -> StoredSubmission:
-    """A submission just inserted: as sent, with what PostgreSQL gave it (its place in `seq`
-    and its times); the other columns are still at their defaults."""
-    return StoredSubmission(
-        seq=row["seq"],
-        ticket_id=new.ticket_id,
-        region_code=new.region_code,
-        service_type=new.service_type,
-        applicant_key=new.applicant_key,
-        body_fingerprint=new.body_fingerprint,
-        state=new.state,
-        attempts=0,
-        accepted_at=row["accepted_at"],
-        updated_at=row["updated_at"],
-        delivered_at=None,
-        next_attempt_at=None,
-        parked_reason=None,
-        sealed_payload=new.sealed_payload,
-        client_id=new.client_id,
-        data_key_id=new.data_key_id,
-    )
 
 
 def _to_submission(row: asyncpg.Record) -> StoredSubmission:
