@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 
 from deploy.local.processes import listening_sockets
 from deploy.local.python_service import REPO_ROOT
+from services.queue_gate.adapters.prometheus_metrics import WORKERS_DIRECTORY
 from services.queue_gate.workers import bound_sockets
 from tests.conftest import free_port
 from tests.support.polling import eventually
@@ -30,6 +32,8 @@ class Gate:
         self.port = port
         self.log = log
         self.seen: set[int] = set()
+        self.metrics_directories: set[str] = set()
+        """Left behind by a parent killed -9: removed when the test ends."""
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "tests.support.tiny_gate_workers", str(port)],
@@ -42,6 +46,7 @@ class Gate:
     def workers(self) -> list[int]:
         found = [pid for pid in _children(self.process.pid) if b"spawn_main" in _cmdline(pid)]
         self.seen.update(found)
+        self.metrics_directories.update(filter(None, map(_metrics_directory_of, found)))
         return found
 
     async def serving(self) -> list[int]:
@@ -66,6 +71,8 @@ class Gate:
         for pid in self.seen:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        for directory in self.metrics_directories:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 @pytest.fixture
@@ -105,6 +112,15 @@ def _cmdline(pid: int) -> bytes:
     with contextlib.suppress(OSError):
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     return b""
+
+
+def _metrics_directory_of(pid: int) -> str | None:
+    with contextlib.suppress(OSError):
+        for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+            name, _, value = item.partition(b"=")
+            if name == WORKERS_DIRECTORY.encode():
+                return value.decode()
+    return None
 
 
 def _alive(pid: int) -> bool:
