@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,10 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
     if scope["path"] == "/block":
-        time.sleep(3600)  # noqa: ASYNC251 (what it stands for: a stuck loop)
+        threading.Event().wait()  # never set: the event loop is stuck for good
     if scope["path"] == "/slow":
         Path(os.environ["TINY_SLOW_MARK"]).touch()  # noqa: ASYNC240 (in flight: tell the test)
-        await asyncio.sleep(3600)
+        await asyncio.Event().wait()  # never set: in flight until the connection goes
     prometheus_metrics.TASK_RESTARTS.labels("tiny").inc()
     body = str(os.getpid()).encode()
     headers = [(b"content-length", str(len(body)).encode())]

@@ -144,7 +144,9 @@ async def test_after_a_batch_short_of_full_the_relay_gathers_before_it_fetches_a
         pauses.append(seconds)
         if seconds == GATHER_S and len(pauses) == 1:
             outbox.add(2)  # submissions accepted while the relay gathers
-        await asyncio.sleep(0 if seconds == GATHER_S else 3600)
+        if seconds != GATHER_S:
+            await asyncio.Event().wait()  # any other pause parks the relay until cancelled
+        await asyncio.sleep(0)
 
     relay = OutboxRelay(
         outbox.connect,
