@@ -37,7 +37,7 @@ ADMIN_TOKEN = "test-admin-token"
 # would be read back by a monitor watching the same regions (the monitor's tests take 32).
 _REGIONS = iter(
     code
-    for province in ("35", "33", "36", "51", "34")
+    for province in ("35", "33", "36", "51", "34", "32")
     for code in (region.code for region in load_registry().in_province(province))
 )
 # Status seq must grow across tests: a gate of a group that reads the topic from its start
