@@ -127,49 +127,40 @@ async def record(pid: int, *, duration_s: float, output: Path) -> Frames:
 
 async def profile_intake(ctx: BenchContext, out: Path) -> Frames:
     """The gate sampled over the measured windows (warm-up left out) of one intake run."""
-    config = ctx.config
-    concurrency = config.intake_concurrency
     pids = ctx.stack.pids()
-    load = asyncio.create_task(
-        http_intake_run(
-            ctx,
-            port=ctx.access.gate_port,
-            concurrency=concurrency,
-            watched={k: v for k, v in pids.items() if k in GATE_WATCHED},
-        )
+    watched = {k: v for k, v in pids.items() if k in GATE_WATCHED}
+    return await _sampled_under_intake(
+        ctx, out, "queue_gate", port=ctx.access.gate_port, pid=pids["queue_gate"], watched=watched
     )
-    await asyncio.sleep(config.warmup_s)
-    frames = await record(
-        pids["queue_gate"],
-        duration_s=config.window_s * config.runs,
-        output=out / f"queue_gate-intake-c{concurrency}.txt",
-    )
-    run = await load
-    print(f"intake c={concurrency}: {run.rate_per_s:,.0f}/s, p99 {run.p99_ms:.1f} ms", flush=True)
-    return frames
 
 
 async def profile_intake_nodb(ctx: BenchContext, out: Path) -> Frames:
     """Baseline H (the same route with no database) sampled as `profile_intake` samples the
     gate: what the two profiles share is the framework's, what only the gate's has is storing."""
-    config = ctx.config
-    concurrency = config.intake_concurrency
     async with nodb_app(ctx) as nodb:
         pid = nodb.pid()
         assert pid is not None
-        load = asyncio.create_task(
-            http_intake_run(
-                ctx, port=nodb.port, concurrency=concurrency, watched={"intake_nodb": pid}
-            )
+        return await _sampled_under_intake(
+            ctx, out, "intake_nodb", port=nodb.port, pid=pid, watched={"intake_nodb": pid}
         )
-        await asyncio.sleep(config.warmup_s)
-        frames = await record(
-            pid,
-            duration_s=config.window_s * config.runs,
-            output=out / f"intake_nodb-c{concurrency}.txt",
-        )
-        run = await load
-    print(f"H c={concurrency}: {run.rate_per_s:,.0f}/s, p99 {run.p99_ms:.1f} ms", flush=True)
+
+
+async def _sampled_under_intake(
+    ctx: BenchContext, out: Path, name: str, *, port: int, pid: int, watched: dict[str, int]
+) -> Frames:
+    config = ctx.config
+    concurrency = config.intake_concurrency
+    load = asyncio.create_task(
+        http_intake_run(ctx, port=port, concurrency=concurrency, watched=watched)
+    )
+    await asyncio.sleep(config.warmup_s)
+    frames = await record(
+        pid,
+        duration_s=config.window_s * config.runs,
+        output=out / f"{name}-intake-c{concurrency}.txt",
+    )
+    run = await load
+    print(f"{name} c={concurrency}: {run.rate_per_s:,.0f}/s, p99 {run.p99_ms:.1f} ms", flush=True)
     return frames
 
 

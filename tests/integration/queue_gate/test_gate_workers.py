@@ -36,6 +36,7 @@ from tests.integration.queue_gate.conftest import (
     submission_body,
     take_regions,
 )
+from tests.support.gate_worker_processes import worker_processes
 from tests.support.polling import eventually
 from tests.support.status_consumers import status_group
 
@@ -90,7 +91,7 @@ def gate_process(
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            for worker in _workers(process.pid):
+            for worker in worker_processes(process.pid):
                 os.kill(worker, signal.SIGKILL)
             process.kill()
             process.wait(timeout=10)
@@ -166,18 +167,6 @@ def _fd_targets(pid: int) -> list[str]:
         with contextlib.suppress(FileNotFoundError):
             targets.append(os.readlink(fd))
     return targets
-
-
-def _workers(pid: int) -> list[int]:
-    """The uvicorn workers of the gate's process (started with multiprocessing's spawn)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-            if int(stat.rpartition(")")[2].split()[1]) == pid and b"spawn_main" in cmdline:
-                found.append(int(entry.name))
-    return found
 
 
 async def test_two_workers_store_every_submission_once_and_dispatch_goes_on(
@@ -324,7 +313,7 @@ async def _ready_workers(pid: int, port: int) -> list[int]:
 
 
 async def _two_workers(pid: int) -> list[int] | None:
-    workers = _workers(pid)
+    workers = worker_processes(pid)
     return workers if len(workers) == 2 else None
 
 

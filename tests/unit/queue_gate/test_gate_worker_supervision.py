@@ -22,6 +22,7 @@ from deploy.local.python_service import REPO_ROOT
 from services.queue_gate.adapters.prometheus_metrics import WORKERS_DIRECTORY
 from services.queue_gate.workers import bound_sockets
 from tests.conftest import free_port
+from tests.support.gate_worker_processes import worker_processes
 from tests.support.polling import eventually
 
 Start = Callable[..., "Gate"]
@@ -44,7 +45,7 @@ class Gate:
             )
 
     def workers(self) -> list[int]:
-        found = [pid for pid in _children(self.process.pid) if b"spawn_main" in _cmdline(pid)]
+        found = worker_processes(self.process.pid)
         self.seen.update(found)
         self.metrics_directories.update(filter(None, map(_metrics_directory_of, found)))
         return found
@@ -97,21 +98,6 @@ async def answered_by(port: int, path: str = "/") -> int | None:
     except httpx.HTTPError:
         return None
     return int(answer.text)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, ValueError):
-            if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _cmdline(pid: int) -> bytes:
-    with contextlib.suppress(OSError):
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    return b""
 
 
 def _metrics_directory_of(pid: int) -> str | None:

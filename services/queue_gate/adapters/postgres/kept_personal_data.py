@@ -6,11 +6,14 @@ from datetime import timedelta
 
 import asyncpg
 
+from services.queue_gate.adapters.postgres.submission_store import (
+    HOLDS_PERSONAL_DATA_ONCE_FINISHED,
+)
+
 # Through the purge's own partial index (submission_purgeable): its first entry. The age is on
 # the database's clock, the one that stamped `updated_at` (decision 28).
-_OLDEST_AGE = """
-SELECT now() - min(updated_at) FROM submission
- WHERE state IN ('delivered', 'cancelled') AND sealed_payload IS NOT NULL
+_OLDEST_AGE = f"""
+SELECT now() - min(updated_at) FROM submission WHERE {HOLDS_PERSONAL_DATA_ONCE_FINISHED}
 """
 
 

@@ -332,10 +332,14 @@ class PostgresSubmissionStore:
 
 # The fingerprint is a hash of the body, NIK included, and SIAK's reference may echo what it was
 # sent: both go with the data. SKIP LOCKED: a row held elsewhere now goes in a later batch.
-_PURGE = """
+HOLDS_PERSONAL_DATA_ONCE_FINISHED = (
+    "state IN ('delivered', 'cancelled') AND sealed_payload IS NOT NULL"
+)
+"""A finished submission the retention purge has still to empty (index `submission_purgeable`)."""
+_PURGE = f"""
 WITH due AS (
     SELECT seq FROM submission
-    WHERE state IN ('delivered', 'cancelled') AND sealed_payload IS NOT NULL AND updated_at < $1
+    WHERE {HOLDS_PERSONAL_DATA_ONCE_FINISHED} AND updated_at < $1
     ORDER BY updated_at
     LIMIT $2
     FOR UPDATE SKIP LOCKED
