@@ -107,3 +107,15 @@ def test_a_wall_clock_set_back_and_forward_again_credits_no_time_twice() -> None
             taken += 1
 
     assert taken == 0
+
+
+@pytest.mark.parametrize("rate", [3.0, 7.0, 0.3, 1 / 3])
+def test_the_time_a_token_is_promised_for_has_the_token(rate: float) -> None:
+    # A third of a second is no whole number of microseconds: rounded down, the token was a
+    # hair short at the promised time, and the next promise was "now" again, for ever (a
+    # dispatcher stepping through a replay never settled).
+    bucket = TokenBucket(capacity=1, now=START, rate=rate)
+    promised = bucket.next_token_at(START)
+
+    assert promised is not None and promised > START
+    assert bucket.available(promised) == 1
