@@ -66,7 +66,10 @@ class TokenBucket:
             return now
         if self._rate == 0:
             return None
-        return now + timedelta(seconds=(1 - self._tokens) / self._rate)
+        # Rounded up to the clock's microsecond: rounded down, the token was still a hair
+        # short at the time given, and a caller waiting for it was told to wait 0 s, again.
+        wait_us = math.ceil((1 - self._tokens) / self._rate * 1_000_000)
+        return now + timedelta(microseconds=wait_us)
 
     def _reading(self, now: datetime) -> float:
         # From the bucket's start, not the epoch: a difference of two small floats is exact
