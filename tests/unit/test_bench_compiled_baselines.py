@@ -36,3 +36,31 @@ def test_gatus_probes_every_region_like_the_monitor() -> None:
     assert first["url"] == "http://127.0.0.1:8090/regions/73.71/health"
     assert (first["interval"], first["client"]["timeout"]) == ("5s", "3s")
     assert first["conditions"] == ["[STATUS] == 200"]
+
+
+async def test_gatus_is_built_from_its_version_without_asking_for_the_version_list(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The proxy here serves Gatus's pinned version but refuses its version list, which
+    `go install module@version` asks for: the build must not depend on the list."""
+    module_dir = tmp_path / "module"
+    module_dir.mkdir()
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake_go = tools / "go"
+    fake_go.write_text(
+        "#!/bin/sh\n"
+        'case "$1 $2" in\n'
+        f"  'mod download') echo '{{\"Dir\": \"{module_dir}\"}}' ;;\n"
+        f'  \'build -o\') [ "$PWD" = "{module_dir}" ] && echo built > "$3" ;;\n'
+        "  *) echo 'reading .../gatus/v5/@v/list: 403 Forbidden' >&2; exit 1 ;;\n"
+        "esac\n"
+    )
+    fake_go.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.setattr(compiled_baselines, "BUILD_DIR", tmp_path / "build")
+
+    build = await build_gatus()
+
+    assert build.skipped is None
+    assert build.executable is not None and build.executable.read_text() == "built\n"
