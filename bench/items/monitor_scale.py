@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from bench import database, procs
-from bench.children import Child
+from bench.children import Child, run_child
 from bench.compiled_baselines import (
     GATUS,
     GOPROBE,
@@ -24,6 +24,7 @@ from bench.compiled_baselines import (
     gatus_config,
 )
 from bench.context import BenchContext
+from bench.import_floor import LAYERS
 from bench.recording_sim import ARRIVALS_PATH
 from bench.regions import all_region_codes
 from bench.results import ItemResult, Measure, Table, Target
@@ -31,7 +32,9 @@ from bench.stack import free_port
 from bench.stats import percentile
 
 BASELINE = "bare asyncio+httpx probe loop"
-READY_TIMEOUT_S = 120.0
+READY_TIMEOUT_S = 180.0
+"""Long enough for Gatus, which starts its endpoints one every 222 ms: about 115 s for 514.
+Every prober is measured only once it has probed every region twice."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,7 @@ async def measure_monitor_scale(ctx: BenchContext) -> ItemResult:
     item.measures += _against_compiled(item, monitor, compiled)
     rows = {"siak_monitor": monitor, BASELINE: baseline, **compiled}
     item.tables.append(_table(rows))
+    item.tables.append(await _import_floors(ctx, monitor, compiled))
     item.notes.append(
         f"{len(all_region_codes())} regions every {interval:g} s (MONITOR_WATCH=*), the monitor's "
         "own random spread set to 0 (MONITOR_PROBE_JITTER_S=0) so the deviation measured is "
@@ -192,7 +196,6 @@ async def _compiled_window(ctx: BenchContext, build: Build) -> ProbingWindow:
     """The built program probing every region over a window measured as the Python loop's."""
     assert build.executable is not None
     config = ctx.config
-    warmup = 2 * config.monitor_interval_s
     template = ctx.access.sim_url + "/regions/{region}/health"
     if build.name == GOPROBE:
         args = [
@@ -200,7 +203,8 @@ async def _compiled_window(ctx: BenchContext, build: Build) -> ProbingWindow:
             f"-regions={','.join(all_region_codes())}",
             f"-interval={config.monitor_interval_s:g}s",
             "-timeout=3s",
-            f"-duration={warmup + config.baseline_probe_window_s + 120:g}s",  # killed sooner
+            # killed sooner
+            f"-duration={READY_TIMEOUT_S + config.baseline_probe_window_s + 60:g}s",
         ]
         env = ctx.child_env()
     else:
@@ -220,11 +224,9 @@ async def _compiled_window(ctx: BenchContext, build: Build) -> ProbingWindow:
 async def _child_window(
     ctx: BenchContext, name: str, args: Sequence[str], *, env: dict[str, str], executable: Path
 ) -> ProbingWindow:
-    warmup = 2 * ctx.config.monitor_interval_s
     child = await Child(name, args, env=env, executable=str(executable)).start()
     try:
-        await asyncio.sleep(warmup)
-        return await _measured(ctx, child.pid, ctx.config.baseline_probe_window_s, warm=False)
+        return await _measured(ctx, child.pid, ctx.config.baseline_probe_window_s, warm=True)
     finally:
         await child.kill()
 
@@ -280,6 +282,24 @@ async def _poll(condition: Callable[[], Awaitable[bool]], timeout_s: float) -> N
             if await condition():
                 return
             await asyncio.sleep(1.0)
+
+
+async def _import_floors(
+    ctx: BenchContext, monitor: ProbingWindow, compiled: dict[str, ProbingWindow]
+) -> Table:
+    """Where siak_monitor's memory goes: each layer of what it imports, in a process that does
+    nothing else, beside the monitor at work and the compiled probers."""
+    rows = []
+    for layer, modules in LAYERS.items():
+        floor = await run_child("bench.import_floor", modules, env=ctx.child_env(), timeout_s=60)
+        rows.append([layer, str(floor["modules"]), f"{floor['pss_bytes'] / 2**20:.1f}"])
+    rows.append(["siak_monitor probing every region", "", f"{monitor.peak_bytes / 2**20:.1f}"])
+    rows += [[name, "", f"{w.peak_bytes / 2**20:.1f}"] for name, w in compiled.items()]
+    return Table(
+        "siak_monitor's memory: imports alone (PSS once imported, nothing running) and at work",
+        ["", "modules", "MiB"],
+        rows,
+    )
 
 
 def _table(windows: dict[str, ProbingWindow]) -> Table:
