@@ -23,10 +23,9 @@ class FlapDamping:
         self.max_success_run = max_success_run
         self.window = window
         # Flaps beyond the count that reaches the bound change nothing, and the oldest ones
-        # decay first, so only the most recent few need remembering.
-        self._flaps: deque[datetime] = deque(
-            maxlen=_doublings_to_reach(success_run, max_success_run)
-        )
+        # decay first, so only the most recent few need remembering; made at the first flap,
+        # since most regions never flap.
+        self._flaps: deque[datetime] | None = None
         self._recovered_at: datetime | None = None
 
     def note_recovery(self, at: datetime) -> None:
@@ -36,11 +35,15 @@ class FlapDamping:
     def note_outage(self, at: datetime) -> None:
         """The region went DOWN after answering; a flap when it had recovered recently."""
         if self._recovered_at is not None and at - self._recovered_at < self.window:
+            if self._flaps is None:
+                self._flaps = deque(
+                    maxlen=_doublings_to_reach(self.success_run, self.max_success_run)
+                )
             self._flaps.append(at)
         self._recovered_at = None
 
     def recent_flaps(self, at: datetime) -> int:
-        return sum(1 for flapped_at in self._flaps if at - flapped_at < self.window)
+        return sum(1 for flapped_at in self._flaps or () if at - flapped_at < self.window)
 
     def required_success_run(self, at: datetime) -> int:
         required = self.success_run

@@ -39,7 +39,9 @@ class WatchedRegions:
         self.calendar = calendar
         self.board = board
         self.parent = parent
-        self._history = {code: deque[Transition](maxlen=history_size) for code in self._regions}
+        self._history_size = history_size
+        # Made at a region's first transition: most of 514 regions never have one.
+        self._history: dict[str, deque[Transition]] = {}
         self._crossings_until = started_at
         self._untold: list[Transition] = []
 
@@ -56,7 +58,7 @@ class WatchedRegions:
     def history(self, code: str) -> list[Transition]:
         """The region's recent transitions, newest first."""
         self.region(code)
-        return list(reversed(self._history[code]))
+        return list(reversed(self._history.get(code, ())))
 
     def restore(self, published: dict[str, PublishedStatus], *, epoch: int) -> None:
         """What earlier runs published: the board continues from it in `epoch`, and a region
@@ -144,5 +146,9 @@ class WatchedRegions:
     def _record(self, transition: Transition | None) -> None:
         if transition is not None:
             self.board.record(transition)
-            self._history[transition.region_code].append(transition)
+            code = transition.region_code
+            history = self._history.get(code)
+            if history is None:
+                history = self._history[code] = deque(maxlen=self._history_size)
+            history.append(transition)
             self._untold.append(transition)
