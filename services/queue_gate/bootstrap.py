@@ -30,6 +30,9 @@ from services.queue_gate.adapters.postgres.connecting import PostgresClient
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
 from services.queue_gate.adapters.postgres.kept_personal_data import PostgresKeptPersonalData
 from services.queue_gate.adapters.postgres.migrator import migrate
+from services.queue_gate.adapters.postgres.misconfiguration_flags import (
+    PostgresMisconfigurationFlags,
+)
 from services.queue_gate.adapters.postgres.operator_store import (
     PostgresActionAudit,
     PostgresConsoleSessions,
@@ -81,6 +84,7 @@ from services.queue_gate.ports import (
     ClientKeyStore,
     DispatchLeases,
     GateAnnouncer,
+    MisconfigurationFlags,
     RegionControlStore,
     RegionStatusStore,
     Sealer,
@@ -120,6 +124,8 @@ class GateAdapters:
     announcer: GateAnnouncer
     sealer: Sealer
     siak: SiakClient
+    misconfigurations: MisconfigurationFlags
+    """Regions whose replay SIAK's "misconfigured" answers hold, for every replica."""
     leases: DispatchLeases
     kafka: Link
     status_catch_up: StatusCatchUp
@@ -232,6 +238,7 @@ def build_gate(
         policy=policy,
         pacing=settings.pacing,
         clock=clock,
+        misconfigurations=adapters.misconfigurations,
         steady=steady,
         announcer=board.announcer,
         status_caught_up=lambda: adapters.status_catch_up.caught_up,
@@ -400,6 +407,7 @@ async def connected_adapters(settings: GateSettings) -> AsyncIterator[GateAdapte
                     siak, base_url=settings.siak_base_url, timeout_s=settings.siak_timeout_s
                 )
             ),
+            misconfigurations=PostgresMisconfigurationFlags(pool),
             leases=AdvisoryDispatchLeases(postgres.connect),
             kafka=kafka,
             status_catch_up=StatusCatchUp(),

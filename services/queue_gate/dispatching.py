@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
@@ -31,6 +32,7 @@ from services.queue_gate.handlers.region_gate import (
 from services.queue_gate.ports import (
     GateAnnouncer,
     Lease,
+    MisconfigurationFlags,
     RegionControlStore,
     RegionStatusStore,
     Sealer,
@@ -67,6 +69,7 @@ class DispatchDeps:
     policy: GatePolicy
     pacing: PacingConfig
     clock: Callable[[], datetime]
+    misconfigurations: MisconfigurationFlags
     announcer: GateAnnouncer | None = None
     steady: Steady | None = None
     """The clock the pace's tokens refill on (`TokenBucket`); None: `clock`."""
@@ -94,6 +97,9 @@ class RegionDispatcher:
         self.misconfigured_in_a_row = 0
         """SIAK's answers saying the gate is misconfigured since its last other answer: the
         hold grows with them, not with the head's earlier attempts (SIAK away a while)."""
+        self.flagged: int | Literal["unknown"] | None = "unknown"
+        """The status the region's misconfiguration flag holds as this dispatcher last wrote
+        it (None: cleared); unknown until it writes, as another replica may have left either."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -157,6 +163,7 @@ class RegionDispatcher:
             self.region_code, limit=max(1, min(expected, deps.batch_size))
         )
         if not line:
+            await self._flag_misconfiguration(None)  # nothing left that SIAK's answer holds
             return None
         head = line[0]
         if head.next_attempt_at is not None and _retry_pending(head, now):
@@ -205,14 +212,32 @@ class RegionDispatcher:
                 if isinstance(answer, Delivered):
                     delivered.append((item.ticket_id, answer.siak_reference))
                     await self._on_delivered(deps.clock())
+                    await self._flag_misconfiguration(None)
                     continue
                 await deps.submissions.mark_delivered(delivered)
                 delivered = []
                 await self._record_undelivered(item, answer, deps.clock())
+                if isinstance(answer, Misconfigured):
+                    await self._flag_misconfiguration(answer.status)
+                elif isinstance(answer, Refused):
+                    await self._flag_misconfiguration(None)
                 break
         finally:
             await deps.submissions.mark_delivered(delivered)
             await deps.submissions.release([s.ticket_id for s in stretch[sent:]])
+
+    async def _flag_misconfiguration(self, status: int | None) -> None:
+        """The region's flag says `status` (None: cleared): only an answer on a submission's
+        merits (delivered, refused) shows the configuration works; SIAK away says nothing of
+        it. Written only when that changes, and only while this dispatcher holds the region:
+        one that lost its lease mid-send must not overwrite what the new holder wrote."""
+        if status == self.flagged or not self.lease.is_held():
+            return
+        if status is None:
+            await self.deps.misconfigurations.clear(self.region_code)
+        else:
+            await self.deps.misconfigurations.flag(self.region_code, status)
+        self.flagged = status
 
     async def _send(self, item: StoredSubmission, now: datetime) -> SiakAnswer | Unreadable:
         """SIAK's answer; Unreadable when the stored payload cannot be read."""

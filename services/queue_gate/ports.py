@@ -277,6 +277,21 @@ class SiakClient(Protocol):
         """Send a submission; the ticket id is the idempotency key, so a resend has no effect."""
 
 
+class MisconfigurationFlags(Protocol):
+    """Regions whose replay is held because SIAK answers that the gate's address or
+    credentials are wrong: a fact of the region, the same for every replica and worker."""
+
+    async def flag(self, region_code: str, status: int) -> None:
+        """SIAK answered the region's replay with `status`, which says the gate is
+        misconfigured."""
+
+    async def clear(self, region_code: str) -> None:
+        """SIAK judged a submission of the region on its merits, or none is left to send."""
+
+    async def flagged(self) -> dict[str, int]:
+        """Every region flagged, with the status SIAK answered."""
+
+
 class Lease(Protocol):
     def is_held(self) -> bool: ...
 

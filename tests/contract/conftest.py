@@ -18,6 +18,9 @@ import pytest
 
 from services.queue_gate.adapters.postgres.client_key_store import PostgresClientKeyStore
 from services.queue_gate.adapters.postgres.dispatch_leases import AdvisoryDispatchLeases
+from services.queue_gate.adapters.postgres.misconfiguration_flags import (
+    PostgresMisconfigurationFlags,
+)
 from services.queue_gate.adapters.postgres.region_control_store import (
     PostgresRegionControlStore,
 )
@@ -30,6 +33,7 @@ from services.queue_gate.ports import (
     ClientKeyStore,
     DispatchLeases,
     GateAnnouncer,
+    MisconfigurationFlags,
     RegionControlStore,
     RegionStatusStore,
     SubmissionStore,
@@ -41,6 +45,7 @@ from tests.unit.queue_gate.fakes import (
     FakeClientKeyStore,
     FakeGateAnnouncer,
     FakeLeases,
+    FakeMisconfigurationFlags,
     FakeRegionControlStore,
     FakeRegionStatusStore,
     FakeSubmissionStore,
@@ -68,6 +73,7 @@ class Stores:
     controls: RegionControlStore
     client_keys: ClientKeyStore
     leases: DispatchLeases
+    misconfigurations: MisconfigurationFlags
     replica: Callable[[], GateAnnouncer]
     """A gate announcer as another replica of the gate has it."""
 
@@ -95,6 +101,7 @@ def _fakes() -> Stores:
         controls=controls,
         client_keys=FakeClientKeyStore(clock),
         leases=FakeLeases(),
+        misconfigurations=FakeMisconfigurationFlags(),
         replica=lambda: announcer,
     )
 
@@ -122,6 +129,7 @@ def _postgres(pool: asyncpg.Pool, url: str) -> Stores:
         controls=PostgresRegionControlStore(pool),
         client_keys=PostgresClientKeyStore(pool),
         leases=AdvisoryDispatchLeases(connect),
+        misconfigurations=PostgresMisconfigurationFlags(pool),
         replica=lambda: PostgresGateAnnouncer(pool),
     )
 

@@ -26,7 +26,7 @@ from services.queue_gate.domain.siak_answer import (
     SiakAnswer,
     Unacknowledged,
 )
-from services.queue_gate.ports import SiakClient, SubmissionStore
+from services.queue_gate.ports import MisconfigurationFlags, SiakClient, SubmissionStore
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +63,6 @@ SIAK_SECONDS = Histogram(
     "queue_gate_siak_seconds",
     "Time SIAK took to answer a delivery",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-SIAK_MISCONFIGURED = Gauge(
-    "queue_gate_siak_misconfigured",
-    "1 while SIAK's latest answer for the region says the gate's address or credentials are"
-    " wrong (by HTTP status): its replay is held. Alert on any 1.",
-    ["region", "status"],
-    # Across workers, 1 while any says so: an alert over replicas sees any replica's 1 alike.
-    # A stopped worker's flag goes with it, as a restarted replica's does.
-    multiprocess_mode="livemax",
 )
 ACTIVE_DISPATCHERS = Gauge(
     "queue_gate_active_dispatchers",
@@ -133,6 +124,7 @@ class _ReadAtScrape(Collector):
     def __init__(self) -> None:
         self.backlogs: dict[str, int] = {}
         self.outbox_depth = 0
+        self.misconfigured: dict[str, int] = {}
 
     def collect(self) -> Iterator[Metric]:
         backlog = GaugeMetricFamily(
@@ -150,6 +142,16 @@ class _ReadAtScrape(Collector):
             " scrape (every replica reports the same number): grows while Kafka is away",
             value=self.outbox_depth,
         )
+        misconfigured = GaugeMetricFamily(
+            "queue_gate_siak_misconfigured",
+            "1 while SIAK's latest answer for the region says the gate's address or credentials"
+            " are wrong (by HTTP status): its replay is held. Read from PostgreSQL at each"
+            " scrape (every replica reports the same). Alert on any 1.",
+            labels=["region", "status"],
+        )
+        for region, status in self.misconfigured.items():
+            misconfigured.add_metric([region, str(status)], 1)
+        yield misconfigured
 
 
 READ_AT_SCRAPE = _ReadAtScrape()
@@ -192,28 +194,26 @@ async def record_outbox_depth(depth: Callable[[], Awaitable[int]]) -> None:
         log.warning("outbox depth not read for /metrics: %s", type(error).__name__)
 
 
+async def record_misconfigurations(flags: MisconfigurationFlags) -> None:
+    """The regions whose replay SIAK's answers hold, for the scrape; kept as last read while
+    PostgreSQL cannot say: the database being away is no news of SIAK's configuration, and
+    has alerts of its own."""
+    try:
+        READ_AT_SCRAPE.misconfigured = await flags.flagged()
+    except Exception as error:
+        log.warning("misconfigured regions not read for /metrics: %s", type(error).__name__)
+
+
 class InstrumentedSiakClient:
     def __init__(self, inner: SiakClient) -> None:
         self.inner = inner
-        self._misconfigured: dict[str, set[int]] = {}
-        """The statuses raised per region, to lower them all once SIAK judges a submission."""
 
     async def submit(self, region_code: str, ticket_id: str, payload: bytes) -> SiakAnswer:
         started = time.perf_counter()
         answer = await self.inner.submit(region_code, ticket_id, payload)
         SIAK_SECONDS.observe(time.perf_counter() - started)
         SIAK_ANSWERS.labels(region_code, _outcome(answer)).inc()
-        self._flag_misconfiguration(region_code, answer)
         return answer
-
-    def _flag_misconfiguration(self, region_code: str, answer: SiakAnswer) -> None:
-        if isinstance(answer, Misconfigured):
-            SIAK_MISCONFIGURED.labels(region_code, str(answer.status)).set(1)
-            self._misconfigured.setdefault(region_code, set()).add(answer.status)
-        elif isinstance(answer, Delivered | Refused):
-            # Only an answer on the submission's merits shows the configuration works again.
-            for status in self._misconfigured.pop(region_code, set()):
-                SIAK_MISCONFIGURED.labels(region_code, str(status)).set(0)
 
 
 def _outcome(answer: SiakAnswer) -> str:

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from services.queue_gate.adapters.prometheus_metrics import (
     exposition,
     record_backlogs,
+    record_misconfigurations,
     record_outbox_depth,
 )
 from services.queue_gate.domain.gate import GateState
@@ -99,6 +100,7 @@ async def readyz(runtime: Runtime) -> JSONResponse:
 @router.get("/metrics", tags=["operations"])
 async def metrics(runtime: Runtime) -> Response:
     await record_backlogs(runtime.intake.submissions)
+    await record_misconfigurations(runtime.dispatch.misconfigurations)
     if runtime.outbox_depth is not None:
         await record_outbox_depth(runtime.outbox_depth)
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

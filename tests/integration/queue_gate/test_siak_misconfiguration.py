@@ -26,8 +26,8 @@ async def test_a_misconfigured_siak_holds_the_backlog_and_raises_the_alert(gate:
         return alert in (await gate.http.get(f"{gate.url}/metrics")).text
 
     async def back_in_line() -> list[asyncpg.Record] | None:
-        # The alert is raised on SIAK's answer, before the dispatcher puts the head back in
-        # line and releases the rest of the stretch: wait for that too, not only the alert.
+        # The alert and the head back in line (with the rest of the stretch released) are
+        # written one after the other: wait for that too, not only the alert.
         connection = await asyncpg.connect(gate.database_url)
         try:
             rows = await connection.fetch(

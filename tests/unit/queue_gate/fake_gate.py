@@ -236,6 +236,7 @@ def fake_adapters(
             announcer=ports.announcer,
             sealer=ports.sealer,
             siak=ports.siak,
+            misconfigurations=ports.misconfigurations,
             leases=ports.leases,
             kafka=edges.kafka,
             status_catch_up=edges.status_catch_up,

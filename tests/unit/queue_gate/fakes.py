@@ -511,6 +511,26 @@ class FakeSiak:
         return script.popleft() if script else self.default
 
 
+class FakeMisconfigurationFlags:
+    """The regions flagged, as the PostgreSQL table keeps them for every replica; `writes`
+    records each call that would write there."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, int] = {}
+        self.writes: list[tuple[str, int | None]] = []
+
+    async def flag(self, region_code: str, status: int) -> None:
+        self.writes.append((region_code, status))
+        self.statuses[region_code] = status
+
+    async def clear(self, region_code: str) -> None:
+        self.writes.append((region_code, None))
+        self.statuses.pop(region_code, None)
+
+    async def flagged(self) -> dict[str, int]:
+        return dict(self.statuses)
+
+
 class FakeLease:
     def __init__(self, region_code: str) -> None:
         self.region_code = region_code
@@ -582,6 +602,7 @@ class FakePorts:
         self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
+        self.misconfigurations = FakeMisconfigurationFlags()
         self.leases = FakeLeases()
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)
@@ -602,6 +623,7 @@ class FakePorts:
             policy=policy,
             pacing=pacing,
             clock=self.clock,
+            misconfigurations=self.misconfigurations,
             announcer=self.announcer,
             idle_timeout=idle_timeout,
         )

@@ -3,6 +3,7 @@ region's replay: nothing is parked, nothing overtakes, the pace does not speed u
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode
 from services.queue_gate.domain.replay_pacing import PacingConfig
 from services.queue_gate.domain.retry_backoff import retry_delay
-from services.queue_gate.domain.siak_answer import Misconfigured, Unavailable
+from services.queue_gate.domain.siak_answer import Misconfigured, Refused, Unavailable
 from services.queue_gate.domain.ticket import SubmissionState
 from services.queue_gate.handlers.region_gate import GatePolicy
 from shared.events import SiakStatus
@@ -129,3 +130,89 @@ async def test_the_hold_grows_with_misconfigured_answers_in_a_row_not_with_earli
     assert held[0] <= first_hold  # a fixed configuration is used as soon as it would be
     assert held[1] <= second_hold
     assert ports.submissions.stored(ticket).state is _S.DELIVERED
+
+
+async def test_the_region_is_flagged_at_the_answer_and_cleared_at_the_next_judged_one_once() -> (
+    None
+):
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    tickets = [await ports.waiting(MAKASSAR, a) for a in ("ani", "budi", "cici")]
+    ports.siak.script(tickets[0], *[Misconfigured(401)] * 3)
+
+    await drive(ports, dispatcher_for(ports))
+
+    # Three answers alike, then three deliveries: a write at each change of the flag only.
+    assert ports.siak.sent == [tickets[0]] * 4 + tickets[1:]
+    assert ports.misconfigurations.writes == [(MAKASSAR, 401), (MAKASSAR, None)]
+    assert await ports.misconfigurations.flagged() == {}
+
+
+async def test_the_flag_follows_the_status_and_outlasts_siak_being_away() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    ports.siak.script(
+        ticket, Misconfigured(401), Misconfigured(404), Unavailable("http_503"), Refused("x")
+    )
+    dispatcher = dispatcher_for(ports)
+
+    flags = [await flag_after_next_answer(ports, dispatcher) for _ in range(4)]
+
+    assert flags == [{MAKASSAR: 401}, {MAKASSAR: 404}, {MAKASSAR: 404}, {}]
+    assert ports.misconfigurations.writes == [(MAKASSAR, 401), (MAKASSAR, 404), (MAKASSAR, None)]
+    assert ports.submissions.stored(ticket).state is _S.PARKED
+
+
+async def flag_after_next_answer(ports: FakePorts, dispatcher: RegionDispatcher) -> dict[str, int]:
+    """The regions flagged once SIAK has answered the dispatcher once more."""
+    sent = len(ports.siak.calls)
+    while len(ports.siak.calls) == sent:
+        wait = await dispatcher.step()
+        assert wait is not None, "the dispatcher settled before SIAK answered"
+        ports.clock.advance(wait)
+    return await ports.misconfigurations.flagged()
+
+
+async def test_a_flag_another_replica_left_is_cleared_by_this_ones_first_delivery() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.misconfigurations.flag(MAKASSAR, 403)  # the replica that dispatched it before
+    ports.misconfigurations.writes.clear()
+    for applicant in ("ani", "budi"):
+        await ports.waiting(MAKASSAR, applicant)
+
+    await drive(ports, dispatcher_for(ports))
+
+    assert ports.misconfigurations.writes == [(MAKASSAR, None)]
+    assert await ports.misconfigurations.flagged() == {}
+
+
+async def test_a_flag_is_cleared_once_nothing_is_left_in_the_line() -> None:
+    # A line emptied without an answer from SIAK (rows removed by hand): nothing is held.
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.misconfigurations.flag(MAKASSAR, 401)
+
+    assert await dispatcher_for(ports).step() is None
+
+    assert await ports.misconfigurations.flagged() == {}
+
+
+async def test_a_dispatcher_that_lost_its_lease_mid_send_leaves_the_flag_to_the_new_holder() -> (
+    None
+):
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    ticket = await ports.waiting(MAKASSAR, "ani")
+    ports.siak.script(ticket, Misconfigured(401))
+    dispatcher = dispatcher_for(ports)
+    ports.siak.hold_answers()
+    step = asyncio.create_task(dispatcher.step())
+    await ports.siak.until_sent(1)
+
+    await dispatcher.lease.release()  # another replica holds the region from now on
+    ports.siak.release_answers()
+    await step
+
+    assert ports.misconfigurations.writes == []

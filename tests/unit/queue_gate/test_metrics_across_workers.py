@@ -27,6 +27,7 @@ from services.queue_gate.adapters.prometheus_metrics import (
     WORKERS_DIRECTORY,
     exposition,
     record_backlogs,
+    record_misconfigurations,
 )
 from tests.support.ops_tools import REPO
 from tests.unit.queue_gate.fakes import FakePorts
@@ -38,16 +39,17 @@ from services.queue_gate.adapters import prometheus_metrics as m
 for _ in range({accepted}):
     m.SUBMISSIONS_ACCEPTED.labels("73.71", "queued").inc()
 m.ACTIVE_DISPATCHERS.inc({dispatching})
-m.SIAK_MISCONFIGURED.labels("73.71", "401").set({misconfigured})
-m.READ_AT_SCRAPE.backlogs = {{"73.06": 5}}  # read at a scrape of its own, since emptied
+# Read at a scrape of its own, since changed: the line emptied, the flag was cleared.
+m.READ_AT_SCRAPE.backlogs = {{"73.06": 5}}
+m.READ_AT_SCRAPE.misconfigured = {{"73.06": 401}}
 print(os.getpid())
 """
 
 
-def _worked(directory: Path, *, accepted: int, dispatching: int, misconfigured: int) -> int:
+def _worked(directory: Path, *, accepted: int, dispatching: int) -> int:
     """Start a worker recording these; its process id once it has."""
     env = {**os.environ, MULTIPROCESS_DIRECTORY: str(directory)}
-    script = _WORKER.format(accepted=accepted, dispatching=dispatching, misconfigured=misconfigured)
+    script = _WORKER.format(accepted=accepted, dispatching=dispatching)
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, check=True
     )
@@ -66,32 +68,37 @@ def _scraped() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 async def test_a_scrape_adds_up_every_worker_and_drops_what_a_stopped_one_held(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = _worked(tmp_path, accepted=3, dispatching=2, misconfigured=1)
-    _worked(tmp_path, accepted=4, dispatching=5, misconfigured=0)
+    first = _worked(tmp_path, accepted=3, dispatching=2)
+    _worked(tmp_path, accepted=4, dispatching=5)
     monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
     monkeypatch.setenv(WORKERS_DIRECTORY, str(tmp_path))
     monkeypatch.setattr(READ_AT_SCRAPE, "backlogs", {})
+    monkeypatch.setattr(READ_AT_SCRAPE, "misconfigured", {})
     ports = FakePorts()
     await ports.waiting("73.71", "a")
-    await record_backlogs(ports.submissions)  # the worker answering this scrape reads it
+    await ports.misconfigurations.flag("73.71", 403)
+    # The worker answering this scrape reads them.
+    await record_backlogs(ports.submissions)
+    await record_misconfigurations(ports.misconfigurations)
 
     accepted = ("queue_gate_submissions_accepted_total", (("region", "73.71"), ("state", "queued")))
     dispatchers = ("queue_gate_active_dispatchers", ())
-    misconfigured = ("queue_gate_siak_misconfigured", (("region", "73.71"), ("status", "401")))
     scraped = _scraped()
     assert scraped[accepted] == 7
     assert scraped[dispatchers] == 7  # the leases held by the workers together
-    assert scraped[misconfigured] == 1  # any worker's 1, as an alert over replicas sees it
-    # The backlog this scrape read, not one a worker read before: the emptied line is gone.
+    # What this scrape read, not what a worker read before: the emptied line, the cleared
+    # flag are gone.
     assert {key: value for key, value in scraped.items() if key[0] == "queue_gate_backlog"} == {
         ("queue_gate_backlog", (("region", "73.71"),)): 1
     }
+    assert {
+        key: value for key, value in scraped.items() if key[0] == "queue_gate_siak_misconfigured"
+    } == {("queue_gate_siak_misconfigured", (("region", "73.71"), ("status", "403"))): 1}
 
     mark_process_dead(first, str(tmp_path))  # type: ignore[no-untyped-call]
     scraped = _scraped()
     assert scraped[accepted] == 7  # a count does not go back
     assert scraped[dispatchers] == 5
-    assert scraped[misconfigured] == 0
 
 
 def test_one_process_answers_with_its_own_counts_whatever_the_environment_says(
@@ -99,7 +106,7 @@ def test_one_process_answers_with_its_own_counts_whatever_the_environment_says(
 ) -> None:
     # PROMETHEUS_MULTIPROC_DIR in one process's environment (set for other services, or left
     # from another run) made /metrics add up every file there: another process's counts too.
-    _worked(tmp_path, accepted=5, dispatching=0, misconfigured=0)
+    _worked(tmp_path, accepted=5, dispatching=0)
     monkeypatch.setenv(MULTIPROCESS_DIRECTORY, str(tmp_path))
     labels = {"region": "73.71", "state": "queued"}
     own = REGISTRY.get_sample_value("queue_gate_submissions_accepted_total", labels)

@@ -1,4 +1,5 @@
-"""The gauges the alert rules need: each region's backlog and the outbox's depth."""
+"""The gauges the alert rules need: each region's backlog, the outbox's depth, the regions whose
+replay SIAK's misconfigured answers hold."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from prometheus_client import REGISTRY
 
 from tests.unit.queue_gate.fake_gate import running_gate
 from tests.unit.queue_gate.fakes import FakePorts
+
+
+async def unreachable() -> dict[str, int]:
+    """PostgreSQL, as the gate's stores meet it while it is away."""
+    raise ConnectionRefusedError
 
 
 def backlog(region: str) -> float | None:
@@ -37,9 +43,6 @@ async def test_metrics_still_answer_when_postgresql_does_not(
     async with running_gate(ports=ports) as gate:
         await ports.waiting("73.71", "a")
         await gate.http.get("/metrics")
-
-        async def unreachable() -> dict[str, int]:
-            raise ConnectionRefusedError
 
         monkeypatch.setattr(ports.submissions, "backlogs", unreachable)
         response = await gate.http.get("/metrics")
@@ -78,3 +81,37 @@ async def test_the_outbox_depth_stays_as_last_read_while_postgresql_does_not_ans
 
     assert response.status_code == 200
     assert outbox_depth() == 12
+
+
+def misconfigured(region: str, status: int) -> float | None:
+    return REGISTRY.get_sample_value(
+        "queue_gate_siak_misconfigured", {"region": region, "status": str(status)}
+    )
+
+
+async def test_metrics_report_the_misconfigured_regions_as_stored_for_every_replica() -> None:
+    ports = FakePorts()
+    async with running_gate(ports=ports) as gate:
+        await ports.misconfigurations.flag("73.71", 401)  # whichever replica got the answer
+        text = (await gate.http.get("/metrics")).text
+        assert 'queue_gate_siak_misconfigured{region="73.71",status="401"} 1.0' in text
+
+        await ports.misconfigurations.clear("73.71")  # whichever delivered next
+        await gate.http.get("/metrics")
+
+    assert misconfigured("73.71", 401) is None
+
+
+async def test_the_misconfigured_regions_stay_as_last_read_while_postgresql_does_not_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ports = FakePorts()
+    async with running_gate(ports=ports) as gate:
+        await ports.misconfigurations.flag("73.06", 403)
+        await gate.http.get("/metrics")
+
+        monkeypatch.setattr(ports.misconfigurations, "flagged", unreachable)
+        response = await gate.http.get("/metrics")
+
+    assert response.status_code == 200
+    assert misconfigured("73.06", 403) == 1

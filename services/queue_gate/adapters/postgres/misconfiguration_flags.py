@@ -1,0 +1,29 @@
+"""Regions whose replay SIAK's "misconfigured" answers hold, as every replica reads them."""
+
+from __future__ import annotations
+
+import asyncpg
+
+# `since` is when SIAK first answered with this status: the same answer again changes nothing.
+_FLAG = """
+INSERT INTO siak_misconfiguration AS flag (region_code, status) VALUES ($1, $2)
+ON CONFLICT (region_code) DO UPDATE SET status = EXCLUDED.status, since = now()
+ WHERE flag.status <> EXCLUDED.status
+"""
+
+
+class PostgresMisconfigurationFlags:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def flag(self, region_code: str, status: int) -> None:
+        await self.pool.execute(_FLAG, region_code, status)
+
+    async def clear(self, region_code: str) -> None:
+        await self.pool.execute(
+            "DELETE FROM siak_misconfiguration WHERE region_code = $1", region_code
+        )
+
+    async def flagged(self) -> dict[str, int]:
+        rows = await self.pool.fetch("SELECT region_code, status FROM siak_misconfiguration")
+        return {row["region_code"]: row["status"] for row in rows}
