@@ -210,7 +210,7 @@ async def test_the_maximum_rate_goes_back_to_the_default(gate: FakeGate, ports: 
         ({"region_code": "73.71", "override": "open_sesame", "reason": "x"}, "override"),
         ({"region_code": "73.71", "override": "force_open", "reason": ""}, "reason"),
         ({"region_code": "73.71", "override": "force_open", "reason": "x\u0000"}, "reason"),
-        ({"region_code": "73.71", "override": "force_open", "reason": "x\u0085"}, "reason"),
+        ({"region_code": "73.71", "override": "force_open", "reason": "x\u0085y"}, "reason"),
         ({"region_code": "73.71", "override": "force_open", "reason": "x\u202e"}, "reason"),
         ({"region_code": "99.99", "override": "force_open", "reason": "x"}, "Kode wilayah"),
     ],
