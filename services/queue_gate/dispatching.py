@@ -295,7 +295,6 @@ class RegionDispatcher:
             )
         elif isinstance(answer, Refused):
             self.pacer.on_siak_answered(now)
-            # The code only: SIAK's words, even redacted, may hold a name.
             log.warning("SIAK refused ticket %s: parked (%s)", head.ticket_id, answer.code)
             await self.deps.submissions.move(
                 head.ticket_id,

@@ -23,20 +23,16 @@ class RegionStatusStore(Protocol):
 
     async def all(self) -> list[RegionStatus]: ...
 
-    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
-        """Store the change if it supersedes what is stored; True when it did.
-
-        When it is applied, subscribers are told of the gate as `announce` saw it after the
-        change, in the same transaction, if that is news to them (see `GateAnnouncer`).
-        Returns only once the change is committed.
-        """
-
     async def apply_controlled(
         self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
     ) -> Override | None:
-        """As `apply`, reading in the same transaction the override operators set for the
-        region: subscribers are told of the gate as `announce[override]` saw it (nothing when
-        it is not given). The override read when the change was applied; None when it was not.
+        """Store the change if it supersedes what is stored, reading in the same transaction
+        the override operators set for the region; the override read when the change was
+        applied, None when it was not.
+
+        When it is applied, subscribers are told of the gate as `announce[override]` saw it
+        after the change (nothing when that is not given), in the same transaction, if that is
+        news to them (see `GateAnnouncer`). Returns only once the change is committed.
         """
 
     async def last_heard_at(self, region_code: str) -> datetime | None:

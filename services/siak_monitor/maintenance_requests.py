@@ -23,14 +23,13 @@ from services.siak_monitor.domain.weekly_maintenance import WEEK, WeeklyMaintena
 from shared.events import MaintenanceRecurrence
 from shared.events.maintenance import EVERY_REGION, MAINTENANCE_ID_PATTERN, MaintenanceText
 from shared.events.status import REGION_CODE_PATTERN
+from shared.operator_text import LINES_PATTERN, ONE_LINE_PATTERN
 
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 
-# Subscribers store and show these texts: no control characters (NUL breaks PostgreSQL's
-# text, escapes reach terminals), but a message may keep its line breaks.
-_CONTROLS_BUT_LINE_FEED = r"\x00-\x09\x0b-\x1f\x7f-\x9f"
-_NOTICE_TEXT = re.compile(rf"[^{_CONTROLS_BUT_LINE_FEED}]*")
-_REASON_PATTERN = rf"^[^{_CONTROLS_BUT_LINE_FEED}\n]*$"
+# Subscribers store and show these texts (the status page shows the notice): a message may
+# keep its line breaks.
+_NOTICE_TEXT = re.compile(LINES_PATTERN)
 
 
 class MaintenanceRequest(BaseModel):
@@ -50,7 +49,7 @@ class MaintenanceRequest(BaseModel):
     starts_at: datetime
     ends_at: datetime
     reason: str = Field(
-        min_length=1, max_length=200, pattern=_REASON_PATTERN, examples=["data_migration"]
+        min_length=1, max_length=200, pattern=ONE_LINE_PATTERN, examples=["data_migration"]
     )
     message: MaintenanceText
     recurrence: MaintenanceRecurrence | None = None
@@ -67,7 +66,7 @@ class MaintenanceRequest(BaseModel):
     def _no_controls(cls, message: MaintenanceText) -> MaintenanceText:
         for language, text in (("id", message.id), ("en", message.en)):
             if _NOTICE_TEXT.fullmatch(text) is None:
-                raise ValueError(f"{language}: no control characters but line breaks")
+                raise ValueError(f"{language}: no control or bidi characters but line breaks")
         return message
 
     @field_validator("ends_at")

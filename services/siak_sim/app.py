@@ -275,7 +275,7 @@ def validation_errors_echoing(body: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "type": "value_error",
             "loc": ["body", "applicant", "nik"],
-            "msg": f"Value error, NIK {nik} tidak terdaftar di SIAK",
+            "msg": f"Value error, NIK {nik} atas nama {name} tidak terdaftar di SIAK",
             "input": nik,
             "ctx": {"error": f"NIK {nik} tidak terdaftar"},
         },

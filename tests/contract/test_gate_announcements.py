@@ -12,6 +12,7 @@ from services.queue_gate.domain.region_gate import Override
 from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause, GateStateChanged
 from tests.contract.conftest import Stores, take_regions
+from tests.support.status_store import store_change
 
 CLOSED, RECOVERING, OPEN = GateState.CLOSED, GateState.RECOVERING, GateState.OPEN
 FORCE_OPEN, FORCE_CLOSED = Override.FORCE_OPEN, Override.FORCE_CLOSED
@@ -82,8 +83,8 @@ async def test_an_applied_status_tells_its_gate_in_the_same_step_and_an_ignored_
     )
     stale = up.model_copy(update={"seq": 1, "status": SiakStatus.DOWN})
 
-    assert await stores.statuses.apply(up, announce=sighting(region, RECOVERING))
-    assert not await stores.statuses.apply(stale, announce=sighting(region, CLOSED))
+    assert await store_change(stores.statuses, up, announce=sighting(region, RECOVERING))
+    assert not await store_change(stores.statuses, stale, announce=sighting(region, CLOSED))
 
     announcer = stores.replica()
     assert await announcer.announce([sighting(region, RECOVERING)]) == []  # told with it

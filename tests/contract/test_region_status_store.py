@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from services.queue_gate.domain.region_status import RegionStatus
 from shared.events import MonitorHeartbeat, RegionSnapshot, SiakStatus, StatusChanged
 from tests.contract.conftest import Stores, take_regions, unique
+from tests.support.status_store import store_change
 
 UP, DOWN = SiakStatus.UP, SiakStatus.DOWN
 
@@ -39,10 +40,10 @@ async def test_a_newer_seq_is_applied_and_a_duplicate_or_older_one_ignored(
     (region,) = take_regions(1)
 
     outcomes = [
-        await store.apply(change(region, UP, seq=5)),
-        await store.apply(change(region, DOWN, seq=5)),
-        await store.apply(change(region, DOWN, seq=4)),
-        await store.apply(change(region, DOWN, seq=6)),
+        await store_change(store, change(region, UP, seq=5)),
+        await store_change(store, change(region, DOWN, seq=5)),
+        await store_change(store, change(region, DOWN, seq=4)),
+        await store_change(store, change(region, DOWN, seq=6)),
     ]
 
     assert outcomes == [True, False, False, True]
@@ -54,11 +55,11 @@ async def test_a_new_epoch_replaces_the_sequence_and_the_old_epoch_is_ignored(
 ) -> None:
     store = stores.statuses
     (region,) = take_regions(1)
-    await store.apply(change(region, UP, seq=500))
+    await store_change(store, change(region, UP, seq=500))
 
-    assert await store.apply(change(region, DOWN, seq=1, epoch=1_700_000_000_000))
-    assert not await store.apply(change(region, UP, seq=501))
-    assert await store.apply(change(region, UP, seq=2, epoch=1_700_000_000_000))
+    assert await store_change(store, change(region, DOWN, seq=1, epoch=1_700_000_000_000))
+    assert not await store_change(store, change(region, UP, seq=501))
+    assert await store_change(store, change(region, UP, seq=2, epoch=1_700_000_000_000))
 
     known = await store.get(region)
     assert known is not None
@@ -68,8 +69,8 @@ async def test_a_new_epoch_replaces_the_sequence_and_the_old_epoch_is_ignored(
 async def test_get_all_and_snapshot_read_the_same_statuses(stores: Stores) -> None:
     store = stores.statuses
     first, second, unheard = take_regions(3)
-    await store.apply(change(second, DOWN, seq=3))
-    await store.apply(change(first, UP, seq=1))
+    await store_change(store, change(second, DOWN, seq=3))
+    await store_change(store, change(first, UP, seq=1))
 
     every = [s for s in await store.all() if s.region_code in (first, second)]
     snapshot = await store.snapshot([first, unheard])
@@ -87,12 +88,12 @@ async def test_an_applied_change_is_news_of_the_region_and_an_ignored_one_is_not
 ) -> None:
     store = stores.statuses
     (region,) = take_regions(1)
-    await store.apply(change(region, UP, seq=2))
+    await store_change(store, change(region, UP, seq=2))
     applied = await store.last_heard_at(region)
 
-    await store.apply(change(region, DOWN, seq=1))
+    await store_change(store, change(region, DOWN, seq=1))
     ignored = await store.last_heard_at(region)
-    await store.apply(change(region, DOWN, seq=3))
+    await store_change(store, change(region, DOWN, seq=3))
     newer = await store.last_heard_at(region)
 
     assert applied is not None and newer is not None
@@ -103,8 +104,8 @@ async def test_an_applied_change_is_news_of_the_region_and_an_ignored_one_is_not
 async def test_a_heartbeat_refreshes_only_the_regions_it_lists(stores: Stores) -> None:
     store = stores.statuses
     listed, unlisted, never_applied = take_regions(3)
-    await store.apply(change(listed, UP, seq=1))
-    await store.apply(change(unlisted, UP, seq=1))
+    await store_change(store, change(listed, UP, seq=1))
+    await store_change(store, change(unlisted, UP, seq=1))
     before = await store.snapshot([listed, unlisted])
 
     await store.record_heartbeat(heartbeat(unique("monitor"), listed, never_applied))

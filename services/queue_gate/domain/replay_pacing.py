@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.queue_gate.domain.gate import GateState, gate_state_for
-from services.queue_gate.domain.token_bucket import NoAllowanceError, Steady, TokenBucket
+from services.queue_gate.domain.token_bucket import (
+    NoAllowanceError,
+    Steady,
+    Stopwatch,
+    TokenBucket,
+)
 from shared.events import SiakStatus
 
 MIN_RATE = 0.001
@@ -43,7 +48,10 @@ class PacingConfig:
 
 
 class ReplayPacer:
-    """One region's pace towards SIAK; every submission sent, canary or not, takes a token."""
+    """One region's pace towards SIAK; every submission sent, canary or not, takes a token.
+
+    The tokens and the ramp's interval are timed on `steady` when given (see `Stopwatch`): a
+    wall clock stepped forward would refill the bucket and bring an early doubling."""
 
     def __init__(
         self, config: PacingConfig, *, now: datetime, steady: Steady | None = None
@@ -54,7 +62,8 @@ class ReplayPacer:
         # up gains no extra sends.
         self._bucket = TokenBucket(capacity=config.burst, now=now, steady=steady)
         self._bucket.fill(now)
-        self._rate_changed_at = now
+        self._stopwatch = Stopwatch(now, steady)
+        self._rate_changed_at = self._stopwatch.reading(now)
         self._canaries_remaining = 0
         self._canary_in_flight = False
 
@@ -129,8 +138,9 @@ class ReplayPacer:
             return
         if self._canaries_remaining == 0:
             # A clock set back: the interval counts from the new reading, not from the future.
-            self._rate_changed_at = min(self._rate_changed_at, now)
-            if now - self._rate_changed_at >= self._config.ramp_interval:
+            reading = self._stopwatch.reading(now)
+            self._rate_changed_at = min(self._rate_changed_at, reading)
+            if reading - self._rate_changed_at >= self._config.ramp_interval.total_seconds():
                 self._ramp_to(self.rate * 2, now)
         elif self._canary_in_flight:
             self._canary_in_flight = False
@@ -172,4 +182,4 @@ class ReplayPacer:
 
     def _set_rate(self, rate: float, now: datetime) -> None:
         self._bucket.set_rate(rate, now)
-        self._rate_changed_at = now
+        self._rate_changed_at = self._stopwatch.reading(now)

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from services.queue_gate.domain.siak_free_text import refusal_message
-
 REFUSAL_STATUSES = frozenset({400, 413, 422})
 """SIAK refuses this submission's content: sending it again will not help."""
 RETRY_STATUSES = frozenset({408, 425, 429})
@@ -32,15 +30,14 @@ class Delivered:
 class Refused:
     """SIAK refused the submission on its merits: retrying will not help.
 
-    `code` says why in a stable word; `message` is SIAK's explanation with anything that may
-    be personal data taken out."""
+    `code` says so with SIAK's status, and nothing of SIAK's words: they may echo the input,
+    and a name written into a sentence cannot be told from the sentence's other words."""
 
     code: str
-    message: str = ""
 
     @property
     def reason(self) -> str:
-        return f"{self.code}: {self.message}" if self.message else self.code
+        return self.code
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
     if 200 <= status < 300:
         return _delivered(status, _json_object(body), idempotency_key)
     if status in REFUSAL_STATUSES:
-        return Refused(f"siak_refused_{status}", refusal_message(_json_object(body)))
+        return Refused(f"siak_refused_{status}")
     if 300 <= status < 500 and status not in RETRY_STATUSES:
         # Any other 3xx or 4xx (401, 403, 404, 405, 409, 410, ...) says the request never
         # reached SIAK's judgement of the submission: parking it would park the whole line.

@@ -10,6 +10,20 @@ Steady = Callable[[], float]
 """Seconds on a clock that never steps (`time.monotonic`)."""
 
 
+class Stopwatch:
+    """Seconds passed, read on `steady` when given, else on the caller's readings `now`, whose
+    clock must then never step (tests' fake clocks). Only differences of readings mean anything."""
+
+    def __init__(self, now: datetime, steady: Steady | None = None) -> None:
+        self._steady = steady
+        self._origin = now
+
+    def reading(self, now: datetime) -> float:
+        # From the start, not the epoch: a difference of two small floats is exact to far
+        # below a microsecond, one of two timestamps is not.
+        return self._steady() if self._steady is not None else (now - self._origin).total_seconds()
+
+
 class NoAllowanceError(RuntimeError):
     """A token was taken when none was available."""
 
@@ -29,9 +43,8 @@ class TokenBucket:
         self.capacity = capacity
         self._rate = rate
         self._tokens = 0.0
-        self._steady = steady
-        self._origin = now
-        self._refilled_at = self._reading(now)
+        self._stopwatch = Stopwatch(now, steady)
+        self._refilled_at = self._stopwatch.reading(now)
 
     @property
     def rate(self) -> float:
@@ -71,16 +84,11 @@ class TokenBucket:
         wait_us = math.ceil((1 - self._tokens) / self._rate * 1_000_000)
         return now + timedelta(microseconds=wait_us)
 
-    def _reading(self, now: datetime) -> float:
-        # From the bucket's start, not the epoch: a difference of two small floats is exact
-        # to far below a microsecond, one of two timestamps is not.
-        return self._steady() if self._steady is not None else (now - self._origin).total_seconds()
-
     def _refill(self, now: datetime) -> None:
         # A reading earlier than the last (a clock set back, or read before an await) takes
         # no tokens away, and refilling goes on from it: waiting for the wall clock to catch
         # up would stall the bucket for as long as the step.
-        reading = self._reading(now)
+        reading = self._stopwatch.reading(now)
         elapsed = max(0.0, reading - self._refilled_at)
         self._tokens = min(float(self.capacity), self._tokens + elapsed * self._rate)
         self._refilled_at = reading

@@ -1,4 +1,4 @@
-"""Operators' free text (reasons, names): one line without control characters."""
+"""Operators' free text (reasons, names): one line, under the rule of `shared.operator_text`."""
 
 from __future__ import annotations
 
@@ -7,26 +7,26 @@ from typing import Annotated
 
 from pydantic import Field
 
-from shared.events.status import PLAIN_TEXT_PATTERN
+from shared.operator_text import ONE_LINE_PATTERN
 
 MAX_REASON = 300
 
-# PostgreSQL's text refuses NUL (a 500 after the action), and escapes would reach whoever
-# reads the audit in a terminal: refused up front, as the events refuse them.
+# Refused up front: PostgreSQL's text refuses NUL (a 500 after the action), and the rest
+# would garble or spoof the console, the status page or a terminal reading the audit.
 OperatorReason = Annotated[
-    str, Field(min_length=1, max_length=MAX_REASON, pattern=PLAIN_TEXT_PATTERN)
+    str, Field(min_length=1, max_length=MAX_REASON, pattern=ONE_LINE_PATTERN)
 ]
 ClientName = Annotated[
     str,
     Field(
         min_length=1,
         max_length=100,
-        pattern=PLAIN_TEXT_PATTERN,
+        pattern=ONE_LINE_PATTERN,
         examples=["Portal Dukcapil Makassar"],
     ),
 ]
 
 
-def is_reason(text: str) -> bool:
-    """What an `OperatorReason` accepts, for the console's forms."""
-    return 1 <= len(text) <= MAX_REASON and re.fullmatch(PLAIN_TEXT_PATTERN, text) is not None
+def is_reason(text: str, *, longest: int = MAX_REASON) -> bool:
+    """What an `OperatorReason` accepts (up to `longest`), for the console's forms."""
+    return 1 <= len(text) <= longest and re.fullmatch(ONE_LINE_PATTERN, text) is not None

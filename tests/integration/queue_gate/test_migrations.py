@@ -14,6 +14,7 @@ import pytest
 
 from services.queue_gate.adapters.postgres.migrator import (
     _LOCK_KEY,
+    Migration,
     available_migrations,
     migrate,
 )
@@ -133,8 +134,7 @@ async def test_references_kept_after_a_purge_and_ceilings_below_the_floor_are_me
     infrastructure: Infrastructure,
 ) -> None:
     """Rows an earlier version left (0015): run again over them, as on an upgraded database."""
-    [mending] = [m for m in available_migrations() if m.version == 15]
-    assert mending.name == "0015_purged_references_and_rate_floor.sql"
+    mending = migration_named("0015_purged_references_and_rate_floor.sql")
     async with empty_database(infrastructure.database_url) as url:
         connection = await asyncpg.connect(url)
         try:
@@ -172,6 +172,51 @@ async def test_references_kept_after_a_purge_and_ceilings_below_the_floor_are_me
 
     assert references == {"t-purged": None, "t-kept": "R-2"}
     assert ceilings == {"73.71": 0.001, "73.72": 0.5}
+
+
+async def test_siaks_words_kept_in_a_parked_reason_are_taken_out(
+    infrastructure: Infrastructure,
+) -> None:
+    """Earlier versions kept a redacted sentence of SIAK's after the code, which could still
+    hold a name (0017): only the code, with the status, stays."""
+    mending = migration_named("0017_parked_reasons_without_siaks_words.sql")
+    async with empty_database(infrastructure.database_url) as url:
+        connection = await asyncpg.connect(url)
+        try:
+            await migrate(connection)
+            await connection.executemany(
+                "INSERT INTO submission (ticket_id, region_code, service_type, applicant_key,"
+                " idempotency_key, body_fingerprint, state, parked_reason)"
+                " VALUES ($1, '73.71', 'kk', $1, $1, 'f', 'parked', $2)",
+                [
+                    ("t-words", "siak_refused_422: nama Siti Aminah tidak cocok: NIK #"),
+                    ("t-code", "siak_refused_400"),
+                    ("t-unreadable", "payload_unreadable"),
+                ],
+            )
+            await connection.execute(
+                "DELETE FROM schema_migrations WHERE version = $1", mending.version
+            )
+
+            assert await migrate(connection) == [mending.name]
+
+            reasons = {
+                row["ticket_id"]: row["parked_reason"]
+                for row in await connection.fetch("SELECT ticket_id, parked_reason FROM submission")
+            }
+        finally:
+            await connection.close()
+
+    assert reasons == {
+        "t-words": "siak_refused_422",
+        "t-code": "siak_refused_400",
+        "t-unreadable": "payload_unreadable",
+    }
+
+
+def migration_named(name: str) -> Migration:
+    [migration] = [m for m in available_migrations() if m.name == name]
+    return migration
 
 
 @contextlib.asynccontextmanager

@@ -26,6 +26,7 @@ from shared.events import SiakStatus, StatusChanged
 from shared.events.gate import GateCause
 from tests.integration.queue_gate.conftest import take_regions
 from tests.support.polling import eventually
+from tests.support.status_store import store_change
 
 pytestmark = pytest.mark.integration
 
@@ -65,8 +66,8 @@ async def test_each_turn_of_a_gate_is_told_once_however_many_replicas_see_it(
 ) -> None:
     store = PostgresRegionStatusStore(pool)
     replicas = [PostgresGateAnnouncer(pool) for _ in range(4)]
-    await store.apply(
-        change(MAKASSAR, SiakStatus.UP, seq=1), announce=sighting(GateState.RECOVERING)
+    await store_change(
+        store, change(MAKASSAR, SiakStatus.UP, seq=1), announce=sighting(GateState.RECOVERING)
     )
 
     await asyncio.gather(*(r.announce([sighting(GateState.CLOSED, "stale")]) for r in replicas))
@@ -113,34 +114,47 @@ async def test_an_applied_change_tells_the_turn_from_what_was_told_and_wakes_onc
     await listener.add_listener(WAKE_CHANNEL, lambda *args: woken.append(str(args[3])))
     try:
         applied = [
-            await store.apply(
-                change(never, SiakStatus.DOWN, seq=1), announce=seen_in(never, GateState.CLOSED)
+            await store_change(
+                store,
+                change(never, SiakStatus.DOWN, seq=1),
+                announce=seen_in(never, GateState.CLOSED),
             ),
-            await store.apply(
+            await store_change(
+                store,
                 change(recovering, SiakStatus.DOWN, seq=1),
                 announce=seen_in(recovering, GateState.CLOSED),
             ),
-            await store.apply(
-                change(opened, SiakStatus.DOWN, seq=1), announce=seen_in(opened, GateState.CLOSED)
+            await store_change(
+                store,
+                change(opened, SiakStatus.DOWN, seq=1),
+                announce=seen_in(opened, GateState.CLOSED),
             ),
-            await store.apply(
+            await store_change(
+                store,
                 change(closed, SiakStatus.UP, seq=1),
                 announce=seen_in(closed, GateState.RECOVERING),
             ),
-            await store.apply(change(never, SiakStatus.UP, seq=2)),  # nothing to tell
+            await store_change(store, change(never, SiakStatus.UP, seq=2)),  # nothing to tell
         ]
         ignored = [
-            await store.apply(
-                change(closed, SiakStatus.DOWN, seq=1), announce=seen_in(closed, GateState.CLOSED)
+            await store_change(
+                store,
+                change(closed, SiakStatus.DOWN, seq=1),
+                announce=seen_in(closed, GateState.CLOSED),
             ),
-            await store.apply(
+            await store_change(
+                store,
                 change(opened, SiakStatus.UP, seq=1),
                 announce=seen_in(opened, GateState.RECOVERING),
             ),
         ]
-        await store.apply(change(never, SiakStatus.DOWN, seq=3).model_copy(update={"epoch": 1}))
-        older_epoch = await store.apply(
-            change(never, SiakStatus.UP, seq=9), announce=seen_in(never, GateState.RECOVERING)
+        await store_change(
+            store, change(never, SiakStatus.DOWN, seq=3).model_copy(update={"epoch": 1})
+        )
+        older_epoch = await store_change(
+            store,
+            change(never, SiakStatus.UP, seq=9),
+            announce=seen_in(never, GateState.RECOVERING),
         )
         told = {
             row["region_code"]: row["gate_state"]
@@ -186,7 +200,7 @@ async def test_a_turn_told_by_a_change_and_by_replicas_at_once_is_told_once(
     for seq, seen in enumerate((GateState.RECOVERING, GateState.CLOSED) * 3, start=1):
         status = SiakStatus.UP if seen is GateState.RECOVERING else SiakStatus.DOWN
         await asyncio.gather(
-            store.apply(change(MAKASSAR, status, seq=seq), announce=sighting(seen)),
+            store_change(store, change(MAKASSAR, status, seq=seq), announce=sighting(seen)),
             *(r.announce([sighting(seen)]) for r in replicas),
         )
 
@@ -218,10 +232,10 @@ async def test_the_wake_up_of_a_status_change_names_the_process_that_applied_it(
     listening = asyncio.create_task(wakeups.listen(lambda *wake: heard.append(wake), on_connected))
     try:
         await asyncio.wait_for(connected.wait(), timeout=10)
-        await here.apply(change("73.01", SiakStatus.UP, seq=1))
-        await there.apply(change("73.02", SiakStatus.UP, seq=1))
+        await store_change(here, change("73.01", SiakStatus.UP, seq=1))
+        await store_change(there, change("73.02", SiakStatus.UP, seq=1))
         await PostgresRegionControlStore(pool).change("73.03", {}, reason="test", actor="op")
-        await here.apply(change("73.01", SiakStatus.UP, seq=1))  # a duplicate: no wake-up
+        await store_change(here, change("73.01", SiakStatus.UP, seq=1))  # a duplicate: no wake-up
 
         async def all_heard() -> bool:
             return len(heard) >= 3
@@ -271,8 +285,8 @@ async def test_freshness_is_judged_on_the_gates_clock_whatever_the_databases_say
 
     store = PostgresRegionStatusStore(pool, clock=gate_clock)
     [heard, silent] = take_regions(2)
-    await store.apply(change(heard, SiakStatus.UP, seq=1))
-    await store.apply(change(silent, SiakStatus.UP, seq=1))
+    await store_change(store, change(heard, SiakStatus.UP, seq=1))
+    await store_change(store, change(silent, SiakStatus.UP, seq=1))
     await pool.execute(
         "UPDATE region_status SET applied_at = now() - interval '61 seconds'"
         " WHERE region_code = $1",

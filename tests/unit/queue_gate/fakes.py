@@ -37,6 +37,7 @@ from services.queue_gate.ports import (
 )
 from shared.events import MonitorHeartbeat, SiakStatus, StatusChanged
 from shared.events.gate import GateStateChanged
+from tests.support.status_store import store_change
 from tests.unit.queue_gate.console_fakes import FakeConsole
 
 START = datetime(2021, 10, 19, 8, 0, tzinfo=UTC)
@@ -127,10 +128,6 @@ class FakeRegionStatusStore:
 
     async def all(self) -> list[RegionStatus]:
         return [self._statuses[code] for code in sorted(self._statuses)]
-
-    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
-        seen = {} if announce is None else dict.fromkeys(Override, announce)
-        return await self.apply_controlled(change, announce=seen) is not None
 
     async def apply_controlled(
         self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
@@ -609,7 +606,7 @@ class FakePorts:
 
     async def region_is(self, region_code: str, status: SiakStatus, **fields: object) -> None:
         change = status_change(region_code, status, seq=next(self._seqs[region_code]) + 1, **fields)
-        assert await self.statuses.apply(change)
+        assert await store_change(self.statuses, change)
 
     def dispatch_deps(
         self, policy: GatePolicy, pacing: PacingConfig, *, idle_timeout: timedelta

@@ -6,6 +6,7 @@ import pytest
 
 from services.queue_gate.domain.region_gate import Override
 from services.queue_gate.domain.ticket import SubmissionState
+from tests.support.unshowable_text import SOME_UNSHOWABLE, UNSHOWABLE
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, running_gate
 from tests.unit.queue_gate.fakes import FakePorts
 
@@ -141,11 +142,12 @@ async def test_a_ceiling_too_small_to_pace_with_is_refused_naming_it(rate: float
     assert control.max_rate is None  # unchanged
 
 
-async def test_a_control_character_in_a_regions_reason_is_refused_naming_it() -> None:
+@pytest.mark.parametrize("reason", UNSHOWABLE)
+async def test_a_control_character_in_a_regions_reason_is_refused_naming_it(reason: str) -> None:
     async with running_gate() as gate:
         response = await gate.http.patch(
             "/v1/admin/regions/73.71",
-            json={"override": "force_closed", "reason": "migration\u0000"},
+            json={"override": "force_closed", "reason": reason},
             headers=ADMIN,
         )
         control = await gate.ports.controls.get("73.71")
@@ -153,16 +155,20 @@ async def test_a_control_character_in_a_regions_reason_is_refused_naming_it() ->
     assert response.status_code == 422, response.text
     assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
     assert control.override is Override.AUTO
+    assert gate.ports.controls.history == []
 
 
+@pytest.mark.parametrize("reason", ["fixed\u001b[2J", *SOME_UNSHOWABLE])
 @pytest.mark.parametrize("move", ["retry", "cancel"])
-async def test_a_control_character_in_a_parked_moves_reason_changes_nothing(move: str) -> None:
+async def test_a_control_character_in_a_parked_moves_reason_changes_nothing(
+    move: str, reason: str
+) -> None:
     ports = FakePorts()
     ticket = await ports.waiting("73.71", "a", state=SubmissionState.PARKED)
     async with running_gate(ports=ports) as gate:
         response = await gate.http.post(
             f"/v1/admin/submissions/{ticket}/{move}",
-            json={"reason": "fixed\u001b[2J"},
+            json={"reason": reason},
             headers=ADMIN,
         )
 

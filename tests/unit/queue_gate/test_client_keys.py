@@ -14,6 +14,7 @@ from services.queue_gate.client_keyring import ClientKeyring
 from services.queue_gate.client_keys import parser, run
 from services.queue_gate.domain.client_key import ClientKey, key_digest, new_client_key
 from tests.support.polling import eventually
+from tests.support.unshowable_text import SOME_UNSHOWABLE
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, API_KEY, FakeGate, running_gate
 from tests.unit.queue_gate.fake_gate import gate_settings as settings_of
 from tests.unit.queue_gate.fakes import FakeClientKeyStore, FakeClock, FakePorts
@@ -261,12 +262,15 @@ async def test_without_gate_api_key_only_the_portals_keys_submit() -> None:
     assert local.status_code == 401, local.text
 
 
+@pytest.mark.parametrize("text", ["portal\u0000", *SOME_UNSHOWABLE])
 @pytest.mark.parametrize("field", ["name", "reason"])
-async def test_a_control_character_in_a_new_keys_text_is_refused_naming_it(field: str) -> None:
+async def test_a_control_character_in_a_new_keys_text_is_refused_naming_it(
+    field: str, text: str
+) -> None:
     body = {"name": "Portal Makassar", "rate_per_s": 100, "reason": "onboarding"}
     async with running_gate() as gate:
         response = await gate.http.post(
-            "/v1/admin/client-keys", json={**body, field: "portal\u0000"}, headers=ADMIN
+            "/v1/admin/client-keys", json={**body, field: text}, headers=ADMIN
         )
         listed = (await gate.http.get("/v1/admin/client-keys", headers=ADMIN)).json()
 

@@ -23,6 +23,7 @@ from services.queue_gate.operators.ports import (
     Role,
 )
 from shared.events import MaintenanceRecurrence, SiakStatus
+from tests.support.unshowable_text import SOME_UNSHOWABLE
 from tests.unit.queue_gate.console_client import an_operator, csrf_token, sign_in
 from tests.unit.queue_gate.fake_gate import FakeGate, running_gate
 from tests.unit.queue_gate.fakes import FakePorts
@@ -111,19 +112,16 @@ async def test_a_retry_with_a_reason_puts_it_back_in_line_and_records_the_operat
     assert "Tersimpan." in shown.text and ticket not in shown.text
 
 
-@pytest.mark.parametrize(
-    ("fields", "status_code"),
-    [({"reason": ""}, 400), ({"reason": "x" * 301}, 400), ({"reason": "x\u0000y"}, 400)],
-)
+@pytest.mark.parametrize("reason", ["", "x" * 301, "x\u0000y", *SOME_UNSHOWABLE])
 async def test_a_cancel_without_a_reason_changes_nothing(
-    gate: FakeGate, ports: FakePorts, fields: dict[str, str], status_code: int
+    gate: FakeGate, ports: FakePorts, reason: str
 ) -> None:
     ticket = await parked(ports)
     token = await signed_in(gate)
 
-    answer = await post(gate, f"/console/parked/{ticket}/cancel", token, **fields)
+    answer = await post(gate, f"/console/parked/{ticket}/cancel", token, reason=reason)
 
-    assert answer.status_code == status_code
+    assert answer.status_code == 400
     assert "Alasan wajib diisi." in answer.text
     assert ports.submissions.stored(ticket).state is SubmissionState.PARKED
 
@@ -212,6 +210,8 @@ async def test_the_maximum_rate_goes_back_to_the_default(gate: FakeGate, ports: 
         ({"region_code": "73.71", "override": "open_sesame", "reason": "x"}, "override"),
         ({"region_code": "73.71", "override": "force_open", "reason": ""}, "reason"),
         ({"region_code": "73.71", "override": "force_open", "reason": "x\u0000"}, "reason"),
+        ({"region_code": "73.71", "override": "force_open", "reason": "x\u0085y"}, "reason"),
+        ({"region_code": "73.71", "override": "force_open", "reason": "x\u202e"}, "reason"),
         ({"region_code": "99.99", "override": "force_open", "reason": "x"}, "Kode wilayah"),
     ],
 )
@@ -261,6 +261,22 @@ async def test_a_maintenance_window_is_scheduled_changed_and_cancelled(
     assert calendar.plans_by_id == {}
     actions = [entry.action for entry in await ports.console.audit.search(plan.id, limit=9)]
     assert actions == ["maintenance_cancelled", "maintenance_changed", "maintenance_scheduled"]
+
+
+@pytest.mark.parametrize("reason", ["", "x" * 201, "done\u0000", *SOME_UNSHOWABLE])
+async def test_a_maintenance_cancel_with_a_bad_reason_changes_nothing(
+    gate: FakeGate, ports: FakePorts, reason: str
+) -> None:
+    token = await signed_in(gate)
+    await post(gate, "/console/maintenance", token, **WINDOW)
+    [plan] = await ports.console.maintenance.plans()
+
+    answer = await post(gate, f"/console/maintenance/{plan.id}/cancel", token, reason=reason)
+
+    assert answer.status_code == 400 and "reason" in answer.text
+    assert list(ports.console.maintenance.plans_by_id) == [plan.id]
+    actions = [entry.action for entry in await ports.console.audit.search(plan.id, limit=9)]
+    assert actions == ["maintenance_scheduled"]
 
 
 async def test_a_window_the_monitor_refuses_names_its_field(

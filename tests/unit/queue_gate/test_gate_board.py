@@ -19,6 +19,7 @@ from shared.events import SiakStatus
 from shared.events.gate import GateStateChanged
 from tests.support.background import in_background
 from tests.support.polling import eventually
+from tests.support.status_store import store_change
 from tests.unit.queue_gate.fakes import (
     FakePorts,
     FakeRegionStatusStore,
@@ -186,14 +187,14 @@ async def test_a_reading_without_a_change_handed_over_does_not_take_the_board_ba
     assert board.current(MAKASSAR, ports.clock()).known == later
 
     newer = status_change(MAKASSAR, SiakStatus.UP, seq=6)
-    assert await ports.statuses.apply(newer)
+    assert await store_change(ports.statuses, newer)
     await board.reload()
     assert board.current(MAKASSAR, ports.clock()).known == RegionStatus.from_event(newer)
 
 
 async def test_a_change_handed_over_after_a_newer_one_was_read_is_left_out() -> None:
     ports = FakePorts()
-    await ports.statuses.apply(status_change(MAKASSAR, SiakStatus.UP, seq=7))
+    await store_change(ports.statuses, status_change(MAKASSAR, SiakStatus.UP, seq=7))
     board = board_of(ports)
     await board.reload()
     older = RegionStatus.from_event(status_change(MAKASSAR, SiakStatus.DOWN, seq=6))

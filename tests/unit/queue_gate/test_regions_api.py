@@ -20,6 +20,7 @@ from services.queue_gate.operators.console import console_deps
 from services.queue_gate.runtime import GateRuntime
 from services.queue_gate.settings import GateSettings
 from shared.events import SiakStatus
+from tests.support.status_store import store_change
 from tests.unit.queue_gate.fakes import FakePorts, status_change
 
 POLICY = GatePolicy(
@@ -78,7 +79,7 @@ async def test_a_stored_status_of_a_region_the_registry_lacks_is_left_out(
     ports: FakePorts, http: httpx.AsyncClient
 ) -> None:
     # Stored before the consumer checked region codes, or by a registry since trimmed.
-    assert await ports.statuses.apply(status_change("99.99", SiakStatus.UP, seq=1))
+    assert await store_change(ports.statuses, status_change("99.99", SiakStatus.UP, seq=1))
     await ports.region_is("73.71", SiakStatus.DOWN)
 
     listed = await http.get("/v1/regions")

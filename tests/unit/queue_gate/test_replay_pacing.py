@@ -188,3 +188,21 @@ def test_a_wall_clock_stepped_forward_sends_siak_no_second_burst() -> None:
     assert pacer.next_allowed_at(stepped) == stepped + seconds(1)
     steady[0] += 1
     assert pacer.allowance(stepped) == 1
+
+
+def test_a_wall_clock_stepped_forward_brings_no_early_doubling() -> None:
+    """The ramp times its interval on the clock that never steps, as the tokens do: an NTP
+    step forward of an hour is no interval passed."""
+    config = PacingConfig(
+        canary_count=0, initial_rate=2.0, max_rate=16.0, ramp_interval=seconds(10)
+    )
+    steady = [0.0]
+    pacer = ReplayPacer(config, now=BACK_UP, steady=lambda: steady[0])
+    pacer.on_status(SiakStatus.UP, BACK_UP)
+    stepped = BACK_UP + timedelta(hours=1)
+
+    pacer.on_siak_answered(stepped)
+    assert pacer.rate == config.initial_rate
+    steady[0] += config.ramp_interval.total_seconds()
+    pacer.on_siak_answered(stepped)
+    assert pacer.rate == 2 * config.initial_rate

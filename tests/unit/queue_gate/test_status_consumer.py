@@ -34,6 +34,7 @@ from shared.events import (
     new_event,
 )
 from shared.regions import load_registry
+from tests.support.status_store import store_change
 from tests.unit.queue_gate.fake_gate import API_KEY, FakeKafka, running_gate
 from tests.unit.queue_gate.fakes import START, FakePorts, status_change
 
@@ -147,7 +148,7 @@ class FailingStore:
         if self.left:
             self.left -= 1
             raise self.error
-        return await self.ports.statuses.apply(change)
+        return await store_change(self.ports.statuses, change)
 
 
 async def test_a_record_that_keeps_failing_is_set_aside_after_a_few_tries_with_back_off() -> None:

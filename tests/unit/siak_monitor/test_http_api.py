@@ -23,6 +23,7 @@ from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import PublishedState
 from shared.topics import TopicMisconfiguredError
 from tests.support.polling import eventually
+from tests.support.unshowable_text import SOME_UNSHOWABLE, UNSHOWABLE
 from tests.unit.siak_monitor.fakes import (
     FakeClock,
     FakeProber,
@@ -174,6 +175,39 @@ async def test_bad_maintenance_is_refused_naming_the_field_and_changes_nothing(
     assert response.status_code == 422
     assert field in {str(part) for problem in response.json()["detail"] for part in problem["loc"]}
     assert api.monitor.outbox.queued() == before
+
+
+@pytest.mark.parametrize("text", UNSHOWABLE)
+async def test_text_that_could_spoof_a_page_is_refused_in_a_maintenance_reason(
+    api: Api, text: str
+) -> None:
+    ready(api)
+    before = (api.monitor.outbox.queued(), api.maintenance.plans())
+
+    response = await api.http.post(
+        "/v1/maintenance", json={**api.window(1, 2), "reason": text}, headers=ADMIN
+    )
+
+    assert response.status_code == 422
+    assert [problem["loc"] for problem in response.json()["detail"]] == [["body", "reason"]]
+    assert (api.monitor.outbox.queued(), api.maintenance.plans()) == before
+
+
+@pytest.mark.parametrize("text", SOME_UNSHOWABLE)
+@pytest.mark.parametrize("language", ["id", "en"])
+async def test_text_that_could_spoof_a_page_is_refused_in_a_maintenance_message(
+    api: Api, language: str, text: str
+) -> None:
+    ready(api)
+    before = (api.monitor.outbox.queued(), api.maintenance.plans())
+    body = {**api.window(1, 2), "message": {**MESSAGE, language: text}}
+
+    response = await api.http.post("/v1/maintenance", json=body, headers=ADMIN)
+
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"][:2] == ["body", "message"] and language in problem["msg"]
+    assert (api.monitor.outbox.queued(), api.maintenance.plans()) == before
 
 
 async def test_naive_times_are_the_local_time_of_a_region_in_one_time_zone(api: Api) -> None:

@@ -104,10 +104,6 @@ class PostgresRegionStatusStore:
         rows = await self.pool.fetch(f"SELECT {_COLUMNS} FROM region_status ORDER BY region_code")
         return [_to_status(row) for row in rows]
 
-    async def apply(self, change: StatusChanged, *, announce: GateSighting | None = None) -> bool:
-        seen = {} if announce is None else dict.fromkeys(Override, announce)
-        return await self.apply_controlled(change, announce=seen) is not None
-
     async def apply_controlled(
         self, change: StatusChanged, *, announce: Mapping[Override, GateSighting]
     ) -> Override | None:

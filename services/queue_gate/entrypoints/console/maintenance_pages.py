@@ -18,6 +18,7 @@ from services.queue_gate.entrypoints.console.session import (
 )
 from services.queue_gate.entrypoints.console.wording import WORDING, ConsoleWording
 from services.queue_gate.entrypoints.dependencies import Runtime
+from services.queue_gate.entrypoints.operator_text import is_reason
 from services.queue_gate.handlers.operator_actions import (
     cancel_maintenance,
     change_maintenance,
@@ -94,7 +95,7 @@ async def cancel(
     plan_id: str, form: ActingForm, runtime: Runtime, language: ChosenLanguage
 ) -> Response:
     reason = form.get("reason")
-    if not 1 <= len(reason) <= 200:
+    if not is_reason(reason, longest=200):
         return await _refused(form, runtime, language, InvalidFieldError("reason"))
     try:
         cancelled = await cancel_maintenance(
