@@ -104,7 +104,7 @@ async def test_refused_submission_is_parked_and_holds_back_only_its_applicant(
     )
     parked = await gate.ticket(a1)
     held = await gate.ticket(a2)
-    assert parked["state"] == "parked" and "tidak cocok" in parked["parked_reason"]
+    assert parked["state"] == "parked" and parked["parked_reason"] == "siak_refused_422"
     assert held["state"] in ("queued", "deferred") and held["queue_position"] is None
 
     listed = await gate.admin("GET", f"/parked?region={region}", {})
