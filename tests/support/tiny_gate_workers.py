@@ -4,7 +4,9 @@ served by the gate's own `services.queue_gate.workers.serve` with two workers, a
 the worker that served it.
 
 Knobs (environment): TINY_CRASH_AFTER_S, a worker dies that long after its start-up;
-TINY_SPAWNS, the parent fails (EAGAIN) to start more workers than that. Paths: `/block`
+TINY_SPAWNS, the parent fails (EAGAIN) to start more workers than that; TINY_START_FAILS_WHILE,
+a worker's start-up (its lifespan) fails while that file exists, as the gate's does while
+PostgreSQL is away. Paths: `/block`
 blocks the worker's event loop, `/slow` touches the file TINY_SLOW_MARK and waits for ever
 without blocking it."""
 
@@ -32,6 +34,10 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                fails_while = os.environ.get("TINY_START_FAILS_WHILE")
+                if fails_while and Path(fails_while).exists():  # noqa: ASYNC240 (a test's flag)
+                    await send({"type": "lifespan.startup.failed", "message": "flagged"})
+                    return
                 crash_after = os.environ.get("TINY_CRASH_AFTER_S")
                 if crash_after:
                     threading.Timer(float(crash_after), lambda: os._exit(1)).start()

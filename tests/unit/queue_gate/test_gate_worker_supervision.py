@@ -266,3 +266,27 @@ def test_an_empty_host_binds_every_interface_as_one_process_does() -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+async def test_a_replacement_that_cannot_start_is_retried_while_the_other_worker_serves(
+    gates: Start, tmp_path: Path
+) -> None:
+    # A worker died while PostgreSQL was away: its replacement could not start, and the
+    # supervisor stopped the gate, the healthy worker with it, as if nothing could serve.
+    database_away = tmp_path / "database-away"
+    gate = gates(TINY_START_FAILS_WHILE=str(database_away))
+    first, second = await gate.serving()
+    database_away.touch()
+    os.kill(first, signal.SIGKILL)
+
+    async def retried_twice_while_the_other_answers() -> bool:
+        assert await answered_by(gate.port) == second
+        return gate.log.read_text().count("could not start") >= 2
+
+    await eventually(retried_twice_while_the_other_answers, within=60, what="two retries")
+    database_away.unlink()
+
+    refilled = await gate.serving()
+
+    assert second in refilled and first not in refilled
+    assert gate.process.poll() is None
