@@ -12,10 +12,11 @@ multiprocess mode), so that `/metrics` answers with every worker's counts whiche
 scrape.
 
 The parent supervises with uvicorn's health check: a worker that stops, or whose event loop is
-stuck, is replaced; one that could not start (its lifespan failed, the port is taken) stops every
-worker and the gate with uvicorn's startup-failure status, as one process does; workers dying
-again and again stop it too. A port some other program already listens on is refused, and the
-workers end with their parent, so no worker of an earlier run serves beside the next.
+stuck, is replaced. One that could not start (its lifespan failed, the port is taken) is started
+again with back-off while another worker serves; with none serving it stops the gate with
+uvicorn's startup-failure status, as one process that cannot start does. Workers that started
+and die again and again stop it too. A port some other program already listens on is refused,
+and the workers end with their parent, so no worker of an earlier run serves beside the next.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import uvicorn
 from prometheus_client.multiprocess import mark_process_dead
@@ -55,6 +57,10 @@ DEATHS_TOLERATED = 5
 DEATHS_WINDOW_S = 60.0
 """A worker dying this many times within the window stops the gate with a failing status (its
 own supervisor, systemd or the container runtime, restarts it), rather than a restart loop."""
+FIRST_RETRY_S = 0.5
+LAST_RETRY_S = 30.0
+"""A worker that could not start while another serves is started again after 0.5 s, then
+after twice as long each time up to 30 s (PostgreSQL away for minutes), until one starts."""
 STOP_GRACE_S = 30.0
 """How long a stopping worker may finish the requests in flight before it is killed; a second
 stop signal kills at once."""
@@ -118,8 +124,38 @@ class _Worker(Process):
             return
         self.child_conn.send(self.server.started)
 
+    def health(self, timeout: float) -> bool | None:
+        """True while it serves, False while it starts, None once stopped or stuck."""
+        if not self.process.is_alive():
+            return None
+        return self._healthcheck(timeout)
+
     def join(self, timeout: float | None = None) -> None:
         self.process.join(timeout)
+
+
+@dataclass
+class _Slot:
+    """One of the `workers` places: its worker, or none while a start is retried later."""
+
+    worker: _Worker | None
+    serving: bool = False
+    retry_at: float = 0.0
+    retry_s: float = FIRST_RETRY_S
+
+    def ended(self) -> _Worker:
+        """Its worker, stopped (or stuck) and now killed; the slot empty."""
+        assert self.worker is not None
+        worker, self.worker, self.serving = self.worker, None, False
+        worker.kill()
+        worker.join()
+        return worker
+
+    def retry_later(self, now: float) -> float:
+        """Empty until a start is due: the wait, doubled for the next time."""
+        wait = self.retry_s
+        self.retry_at, self.retry_s = now + wait, min(wait * 2, LAST_RETRY_S)
+        return wait
 
 
 def _end_with(parent_pid: int) -> None:
@@ -151,32 +187,47 @@ def serve(config: uvicorn.Config, workers: int) -> int:
         signal.signal(stop_signal, stop)
     log.info("serving on %s:%s with %d worker processes", config.host, config.port, workers)
     with metrics_directory() as directory:
-        running: list[_Worker] = []
+        slots: list[_Slot] = []
         try:
-            running.extend(_started(config) for _ in range(workers))
-            status = _watch(running, config, stopping, directory)
+            slots.extend(_Slot(_started(config)) for _ in range(workers))
+            status = _watch(slots, config, stopping, directory)
         except Exception:
             log.exception("the workers' supervisor failed; stopping the gate")
             status = 1
         finally:
-            _stop(running, forced)
+            _stop([slot.worker for slot in slots if slot.worker is not None], forced)
     return status
 
 
 def _watch(
-    running: list[_Worker], config: uvicorn.Config, stopping: threading.Event, directory: str
+    slots: list[_Slot], config: uvicorn.Config, stopping: threading.Event, directory: str
 ) -> int:
     deaths: deque[float] = deque(maxlen=DEATHS_TOLERATED)
     while not stopping.wait(WATCH_S):
-        for index, worker in enumerate(running):
-            if worker.is_alive(timeout=config.timeout_worker_healthcheck):
+        for slot in slots:
+            now = time.monotonic()
+            if slot.worker is None:
+                if now >= slot.retry_at:
+                    slot.worker = _started(config)
                 continue
-            worker.kill()  # stopped, or stuck: not answering the health check
-            worker.join()
+            health = slot.worker.health(config.timeout_worker_healthcheck)
+            if health is not None:
+                if health and not slot.serving:
+                    slot.serving, slot.retry_s = True, FIRST_RETRY_S
+                continue
+            worker = slot.ended()
+            # Its counts stay in the sums; its gauges of what it held go with it.
+            mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
             if worker.exitcode == STARTUP_FAILURE:
-                log.error("worker %s could not start; stopping the gate", worker.pid)
-                return STARTUP_FAILURE
-            deaths.append(time.monotonic())
+                if not any(other.serving for other in slots):
+                    log.error("worker %s could not start; stopping the gate", worker.pid)
+                    return STARTUP_FAILURE
+                # The others serve, and may again once what it needs is back (PostgreSQL):
+                # stopping them would refuse every request instead of none.
+                wait = slot.retry_later(now)
+                log.error("worker %s could not start; starting another in %.1f s", worker.pid, wait)
+                continue
+            deaths.append(now)
             if len(deaths) == DEATHS_TOLERATED and deaths[-1] - deaths[0] < DEATHS_WINDOW_S:
                 log.error(
                     "workers died %d times within %.0f s; stopping the gate",
@@ -185,9 +236,7 @@ def _watch(
                 )
                 return 1
             log.warning("worker %s stopped (%s); starting another", worker.pid, worker.exitcode)
-            # Its counts stay in the sums; its gauges of what it held go with it.
-            mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
-            running[index] = _started(config)
+            slot.worker = _started(config)
     return 0
 
 

@@ -125,12 +125,13 @@ class FakeWorker:
         self.stopped = False
         on_start(self)
 
-    def is_alive(self, timeout: float) -> bool:
+    def health(self, timeout: float) -> bool | None:
         del timeout
         self.lives -= 1
         if self.lives < 0:
             self.exitcode = 1
-        return self.lives >= 0
+            return None
+        return True
 
     def kill(self) -> None:
         self.stopped = True
