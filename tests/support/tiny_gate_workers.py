@@ -8,7 +8,8 @@ TINY_SPAWNS, the parent fails (EAGAIN) to start more workers than that; TINY_STA
 a worker's start-up (its lifespan) fails while that file exists, as the gate's does while
 PostgreSQL is away. Paths: `/block`
 blocks the worker's event loop, `/slow` touches the file TINY_SLOW_MARK and waits for ever
-without blocking it."""
+without blocking it, `/metrics` answers as the gate's does, every other path counts one
+answer of its worker's (`queue_gate_task_restarts_total{task="tiny-<pid>"}`)."""
 
 from __future__ import annotations
 
@@ -52,8 +53,11 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
     if scope["path"] == "/slow":
         Path(os.environ["TINY_SLOW_MARK"]).touch()  # noqa: ASYNC240 (in flight: tell the test)
         await asyncio.Event().wait()  # never set: in flight until the connection goes
-    prometheus_metrics.TASK_RESTARTS.labels("tiny").inc()
-    body = str(os.getpid()).encode()
+    if scope["path"] == "/metrics":
+        body = prometheus_metrics.exposition()
+    else:
+        prometheus_metrics.TASK_RESTARTS.labels(f"tiny-{os.getpid()}").inc()
+        body = str(os.getpid()).encode()
     headers = [(b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.processes import listening_sockets
 from deploy.local.python_service import REPO_ROOT
@@ -290,3 +291,39 @@ async def test_a_replacement_that_cannot_start_is_retried_while_the_other_worker
 
     assert second in refilled and first not in refilled
     assert gate.process.poll() is None
+
+
+async def test_metrics_answer_and_every_worker_counts_again_after_their_directory_is_removed(
+    gates: Start,
+) -> None:
+    # A /tmp cleaner removed the run's metrics directory: every scrape failed (500) until the
+    # gate was restarted, and the workers went on counting in files nobody could read.
+    gate = gates()
+    await gate.serving()
+    for _ in range(4):
+        await answered_by(gate.port)
+    (directory,) = gate.metrics_directories
+
+    shutil.rmtree(directory)
+
+    async def every_worker_counting_again() -> bool:
+        answered = {await answered_by(gate.port) for _ in range(8)}
+        counts = await _answers_counted(gate.port)
+        serving = set(gate.workers())
+        return serving <= answered and all(counts.get(worker, 0) > 0 for worker in serving)
+
+    await eventually(every_worker_counting_again, within=90, what="every worker counted again")
+    assert gate.process.poll() is None
+
+
+async def _answers_counted(port: int) -> dict[int, float]:
+    """What `/metrics` counts of each worker's answers; it must answer."""
+    async with httpx.AsyncClient(timeout=5) as http:
+        answer = await http.get(f"http://127.0.0.1:{port}/metrics")
+    assert answer.status_code == 200, answer.text
+    return {
+        int(sample.labels["task"].removeprefix("tiny-")): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if sample.name == "queue_gate_task_restarts_total"
+    }

@@ -3,6 +3,7 @@ the run, and a stopped worker's gauges of what it held go with it."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import signal
@@ -204,3 +205,15 @@ def test_every_gauge_says_how_the_workers_values_combine() -> None:
         for name, gauge in gauges.items()
         if not gauge._multiprocess_mode.startswith("live")
     } == {}
+
+
+def test_the_metrics_directory_is_locked_against_systemd_tmpfiles() -> None:
+    # systemd-tmpfiles removes what in /tmp has not changed for 10 days (a metric file no
+    # worker wrote to, then the empty directory) unless it can lock the directory first.
+    with workers.metrics_directory() as directory:
+        cleaner = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(cleaner, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as it tries
+        finally:
+            os.close(cleaner)
