@@ -32,20 +32,30 @@ class MetricsDirectory:
     def __init__(self, path: str) -> None:
         self.path = path
         self._lock = _locked(path)
+        self._failing = False
 
     def keep(self) -> bool:
         """Made again (and locked) if it was removed: the workers started next count there.
         Whether it was."""
         if _same_directory(self._lock, self.path):
             return False
+        try:
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            lock = _locked(self.path)
+        except OSError as error:  # tried again at the next look: metrics never stop the gate
+            if not self._failing:
+                log.error(
+                    "the workers' metrics directory %s cannot be made again: %s", self.path, error
+                )
+            self._failing = True
+            return False
+        os.close(self._lock)
+        self._lock, self._failing = lock, False
         log.warning(
             "the workers' metrics directory %s was removed (a /tmp cleaner?): made again; "
             "workers are replaced one at a time to count there, from zero",
             self.path,
         )
-        os.close(self._lock)
-        os.makedirs(self.path, mode=0o700, exist_ok=True)
-        self._lock = _locked(self.path)
         return True
 
     def counts_unseen(self, pid: int) -> bool:

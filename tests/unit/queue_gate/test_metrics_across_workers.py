@@ -252,6 +252,19 @@ def test_a_removed_directory_is_made_again_and_locked() -> None:
         assert not directory.keep()
 
 
+def test_a_directory_that_cannot_be_made_again_is_tried_again_later() -> None:
+    # Metrics never stop the gate: the supervisor's loop would have failed, and every worker
+    # with it.
+    with metrics_directory() as directory:
+        os.rmdir(directory.path)
+        Path(directory.path).touch()  # what stands in its place
+
+        assert not directory.keep()
+
+        os.remove(directory.path)
+        assert directory.keep()
+
+
 def _kept_from_systemd_tmpfiles(path: str) -> bool:
     """Whether the lock systemd-tmpfiles takes before it cleans a directory is refused."""
     cleaner = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
