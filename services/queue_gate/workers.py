@@ -9,40 +9,34 @@ their addresses.
 
 Every worker keeps its metrics in a file of a directory made fresh for the run (prometheus_client's
 multiprocess mode), so that `/metrics` answers with every worker's counts whichever takes the
-scrape.
+scrape; a worker whose file a cleaner removed is replaced, so that its counts are seen again.
 
 The parent supervises with uvicorn's health check: a worker that stops, or whose event loop is
-stuck, is replaced; one that could not start (its lifespan failed, the port is taken) stops every
-worker and the gate with uvicorn's startup-failure status, as one process does; workers dying
-again and again stop it too. A port some other program already listens on is refused, and the
-workers end with their parent, so no worker of an earlier run serves beside the next.
+stuck, is replaced. One that could not start (its lifespan failed, the port is taken) is started
+again with back-off while another worker serves; with none serving it stops the gate with
+uvicorn's startup-failure status, as one process that cannot start does. Workers that started
+and die again and again stop it too. A port some other program already listens on is refused,
+and the workers end with their parent, so no worker of an earlier run serves beside the next.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 import uvicorn
-from prometheus_client.multiprocess import mark_process_dead
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
-from services.queue_gate.adapters.prometheus_metrics import (
-    MULTIPROCESS_DIRECTORY,
-    WORKERS_DIRECTORY,
-)
+from services.queue_gate.worker_metrics_directory import MetricsDirectory, metrics_directory
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +49,13 @@ DEATHS_TOLERATED = 5
 DEATHS_WINDOW_S = 60.0
 """A worker dying this many times within the window stops the gate with a failing status (its
 own supervisor, systemd or the container runtime, restarts it), rather than a restart loop."""
+FIRST_RETRY_S = 0.5
+LAST_RETRY_S = 30.0
+"""A worker that could not start while another serves is started again after 0.5 s, then
+after twice as long each time up to 30 s (PostgreSQL away for minutes), until one starts."""
+UNSEEN_LOOK_S = 10.0
+"""How often the parent looks for workers counting in a metrics file that was removed; at once
+when the directory was removed, and when a worker starts serving (the next may be replaced)."""
 STOP_GRACE_S = 30.0
 """How long a stopping worker may finish the requests in flight before it is killed; a second
 stop signal kills at once."""
@@ -118,8 +119,59 @@ class _Worker(Process):
             return
         self.child_conn.send(self.server.started)
 
+    @property
+    def pid(self) -> int:
+        """Every worker here is started as soon as it is made."""
+        pid = self.process.pid
+        assert pid is not None
+        return pid
+
+    def health(self, timeout: float) -> bool | None:
+        """True while it serves, False while it starts, None once stopped or stuck."""
+        if not self.process.is_alive():
+            return None
+        return self._healthcheck(timeout)
+
     def join(self, timeout: float | None = None) -> None:
         self.process.join(timeout)
+
+
+@dataclass
+class _Slot:
+    """One of the `workers` places: its worker, or none while a start is retried later."""
+
+    worker: _Worker | None
+    serving: bool = False
+    retry_at: float = 0.0
+    retry_s: float = FIRST_RETRY_S
+    retiring_since: float | None = None
+    """When its worker was asked to stop, to be replaced (not a death)."""
+
+    def ended(self) -> _Worker:
+        """Its worker, stopped (or stuck) and now killed; the slot empty."""
+        assert self.worker is not None
+        worker, self.worker, self.serving = self.worker, None, False
+        self.retiring_since = None
+        worker.kill()
+        worker.join()
+        return worker
+
+    def retry_later(self, now: float) -> float:
+        """Empty until a start is due: the wait, doubled for the next time."""
+        wait = self.retry_s
+        self.retry_at, self.retry_s = now + wait, min(wait * 2, LAST_RETRY_S)
+        return wait
+
+    def retire(self, now: float) -> None:
+        """Its worker asked to stop, with the grace of a stopping gate, to be replaced."""
+        assert self.worker is not None
+        self.serving, self.retiring_since = False, now
+        self.worker.terminate()
+
+    def retired(self, now: float) -> bool:
+        """Whether its retiring worker has stopped, or had its grace."""
+        assert self.worker is not None and self.retiring_since is not None
+        return self.worker.exitcode is not None or now - self.retiring_since >= STOP_GRACE_S
 
 
 def _end_with(parent_pid: int) -> None:
@@ -135,7 +187,8 @@ def _end_with(parent_pid: int) -> None:
 def serve(config: uvicorn.Config, workers: int) -> int:
     """Run `workers` processes of `config`'s app until SIGINT, SIGTERM, SIGHUP or SIGQUIT (a
     second one kills the workers at once); the exit status: 0, uvicorn's startup failure (3)
-    when a worker could not start or the port is taken, 1 when workers kept dying."""
+    when the port is taken or a worker could not start while none served, 1 when workers kept
+    dying."""
     try:
         for sock in bound_sockets(config.host, config.port, shared=False):
             sock.close()
@@ -151,44 +204,102 @@ def serve(config: uvicorn.Config, workers: int) -> int:
         signal.signal(stop_signal, stop)
     log.info("serving on %s:%s with %d worker processes", config.host, config.port, workers)
     with metrics_directory() as directory:
-        running: list[_Worker] = []
+        slots: list[_Slot] = []
         try:
-            running.extend(_started(config) for _ in range(workers))
-            status = _watch(running, config, stopping, directory)
+            slots.extend(_Slot(_started(config)) for _ in range(workers))
+            status = _watch(slots, config, stopping, directory)
         except Exception:
             log.exception("the workers' supervisor failed; stopping the gate")
             status = 1
         finally:
-            _stop(running, forced)
+            _stop([slot.worker for slot in slots if slot.worker is not None], forced)
     return status
 
 
 def _watch(
-    running: list[_Worker], config: uvicorn.Config, stopping: threading.Event, directory: str
+    slots: list[_Slot],
+    config: uvicorn.Config,
+    stopping: threading.Event,
+    directory: MetricsDirectory,
 ) -> int:
     deaths: deque[float] = deque(maxlen=DEATHS_TOLERATED)
+    next_look = time.monotonic() + UNSEEN_LOOK_S
     while not stopping.wait(WATCH_S):
-        for index, worker in enumerate(running):
-            if worker.is_alive(timeout=config.timeout_worker_healthcheck):
+        look = directory.keep()
+        for slot in slots:
+            now = time.monotonic()
+            if slot.worker is None:
+                if now >= slot.retry_at:
+                    slot.worker = _started(config)
                 continue
-            worker.kill()  # stopped, or stuck: not answering the health check
-            worker.join()
-            if worker.exitcode == STARTUP_FAILURE:
-                log.error("worker %s could not start; stopping the gate", worker.pid)
-                return STARTUP_FAILURE
-            deaths.append(time.monotonic())
-            if len(deaths) == DEATHS_TOLERATED and deaths[-1] - deaths[0] < DEATHS_WINDOW_S:
-                log.error(
-                    "workers died %d times within %.0f s; stopping the gate",
-                    DEATHS_TOLERATED,
-                    DEATHS_WINDOW_S,
-                )
-                return 1
-            log.warning("worker %s stopped (%s); starting another", worker.pid, worker.exitcode)
-            # Its counts stay in the sums; its gauges of what it held go with it.
-            mark_process_dead(worker.pid, directory)  # type: ignore[no-untyped-call]
-            running[index] = _started(config)
+            if slot.retiring_since is not None:
+                if slot.retired(now):
+                    directory.forget(slot.ended().pid)
+                    slot.worker = _started(config)
+                continue
+            health = slot.worker.health(config.timeout_worker_healthcheck)
+            if health is not None:
+                if health and not slot.serving:
+                    slot.serving, slot.retry_s, look = True, FIRST_RETRY_S, True
+                continue
+            status = _replace(
+                slot, slots=slots, config=config, deaths=deaths, directory=directory, now=now
+            )
+            if status is not None:
+                return status
+        if look or time.monotonic() >= next_look:
+            next_look = time.monotonic() + UNSEEN_LOOK_S
+            _retire_one_counting_unseen(slots, directory)
     return 0
+
+
+def _replace(
+    slot: _Slot,
+    *,
+    slots: list[_Slot],
+    config: uvicorn.Config,
+    deaths: deque[float],
+    directory: MetricsDirectory,
+    now: float,
+) -> int | None:
+    """The slot's worker, stopped or stuck, replaced now or later; the gate's exit status
+    instead when it should stop."""
+    worker = slot.ended()
+    directory.forget(worker.pid)
+    if worker.exitcode == STARTUP_FAILURE:
+        if not any(other.serving for other in slots):
+            log.error("worker %s could not start; stopping the gate", worker.pid)
+            return STARTUP_FAILURE
+        # The others serve, and may again once what it needs is back (PostgreSQL): stopping
+        # them would refuse every request instead of none.
+        wait = slot.retry_later(now)
+        log.error("worker %s could not start; starting another in %.1f s", worker.pid, wait)
+        return None
+    deaths.append(now)
+    if len(deaths) == DEATHS_TOLERATED and deaths[-1] - deaths[0] < DEATHS_WINDOW_S:
+        log.error(
+            "workers died %d times within %.0f s; stopping the gate",
+            DEATHS_TOLERATED,
+            DEATHS_WINDOW_S,
+        )
+        return 1
+    log.warning("worker %s stopped (%s); starting another", worker.pid, worker.exitcode)
+    slot.worker = _started(config)
+    return None
+
+
+def _retire_one_counting_unseen(slots: list[_Slot], directory: MetricsDirectory) -> None:
+    """One worker whose metrics file was removed asked to stop and replaced, and only while
+    every other serves: a cleaner costs one worker's share of capacity at a time, for as long
+    as one starts, and its counts start again from zero (a counter reset to Prometheus)."""
+    if not all(slot.serving for slot in slots):
+        return
+    for slot in slots:
+        assert slot.worker is not None
+        if directory.counts_unseen(slot.worker.pid):
+            log.warning("worker %s counts in a removed metrics file; replacing it", slot.worker.pid)
+            slot.retire(time.monotonic())
+            return
 
 
 def _stop(running: list[_Worker], forced: threading.Event) -> None:
@@ -203,26 +314,6 @@ def _stop(running: list[_Worker], forced: threading.Event) -> None:
         if worker.exitcode is None:
             worker.kill()
         worker.join()
-
-
-@contextlib.contextmanager
-def metrics_directory() -> Iterator[str]:
-    """An empty directory of its own for the workers' metrics, named in the environment they
-    are spawned with (they inherit it before they import prometheus_client); removed after.
-    Never one of an earlier run: its counters would start from that run's values."""
-    directory = tempfile.mkdtemp(prefix="queue-gate-metrics-")
-    names = (MULTIPROCESS_DIRECTORY, WORKERS_DIRECTORY)
-    before = {name: os.environ.get(name) for name in names}
-    os.environ.update(dict.fromkeys(names, directory))
-    try:
-        yield directory
-    finally:
-        for name, value in before.items():
-            if value is None:
-                del os.environ[name]
-            else:
-                os.environ[name] = value
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _started(config: uvicorn.Config) -> _Worker:

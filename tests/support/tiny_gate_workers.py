@@ -4,9 +4,12 @@ served by the gate's own `services.queue_gate.workers.serve` with two workers, a
 the worker that served it.
 
 Knobs (environment): TINY_CRASH_AFTER_S, a worker dies that long after its start-up;
-TINY_SPAWNS, the parent fails (EAGAIN) to start more workers than that. Paths: `/block`
+TINY_SPAWNS, the parent fails (EAGAIN) to start more workers than that; TINY_START_FAILS_WHILE,
+a worker's start-up (its lifespan) fails while that file exists, as the gate's does while
+PostgreSQL is away. Paths: `/block`
 blocks the worker's event loop, `/slow` touches the file TINY_SLOW_MARK and waits for ever
-without blocking it."""
+without blocking it, `/metrics` answers as the gate's does, every other path counts one
+answer of its worker's (`queue_gate_task_restarts_total{task="tiny-<pid>"}`)."""
 
 from __future__ import annotations
 
@@ -32,6 +35,10 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                fails_while = os.environ.get("TINY_START_FAILS_WHILE")
+                if fails_while and Path(fails_while).exists():  # noqa: ASYNC240 (a test's flag)
+                    await send({"type": "lifespan.startup.failed", "message": "flagged"})
+                    return
                 crash_after = os.environ.get("TINY_CRASH_AFTER_S")
                 if crash_after:
                     threading.Timer(float(crash_after), lambda: os._exit(1)).start()
@@ -46,8 +53,11 @@ async def app(scope: Message, receive: Any, send: Any) -> None:
     if scope["path"] == "/slow":
         Path(os.environ["TINY_SLOW_MARK"]).touch()  # noqa: ASYNC240 (in flight: tell the test)
         await asyncio.Event().wait()  # never set: in flight until the connection goes
-    prometheus_metrics.TASK_RESTARTS.labels("tiny").inc()
-    body = str(os.getpid()).encode()
+    if scope["path"] == "/metrics":
+        body = prometheus_metrics.exposition()
+    else:
+        prometheus_metrics.TASK_RESTARTS.labels(f"tiny-{os.getpid()}").inc()
+        body = str(os.getpid()).encode()
     headers = [(b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

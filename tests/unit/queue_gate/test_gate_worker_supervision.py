@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.local.processes import listening_sockets
 from deploy.local.python_service import REPO_ROOT
@@ -266,3 +267,64 @@ def test_an_empty_host_binds_every_interface_as_one_process_does() -> None:
     finally:
         for sock in sockets:
             sock.close()
+
+
+async def test_a_replacement_that_cannot_start_is_retried_while_the_other_worker_serves(
+    gates: Start, tmp_path: Path
+) -> None:
+    # A worker died while PostgreSQL was away: its replacement could not start, and the
+    # supervisor stopped the gate, the healthy worker with it, as if nothing could serve.
+    database_away = tmp_path / "database-away"
+    gate = gates(TINY_START_FAILS_WHILE=str(database_away))
+    first, second = await gate.serving()
+    database_away.touch()
+    os.kill(first, signal.SIGKILL)
+
+    async def retried_twice_while_the_other_answers() -> bool:
+        assert await answered_by(gate.port) == second
+        return gate.log.read_text().count("could not start") >= 2
+
+    await eventually(retried_twice_while_the_other_answers, within=60, what="two retries")
+    database_away.unlink()
+
+    refilled = await gate.serving()
+
+    assert second in refilled and first not in refilled
+    assert gate.process.poll() is None
+
+
+async def test_metrics_answer_and_every_worker_counts_again_after_their_directory_is_removed(
+    gates: Start,
+) -> None:
+    # A /tmp cleaner removed the run's metrics directory: every scrape failed (500) until the
+    # gate was restarted, and the workers went on counting in files nobody could read.
+    gate = gates()
+    await gate.serving()
+
+    async def every_worker_counting() -> bool:
+        answered = {await answered_by(gate.port) for _ in range(8)}
+        counts = await _answers_counted(gate.port)
+        serving = set(gate.workers())
+        return serving <= answered and all(counts.get(worker, 0) > 0 for worker in serving)
+
+    # Each has its file of counters, as a gate's workers have long before a cleaner comes.
+    await eventually(every_worker_counting, within=30, what="every worker counted")
+    (directory,) = gate.metrics_directories
+
+    shutil.rmtree(directory)
+
+    await eventually(every_worker_counting, within=90, what="every worker counted again")
+    assert gate.process.poll() is None
+
+
+async def _answers_counted(port: int) -> dict[int, float]:
+    """What `/metrics` counts of each worker's answers; it must answer."""
+    async with httpx.AsyncClient(timeout=5) as http:
+        answer = await http.get(f"http://127.0.0.1:{port}/metrics")
+    assert answer.status_code == 200, answer.text
+    return {
+        int(sample.labels["task"].removeprefix("tiny-")): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+        if sample.name == "queue_gate_task_restarts_total"
+    }

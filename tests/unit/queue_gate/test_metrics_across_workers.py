@@ -3,6 +3,7 @@ the run, and a stopped worker's gauges of what it held go with it."""
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import signal
@@ -29,6 +30,7 @@ from services.queue_gate.adapters.prometheus_metrics import (
     record_backlogs,
     record_misconfigurations,
 )
+from services.queue_gate.worker_metrics_directory import metrics_directory
 from tests.support.ops_tools import REPO
 from tests.unit.queue_gate.fakes import FakePorts
 
@@ -132,12 +134,13 @@ class FakeWorker:
         self.stopped = False
         on_start(self)
 
-    def is_alive(self, timeout: float) -> bool:
+    def health(self, timeout: float) -> bool | None:
         del timeout
         self.lives -= 1
         if self.lives < 0:
             self.exitcode = 1
-        return self.lives >= 0
+            return None
+        return True
 
     def kill(self) -> None:
         self.stopped = True
@@ -210,3 +213,72 @@ def test_every_gauge_says_how_the_workers_values_combine() -> None:
         for name, gauge in gauges.items()
         if not gauge._multiprocess_mode.startswith("live")
     } == {}
+
+
+def test_the_metrics_directory_is_locked_against_systemd_tmpfiles() -> None:
+    # systemd-tmpfiles removes what in /tmp has not changed for 10 days (a metric file no
+    # worker wrote to, then the empty directory) unless it can lock the directory first.
+    with metrics_directory() as directory:
+        assert _kept_from_systemd_tmpfiles(directory.path)
+
+
+def test_a_worker_counting_in_a_removed_file_is_told_apart() -> None:
+    # tmpwatch and its kin remove old files, not only directories, and take no lock: such a
+    # worker counts on in a file no scrape reads, and only its replacement is seen again.
+    with metrics_directory() as directory:
+        env = {**os.environ, MULTIPROCESS_DIRECTORY: directory.path}
+        script = _WORKER.format(accepted=1, dispatching=0, misconfigured=0) + "input()\n"
+        worker = subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert worker.stdout is not None
+            pid = int(worker.stdout.readline())
+            assert not directory.counts_unseen(pid)
+
+            (Path(directory.path) / f"counter_{pid}.db").unlink()
+
+            assert directory.counts_unseen(pid)
+            assert not directory.keep()  # the directory itself is still there
+        finally:
+            worker.kill()
+            worker.wait()
+
+
+def test_a_removed_directory_is_made_again_and_locked() -> None:
+    with metrics_directory() as directory:
+        os.rmdir(directory.path)
+
+        assert directory.keep()
+
+        assert _kept_from_systemd_tmpfiles(directory.path)
+        assert not directory.keep()
+
+
+def test_a_directory_that_cannot_be_made_again_is_tried_again_later() -> None:
+    # Metrics never stop the gate: the supervisor's loop would have failed, and every worker
+    # with it.
+    with metrics_directory() as directory:
+        os.rmdir(directory.path)
+        Path(directory.path).touch()  # what stands in its place
+
+        assert not directory.keep()
+
+        os.remove(directory.path)
+        assert directory.keep()
+
+
+def _kept_from_systemd_tmpfiles(path: str) -> bool:
+    """Whether the lock systemd-tmpfiles takes before it cleans a directory is refused."""
+    cleaner = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(cleaner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(cleaner)
+    return False
