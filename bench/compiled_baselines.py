@@ -100,7 +100,18 @@ async def _go(args: list[str], *, cwd: Path) -> str | GoFailure:
         return GoFailure(f"`go {args[0]}` did not finish within {BUILD_TIMEOUT_S:.0f} s")
     if process.returncode == 0:
         return out.decode()
-    return GoFailure(f"`go {' '.join(args)}` failed: {_last_words(err.decode(errors='replace'))}")
+    why = _json_error(out.decode(errors="replace")) or _last_words(err.decode(errors="replace"))
+    return GoFailure(f"`go {' '.join(args)}` failed: {why}")
+
+
+def _json_error(stdout: str) -> str | None:
+    """The `Error` a `-json` command tells on stdout, where its stderr stays empty."""
+    try:
+        told = json.loads(stdout)
+    except ValueError:
+        return None
+    error = told.get("Error") if isinstance(told, dict) else None
+    return str(error)[-400:] if error else None
 
 
 def _last_words(stderr: str) -> str:

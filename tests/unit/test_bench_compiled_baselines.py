@@ -64,3 +64,23 @@ async def test_gatus_is_built_from_its_version_without_asking_for_the_version_li
 
     assert build.skipped is None
     assert build.executable is not None and build.executable.read_text() == "built\n"
+
+
+async def test_a_refused_download_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With -json, `go mod download` tells its error in the JSON on stdout, not on stderr."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    fake_go = tools / "go"
+    fake_go.write_text(
+        "#!/bin/sh\n"
+        'echo \'{"Error": "reading .../v5.35.0.zip: 403 Forbidden"}\'\n'
+        "exit 1\n"
+    )
+    fake_go.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tools))
+    monkeypatch.setattr(compiled_baselines, "BUILD_DIR", tmp_path / "build")
+
+    build = await build_gatus()
+
+    assert build.executable is None
+    assert build.skipped is not None and "v5.35.0.zip: 403 Forbidden" in build.skipped
