@@ -15,7 +15,11 @@ UPDATE outbox
            )::text,
            'UTF8')
   FROM (SELECT id, convert_from(value, 'UTF8')::jsonb AS event
-          FROM outbox WHERE topic = 'queue-gate.events.v1') AS told
+          FROM outbox
+         WHERE topic = 'queue-gate.events.v1'
+           -- Only candidates are parsed (the outbox grows while Kafka is away): the gate has
+           -- always written events as compact JSON, so such a reason reads exactly so.
+           AND position('"parked_reason":"siak_refused_'::bytea IN value) > 0) AS told
  WHERE outbox.id = told.id
    AND told.event ->> 'type' = 'id.siakgate.gate.submission.changed.v1'
    AND told.event #>> '{data,parked_reason}' LIKE 'siak\_refused\_%:%';
