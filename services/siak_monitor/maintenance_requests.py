@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Literal
@@ -23,13 +22,9 @@ from services.siak_monitor.domain.weekly_maintenance import WEEK, WeeklyMaintena
 from shared.events import MaintenanceRecurrence
 from shared.events.maintenance import EVERY_REGION, MAINTENANCE_ID_PATTERN, MaintenanceText
 from shared.events.status import REGION_CODE_PATTERN
-from shared.operator_text import LINES_PATTERN, ONE_LINE_PATTERN
+from shared.operator_text import ONE_LINE, unshowable
 
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
-
-# Subscribers store and show these texts (the status page shows the notice): a message may
-# keep its line breaks.
-_NOTICE_TEXT = re.compile(LINES_PATTERN)
 
 
 class MaintenanceRequest(BaseModel):
@@ -48,9 +43,9 @@ class MaintenanceRequest(BaseModel):
     )
     starts_at: datetime
     ends_at: datetime
-    reason: str = Field(
-        min_length=1, max_length=200, pattern=ONE_LINE_PATTERN, examples=["data_migration"]
-    )
+    reason: Annotated[
+        str, Field(min_length=1, max_length=200, examples=["data_migration"]), ONE_LINE
+    ]
     message: MaintenanceText
     recurrence: MaintenanceRecurrence | None = None
 
@@ -63,10 +58,13 @@ class MaintenanceRequest(BaseModel):
 
     @field_validator("message")
     @classmethod
-    def _no_controls(cls, message: MaintenanceText) -> MaintenanceText:
+    def _shows_as_it_reads(cls, message: MaintenanceText) -> MaintenanceText:
+        # Subscribers store and show it (the status page shows the notice): its line breaks
+        # are kept.
         for language, text in (("id", message.id), ("en", message.en)):
-            if _NOTICE_TEXT.fullmatch(text) is None:
-                raise ValueError(f"{language}: no control or bidi characters but line breaks")
+            why = unshowable(text, lines=True)
+            if why is not None:
+                raise ValueError(f"{language}: {why}")
         return message
 
     @field_validator("ends_at")

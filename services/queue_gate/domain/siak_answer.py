@@ -12,11 +12,15 @@ REFUSAL_STATUSES = frozenset({400, 413, 422})
 RETRY_STATUSES = frozenset({408, 425, 429})
 """SIAK asks to be asked again later."""
 MAX_REFERENCE_LENGTH = 100
-# A reference is an identifier: anything else (a NUL PostgreSQL refuses, spaces, markup) may
-# be SIAK echoing something other than a reference, and is not kept; nor is one holding a run
-# of 16 digits, the length of a NIK or a No. KK.
+# A reference is a code: digits, letters in short codes (`SIM-7371-00000001`, `3578-LT-...`)
+# and separators. Anything else (a NUL PostgreSQL refuses, spaces, markup) may be SIAK echoing
+# something other than a reference, and is not kept; nor is one whose digits run to 16 across
+# separators (a NIK or a No. KK, dotted or not), nor one with four letters in a row (a word,
+# a name). Losing a reference costs nothing: the delivery stands without it.
 _REFERENCE = re.compile(rf"[A-Za-z0-9._:/-]{{1,{MAX_REFERENCE_LENGTH}}}")
+_SEPARATORS = re.compile(r"[._:/-]")
 _NIK_LENGTH_DIGITS = re.compile(r"[0-9]{16}")
+_WORD = re.compile(r"[A-Za-z]{4}")
 
 
 @dataclass(frozen=True)
@@ -85,10 +89,15 @@ def answer_for(status: int, body: bytes, *, idempotency_key: str) -> SiakAnswer:
 def _delivered(status: int, body: dict[str, Any], idempotency_key: str) -> SiakAnswer:
     if body.get("key") != idempotency_key:
         return Unacknowledged(f"unacknowledged_http_{status}")
-    reference = body.get("siak_reference")
-    if not isinstance(reference, str) or _NIK_LENGTH_DIGITS.search(reference):
-        return Delivered(None)
-    return Delivered(reference if _REFERENCE.fullmatch(reference) else None)
+    return Delivered(_kept_reference(body.get("siak_reference")))
+
+
+def _kept_reference(reference: object) -> str | None:
+    if not isinstance(reference, str) or not _REFERENCE.fullmatch(reference):
+        return None
+    if _NIK_LENGTH_DIGITS.search(_SEPARATORS.sub("", reference)) or _WORD.search(reference):
+        return None
+    return reference
 
 
 def _json_object(body: bytes) -> dict[str, Any]:

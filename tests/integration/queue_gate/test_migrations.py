@@ -7,6 +7,7 @@ import contextlib
 import itertools
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -18,7 +19,11 @@ from services.queue_gate.adapters.postgres.migrator import (
     available_migrations,
     migrate,
 )
+from services.queue_gate.adapters.postgres.outbox import write_events
 from services.queue_gate.bootstrap import _nothing_to_reset
+from shared.events import decode_event
+from shared.events.envelope import EventData
+from shared.events.gate import SubmissionStateChanged
 from tests.conftest import Infrastructure
 from tests.support.databases import with_database
 from tests.support.polling import eventually
@@ -212,6 +217,61 @@ async def test_siaks_words_kept_in_a_parked_reason_are_taken_out(
         "t-code": "siak_refused_400",
         "t-unreadable": "payload_unreadable",
     }
+
+
+async def test_siaks_words_in_parked_events_not_yet_relayed_are_taken_out(
+    infrastructure: Infrastructure,
+) -> None:
+    """The `parked` event an earlier version wrote beside the reason (0017): while Kafka was
+    away it is still in the outbox, to be relayed after the upgrade. Only the code stays in
+    it; every other event is left byte for byte, in its order."""
+    mending = migration_named("0017_parked_reasons_without_siaks_words.sql")
+    at = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+
+    def changed(ticket_id: str, state: str, reason: str | None) -> tuple[EventData, str]:
+        told = SubmissionStateChanged(
+            region_code="73.71",
+            ticket_id=ticket_id,
+            service_type="kk",
+            state=state,
+            at=at,
+            parked_reason=reason,
+        )
+        return told, "73.71"
+
+    async with empty_database(infrastructure.database_url) as url:
+        connection = await asyncpg.connect(url)
+        try:
+            await migrate(connection)
+            await write_events(
+                connection,
+                [
+                    changed("t-words", "parked", "siak_refused_422: NIK # atas nama Siti Aminah"),
+                    changed("t-queued", "queued", None),
+                    changed("t-code", "parked", "siak_refused_400"),
+                    changed("t-unreadable", "parked", "payload_unreadable"),
+                ],
+            )
+            before = await connection.fetch("SELECT id, topic, key, value FROM outbox ORDER BY id")
+            await connection.execute(
+                "DELETE FROM schema_migrations WHERE version = $1", mending.version
+            )
+
+            assert await migrate(connection) == [mending.name]
+
+            after = await connection.fetch("SELECT id, topic, key, value FROM outbox ORDER BY id")
+        finally:
+            await connection.close()
+
+    assert [row["id"] for row in after] == [row["id"] for row in before]
+    assert [tuple(row) for row in after[1:]] == [tuple(row) for row in before[1:]]
+    mended, was = after[0], before[0]
+    assert (mended["topic"], mended["key"]) == (was["topic"], was["key"])
+    assert b"Siti Aminah" not in mended["value"]
+    expected = decode_event(was["value"], SubmissionStateChanged).model_copy(
+        update={"data": changed("t-words", "parked", "siak_refused_422")[0]}
+    )
+    assert decode_event(mended["value"], SubmissionStateChanged) == expected
 
 
 def migration_named(name: str) -> Migration:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from services.queue_gate.domain.region_gate import Override
+from services.queue_gate.domain.region_gate import Override, RegionControl
 from services.queue_gate.domain.ticket import SubmissionState
-from tests.support.unshowable_text import SOME_UNSHOWABLE, UNSHOWABLE
+from tests.support.unshowable_text import SHOWABLE, SOME_UNSHOWABLE, UNSHOWABLE
 from tests.unit.queue_gate.fake_gate import ADMIN_TOKEN, running_gate
 from tests.unit.queue_gate.fakes import FakePorts
 
@@ -144,6 +145,28 @@ async def test_a_ceiling_too_small_to_pace_with_is_refused_naming_it(rate: float
 
 @pytest.mark.parametrize("reason", UNSHOWABLE)
 async def test_a_control_character_in_a_regions_reason_is_refused_naming_it(reason: str) -> None:
+    response, control, history = await _close_with(reason)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
+    assert control.override is Override.AUTO
+    assert history == []
+
+
+@pytest.mark.parametrize("reason", SHOWABLE)
+async def test_a_reason_in_the_regions_languages_and_scripts_is_kept_as_written(
+    reason: str,
+) -> None:
+    response, control, _ = await _close_with(reason)
+
+    assert response.status_code == 200, response.text
+    assert (control.override, control.reason) == (Override.FORCE_CLOSED, reason)
+
+
+async def _close_with(
+    reason: str,
+) -> tuple[httpx.Response, RegionControl, list[tuple[str, RegionControl]]]:
+    """An operator forces 73.71 closed giving `reason`: the answer, the control, its history."""
     async with running_gate() as gate:
         response = await gate.http.patch(
             "/v1/admin/regions/73.71",
@@ -151,11 +174,7 @@ async def test_a_control_character_in_a_regions_reason_is_refused_naming_it(reas
             headers=ADMIN,
         )
         control = await gate.ports.controls.get("73.71")
-
-    assert response.status_code == 422, response.text
-    assert response.json()["error"]["fields"][0]["loc"] == ["body", "reason"]
-    assert control.override is Override.AUTO
-    assert gate.ports.controls.history == []
+    return response, control, list(gate.ports.controls.history)
 
 
 @pytest.mark.parametrize("reason", ["fixed\u001b[2J", *SOME_UNSHOWABLE])

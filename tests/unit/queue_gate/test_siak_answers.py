@@ -25,9 +25,9 @@ def answer(status: int, body: bytes) -> SiakAnswer:
 
 
 def test_a_2xx_acknowledging_the_key_is_delivered_with_siaks_reference() -> None:
-    acknowledged = b'{"key": "tkt_7371_1", "siak_reference": "SIAK-7371-1"}'
+    acknowledged = b'{"key": "tkt_7371_1", "siak_reference": "SIM-7371-00000001"}'
 
-    assert answer(201, acknowledged) == Delivered("SIAK-7371-1")
+    assert answer(201, acknowledged) == Delivered("SIM-7371-00000001")
     assert answer(200, b'{"key": "tkt_7371_1", "duplicate": true}') == Delivered(None)
 
 
@@ -62,16 +62,47 @@ def test_a_reference_not_shaped_like_one_is_not_kept(reference: str) -> None:
     assert answer(201, body) == Delivered(None)
 
 
-def test_a_reference_of_letters_digits_and_separators_is_kept() -> None:
-    reference = "SIAK/7371-2026.11_30:0001"
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "SIM-7371-00000001",  # the simulator's
+        "3578-LT-12012021-0001",  # shaped like a Dukcapil document number
+        "R/73.71_2026:11-30",
+        "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+        "9" * 15,
+    ],
+)
+def test_a_reference_of_codes_digits_and_separators_is_kept(reference: str) -> None:
     body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
 
     assert answer(201, body) == Delivered(reference)
 
 
-@pytest.mark.parametrize("reference", [NIK, f"SIAK-{NIK}", "KK/7371012345678901"])
-def test_a_reference_holding_a_nik_length_run_of_digits_is_not_kept(reference: str) -> None:
-    """SIAK may echo a NIK or No. KK where its reference should be: personal data, not kept."""
+@pytest.mark.parametrize(
+    "reference",
+    [
+        NIK,
+        f"SIM-{NIK}",
+        "KK/7371012345678901",
+        "7371.0145.0990.0001",  # the NIK, dotted
+        "7371-014509-900001",
+        "73.71/01.45.09/90:00_01",
+        "SIM-7371-2026.11_30:0001",  # region, date and serial: 16 digits all the same
+    ],
+)
+def test_a_reference_holding_16_digits_between_separators_is_not_kept(reference: str) -> None:
+    """SIAK may echo a NIK or No. KK where its reference should be, written with separators or
+    not: personal data, not kept."""
+    body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
+
+    assert answer(201, body) == Delivered(None)
+
+
+@pytest.mark.parametrize(
+    "reference", ["SITI.AMINAH/2021-10-19", "7371-Aminah", "SIAK-7371-1", "budi_s"]
+)
+def test_a_reference_holding_a_word_is_not_kept(reference: str) -> None:
+    """Four letters in a row may be a name: a reference's letters are short codes."""
     body = b'{"key": "tkt_7371_1", "siak_reference": "%s"}' % reference.encode()
 
     assert answer(201, body) == Delivered(None)

@@ -23,7 +23,7 @@ from services.siak_monitor.monitoring import Monitor
 from services.siak_monitor.ports import PublishedState
 from shared.topics import TopicMisconfiguredError
 from tests.support.polling import eventually
-from tests.support.unshowable_text import SOME_UNSHOWABLE, UNSHOWABLE
+from tests.support.unshowable_text import SHOWABLE, SOME_UNSHOWABLE, UNSHOWABLE
 from tests.unit.siak_monitor.fakes import (
     FakeClock,
     FakeProber,
@@ -208,6 +208,24 @@ async def test_text_that_could_spoof_a_page_is_refused_in_a_maintenance_message(
     [problem] = response.json()["detail"]
     assert problem["loc"][:2] == ["body", "message"] and language in problem["msg"]
     assert (api.monitor.outbox.queued(), api.maintenance.plans()) == before
+
+
+@pytest.mark.parametrize("text", SHOWABLE)
+async def test_real_text_in_the_regions_languages_and_scripts_is_kept_as_written(
+    api: Api, text: str
+) -> None:
+    ready(api)
+    message = {"id": f"{text}\nBuka kembali pukul 08.00.", "en": text}
+
+    created = await api.http.post(
+        "/v1/maintenance",
+        json={**api.window(1, 2), "reason": text, "message": message},
+        headers=ADMIN,
+    )
+    plan = (await api.http.get("/v1/maintenance/mnt-1")).json()
+
+    assert created.status_code == 201, created.text
+    assert (plan["reason"], plan["message"]) == (text, message)
 
 
 async def test_naive_times_are_the_local_time_of_a_region_in_one_time_zone(api: Api) -> None:
