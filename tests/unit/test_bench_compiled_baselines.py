@@ -72,9 +72,7 @@ async def test_a_refused_download_says_why(monkeypatch: pytest.MonkeyPatch, tmp_
     tools.mkdir()
     fake_go = tools / "go"
     fake_go.write_text(
-        "#!/bin/sh\n"
-        'echo \'{"Error": "reading .../v5.35.0.zip: 403 Forbidden"}\'\n'
-        "exit 1\n"
+        '#!/bin/sh\necho \'{"Error": "reading .../v5.35.0.zip: 403 Forbidden"}\'\nexit 1\n'
     )
     fake_go.chmod(0o755)
     monkeypatch.setenv("PATH", str(tools))
