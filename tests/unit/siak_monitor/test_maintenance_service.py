@@ -251,3 +251,40 @@ def test_a_read_back_that_failed_part_way_can_be_run_again_without_doing_anythin
     ]
     assert notices(monitor.outbox.queued()) == [("73.71", CHANGED), ("73.71", CANCELLED)]
     assert records(monitor.outbox.queued()) == [(2, True), (2, False)]
+
+
+# Text an earlier version's API accepted (its rule refused C0, DEL and C1 only), read back from
+# what it published: a line separator pasted into a notice, a direction mark after a reason.
+_NOTICE_ACCEPTED_BEFORE = MaintenanceText(
+    id="Migrasi data SIAK.\u2028Layanan kembali pukul 06.00 WITA.", en="SIAK data migration"
+)
+
+
+@pytest.mark.parametrize(
+    "accepted_before",
+    [{"message": _NOTICE_ACCEPTED_BEFORE}, {"reason": "data_migration\u200f"}],
+    ids=["line-separator-in-notice", "direction-mark-in-reason"],
+)
+def test_a_plan_published_before_todays_text_rule_is_read_back_as_published(
+    accepted_before: dict[str, Any],
+) -> None:
+    clock = FakeClock()
+    earlier = file_plan(clock.now + timedelta(hours=2)).model_copy(
+        update={"id": "mnt-9", **accepted_before}
+    )
+
+    service, monitor = restored(clock, [], [told(earlier, origin="api", revision=3)])
+
+    assert [plan.id for plan in service.plans()] == ["mnt-9"]
+    assert monitor.watched.upcoming_maintenance("73.71", clock.now) is not None
+
+
+def test_a_removed_file_plan_published_before_todays_text_rule_is_announced_cancelled() -> None:
+    clock = FakeClock()
+    gone = file_plan(clock.now + timedelta(days=1)).model_copy(
+        update={"id": "old-plan", "message": _NOTICE_ACCEPTED_BEFORE}
+    )
+
+    _, monitor = restored(clock, [], [told(gone)])
+
+    assert monitor.outbox.queued()
