@@ -22,7 +22,7 @@ from services.siak_monitor.domain.weekly_maintenance import WEEK, WeeklyMaintena
 from shared.events import MaintenanceRecurrence
 from shared.events.maintenance import EVERY_REGION, MAINTENANCE_ID_PATTERN, MaintenanceText
 from shared.events.status import REGION_CODE_PATTERN
-from shared.operator_text import ONE_LINE, unshowable
+from shared.operator_text import ONE_LINE, read_back, unshowable
 
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN)]
 
@@ -58,9 +58,11 @@ class MaintenanceRequest(BaseModel):
 
     @field_validator("message")
     @classmethod
-    def _shows_as_it_reads(cls, message: MaintenanceText) -> MaintenanceText:
+    def _shows_as_it_reads(cls, message: MaintenanceText, info: ValidationInfo) -> MaintenanceText:
         # Subscribers store and show it (the status page shows the notice): its line breaks
         # are kept.
+        if read_back(info):
+            return message
         for language, text in (("id", message.id), ("en", message.en)):
             why = unshowable(text, lines=True)
             if why is not None:

@@ -22,6 +22,7 @@ from services.siak_monitor.maintenance_requests import (
 )
 from services.siak_monitor.monitoring import Monitor
 from shared.events import MaintenancePlanned
+from shared.operator_text import AS_PUBLISHED
 
 log = logging.getLogger(__name__)
 Origin = Literal["file", "api"]
@@ -280,11 +281,15 @@ def _records_file_plan(record: MaintenancePlanned, known: KnownPlan) -> bool:
 
 
 def _request_of(record: MaintenancePlanned) -> MaintenanceRequest:
-    return MaintenanceRequest(
-        regions=record.regions,
-        starts_at=record.starts_at,
-        ends_at=record.ends_at,
-        reason=record.reason,
-        message=record.message,
-        recurrence=record.recurrence,
+    """The request a published plan was made from; its text as published (`AS_PUBLISHED`)."""
+    return MaintenanceRequest.model_validate(
+        {
+            "regions": record.regions,
+            "starts_at": record.starts_at,
+            "ends_at": record.ends_at,
+            "reason": record.reason,
+            "message": record.message,
+            "recurrence": record.recurrence,
+        },
+        context=AS_PUBLISHED,
     )

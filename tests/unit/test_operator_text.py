@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Annotated
 
-from shared.operator_text import unshowable
+import pytest
+from pydantic import BaseModel, ValidationError
+
+from shared.operator_text import AS_PUBLISHED, ONE_LINE, unshowable
 from tests.support.unshowable_text import SHOWABLE, UNSHOWABLE
 
 
@@ -42,3 +45,14 @@ def test_the_refusal_names_the_character(text: str, named: str) -> None:
     why = unshowable(text)
 
     assert why is not None and named in why
+
+
+def test_text_read_back_as_published_is_taken_as_it_was() -> None:
+    class Reason(BaseModel):
+        reason: Annotated[str, ONE_LINE]
+
+    published = {"reason": "data_migration\u200f"}
+
+    assert Reason.model_validate(published, context=AS_PUBLISHED).reason == published["reason"]
+    with pytest.raises(ValidationError):
+        Reason.model_validate(published)
