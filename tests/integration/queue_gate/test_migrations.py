@@ -197,6 +197,9 @@ async def test_siaks_words_kept_in_a_parked_reason_are_taken_out(
                     ("t-words", "siak_refused_422: nama Siti Aminah tidak cocok: NIK #"),
                     ("t-code", "siak_refused_400"),
                     ("t-unreadable", "payload_unreadable"),
+                    # Versions before refusal codes kept SIAK's reason verbatim after its status.
+                    ("t-verbatim", "http_422: NIK 7371011203150002 atas nama Siti Aminah"),
+                    ("t-status", "http_409"),
                 ],
             )
             await connection.execute(
@@ -216,6 +219,8 @@ async def test_siaks_words_kept_in_a_parked_reason_are_taken_out(
         "t-words": "siak_refused_422",
         "t-code": "siak_refused_400",
         "t-unreadable": "payload_unreadable",
+        "t-verbatim": "siak_refused_422",
+        "t-status": "siak_refused_409",
     }
 
 
@@ -247,6 +252,7 @@ async def test_siaks_words_in_parked_events_not_yet_relayed_are_taken_out(
                 connection,
                 [
                     changed("t-words", "parked", "siak_refused_422: NIK # atas nama Siti Aminah"),
+                    changed("t-verbatim", "parked", "http_422: NIK 7371011203150002 Siti Aminah"),
                     changed("t-queued", "queued", None),
                     changed("t-code", "parked", "siak_refused_400"),
                     changed("t-unreadable", "parked", "payload_unreadable"),
@@ -264,14 +270,16 @@ async def test_siaks_words_in_parked_events_not_yet_relayed_are_taken_out(
             await connection.close()
 
     assert [row["id"] for row in after] == [row["id"] for row in before]
-    assert [tuple(row) for row in after[1:]] == [tuple(row) for row in before[1:]]
-    mended, was = after[0], before[0]
-    assert (mended["topic"], mended["key"]) == (was["topic"], was["key"])
-    assert b"Siti Aminah" not in mended["value"]
-    expected = decode_event(was["value"], SubmissionStateChanged).model_copy(
-        update={"data": changed("t-words", "parked", "siak_refused_422")[0]}
-    )
-    assert decode_event(mended["value"], SubmissionStateChanged) == expected
+    assert [tuple(row) for row in after[2:]] == [tuple(row) for row in before[2:]]
+    for mended, was, ticket_id in zip(
+        after[:2], before[:2], ["t-words", "t-verbatim"], strict=True
+    ):
+        assert (mended["topic"], mended["key"]) == (was["topic"], was["key"])
+        assert b"Siti Aminah" not in mended["value"]
+        expected = decode_event(was["value"], SubmissionStateChanged).model_copy(
+            update={"data": changed(ticket_id, "parked", "siak_refused_422")[0]}
+        )
+        assert decode_event(mended["value"], SubmissionStateChanged) == expected
 
 
 def migration_named(name: str) -> Migration:
