@@ -96,9 +96,6 @@ class RegionDispatcher:
         self.misconfigured_in_a_row = 0
         """SIAK's answers saying the gate is misconfigured since its last other answer: the
         hold grows with them, not with the head's earlier attempts (SIAK away a while)."""
-        self.flagged: int | None = None
-        """The status this dispatcher last flagged the region with (None: none since its last
-        clear): a run of the same misconfigured answer writes once."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -229,13 +226,13 @@ class RegionDispatcher:
             await deps.submissions.release([s.ticket_id for s in stretch[sent:]])
 
     async def _flag_misconfiguration(self, status: int) -> None:
-        """SIAK's answer says the gate is misconfigured: flag the region with `status`, when
-        that changes, and only while this dispatcher holds the region: one that lost its lease
-        mid-send must not overwrite what the new holder wrote."""
-        if status == self.flagged or not self.lease.is_held():
-            return
-        await self.deps.misconfigurations.flag(self.region_code, status)
-        self.flagged = status
+        """SIAK's answer says the gate is misconfigured: flag the region with `status` at every
+        such answer (they come minutes apart, `MISCONFIGURED_BACKOFF`), never trusting an
+        earlier flag to stand: an operator may have cleared it meanwhile. Only while this
+        dispatcher holds the region: one that lost its lease mid-send must not overwrite what
+        the new holder wrote."""
+        if self.lease.is_held():
+            await self.deps.misconfigurations.flag(self.region_code, status)
 
     async def _clear_misconfiguration(self) -> None:
         """An answer on a submission's merits (delivered, refused) shows the configuration
@@ -243,10 +240,8 @@ class RegionDispatcher:
         first such answer of every stretch and at every empty line, never trusting an earlier
         clear: a replica whose lease died unseen may have flagged since (decision 36). A
         `DELETE` matching nothing writes no WAL."""
-        if not self.lease.is_held():
-            return
-        await self.deps.misconfigurations.clear(self.region_code)
-        self.flagged = None
+        if self.lease.is_held():
+            await self.deps.misconfigurations.clear(self.region_code)
 
     async def _send(self, item: StoredSubmission, now: datetime) -> SiakAnswer | Unreadable:
         """SIAK's answer; Unreadable when the stored payload cannot be read."""
