@@ -98,6 +98,12 @@ class DispatchSupervisor:
         for region_code in await self.deps.submissions.regions_with_waiting():
             self.wake(region_code, gate_changed=False)
 
+    async def _clear_flags_over_empty_lines(self) -> None:
+        # No dispatcher starts for an empty line, so none would clear a flag left over one
+        # (rows removed by hand once the dispatcher had stopped): one cheap statement a sweep.
+        for region_code in await self.deps.misconfigurations.clear_where_nothing_waits():
+            log.info("region %s: nothing waits, its misconfiguration flag is cleared", region_code)
+
     def _recently_closed(self, region_code: str) -> bool:
         return self._closed_until.get(region_code, 0.0) > time.monotonic()
 
@@ -109,6 +115,10 @@ class DispatchSupervisor:
                     await self._start_waiting_lines()
                 except Exception:
                     log.exception("sweeping for waiting submissions failed")
+                try:
+                    await self._clear_flags_over_empty_lines()
+                except Exception:
+                    log.exception("clearing misconfiguration flags over empty lines failed")
                 await asyncio.sleep(self.sweep_interval.total_seconds())
         finally:
             self._stopped = True

@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
 
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.gate_news import GateSighting
@@ -97,9 +96,6 @@ class RegionDispatcher:
         self.misconfigured_in_a_row = 0
         """SIAK's answers saying the gate is misconfigured since its last other answer: the
         hold grows with them, not with the head's earlier attempts (SIAK away a while)."""
-        self.flagged: int | Literal["unknown"] | None = "unknown"
-        """The status the region's misconfiguration flag holds as this dispatcher last wrote
-        it (None: cleared); unknown until it writes, as another replica may have left either."""
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -163,7 +159,7 @@ class RegionDispatcher:
             self.region_code, limit=max(1, min(expected, deps.batch_size))
         )
         if not line:
-            await self._flag_misconfiguration(None)  # nothing left that SIAK's answer holds
+            await self._clear_misconfiguration()  # nothing left that SIAK's answer holds
             return None
         head = line[0]
         if head.next_attempt_at is not None and _retry_pending(head, now):
@@ -194,6 +190,7 @@ class RegionDispatcher:
         await deps.submissions.mark_dispatching([s.ticket_id for s in stretch])
         delivered: list[tuple[str, str | None]] = []
         sent = 0
+        cleared = False
         try:
             for item in stretch:
                 now = deps.clock()
@@ -212,7 +209,9 @@ class RegionDispatcher:
                 if isinstance(answer, Delivered):
                     delivered.append((item.ticket_id, answer.siak_reference))
                     await self._on_delivered(deps.clock())
-                    await self._flag_misconfiguration(None)
+                    if not cleared:
+                        await self._clear_misconfiguration()
+                        cleared = True
                     continue
                 await deps.submissions.mark_delivered(delivered)
                 delivered = []
@@ -220,24 +219,29 @@ class RegionDispatcher:
                 if isinstance(answer, Misconfigured):
                     await self._flag_misconfiguration(answer.status)
                 elif isinstance(answer, Refused):
-                    await self._flag_misconfiguration(None)
+                    await self._clear_misconfiguration()
                 break
         finally:
             await deps.submissions.mark_delivered(delivered)
             await deps.submissions.release([s.ticket_id for s in stretch[sent:]])
 
-    async def _flag_misconfiguration(self, status: int | None) -> None:
-        """The region's flag says `status` (None: cleared): only an answer on a submission's
-        merits (delivered, refused) shows the configuration works; SIAK away says nothing of
-        it. Written only when that changes, and only while this dispatcher holds the region:
-        one that lost its lease mid-send must not overwrite what the new holder wrote."""
-        if status == self.flagged or not self.lease.is_held():
-            return
-        if status is None:
-            await self.deps.misconfigurations.clear(self.region_code)
-        else:
+    async def _flag_misconfiguration(self, status: int) -> None:
+        """SIAK's answer says the gate is misconfigured: flag the region with `status` at every
+        such answer (they come minutes apart, `MISCONFIGURED_BACKOFF`), never trusting an
+        earlier flag to stand: an operator may have cleared it meanwhile. Only while this
+        dispatcher holds the region: one that lost its lease mid-send must not overwrite what
+        the new holder wrote."""
+        if self.lease.is_held():
             await self.deps.misconfigurations.flag(self.region_code, status)
-        self.flagged = status
+
+    async def _clear_misconfiguration(self) -> None:
+        """An answer on a submission's merits (delivered, refused) shows the configuration
+        works, and an empty line holds nothing; SIAK away says nothing of it. Cleared at the
+        first such answer of every stretch and at every empty line, never trusting an earlier
+        clear: a replica whose lease died unseen may have flagged since (decision 36). A
+        `DELETE` matching nothing writes no WAL."""
+        if self.lease.is_held():
+            await self.deps.misconfigurations.clear(self.region_code)
 
     async def _send(self, item: StoredSubmission, now: datetime) -> SiakAnswer | Unreadable:
         """SIAK's answer; Unreadable when the stored payload cannot be read."""

@@ -287,6 +287,10 @@ class MisconfigurationFlags(Protocol):
     async def flagged(self) -> dict[str, int]:
         """Every region flagged, with the status SIAK answered."""
 
+    async def clear_where_nothing_waits(self) -> list[str]:
+        """Clear the flag of every region with no submission waiting (a line emptied with no
+        dispatcher running, rows removed by hand): nothing is held there. The regions cleared."""
+
 
 class Lease(Protocol):
     def is_held(self) -> bool: ...

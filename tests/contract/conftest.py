@@ -94,14 +94,15 @@ def _fakes() -> Stores:
     clock = _WallClock()
     announcer = FakeGateAnnouncer()  # one for all replicas: they share what was told
     controls = FakeRegionControlStore(clock)
+    submissions = FakeSubmissionStore(clock)
     return Stores(
         kind="fake",
-        submissions=FakeSubmissionStore(clock),
+        submissions=submissions,
         statuses=FakeRegionStatusStore(clock, announcer, controls),
         controls=controls,
         client_keys=FakeClientKeyStore(clock),
         leases=FakeLeases(),
-        misconfigurations=FakeMisconfigurationFlags(),
+        misconfigurations=FakeMisconfigurationFlags(submissions),
         replica=lambda: announcer,
     )
 

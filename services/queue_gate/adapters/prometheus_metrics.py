@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import TypeVar
 
 from prometheus_client import (
     REGISTRY,
@@ -29,6 +32,7 @@ from services.queue_gate.domain.siak_answer import (
 from services.queue_gate.ports import MisconfigurationFlags, SiakClient, SubmissionStore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 """Set by `workers.serve` for its worker processes (`GATE_WORKERS` > 1): prometheus_client, when
@@ -125,6 +129,8 @@ class _ReadAtScrape(Collector):
         self.backlogs: dict[str, int] = {}
         self.outbox_depth = 0
         self.misconfigured: dict[str, int] = {}
+        self.failed: dict[str, bool] = {}
+        """Whether each read failed, or ran out of its time, at the latest scrape."""
 
     def collect(self) -> Iterator[Metric]:
         backlog = GaugeMetricFamily(
@@ -152,6 +158,16 @@ class _ReadAtScrape(Collector):
         for region, status in self.misconfigured.items():
             misconfigured.add_metric([region, str(status)], 1)
         yield misconfigured
+        failed = GaugeMetricFamily(
+            "queue_gate_read_at_scrape_failed",
+            "1 when this scrape's read of `read` (backlog, misconfigured, outbox_depth) from"
+            " PostgreSQL failed or took longer than the scrape allows it (2 s): the backlog is"
+            " then left out, the others are as last read",
+            labels=["read"],
+        )
+        for read, did_fail in sorted(self.failed.items()):
+            failed.add_metric([read], float(did_fail))
+        yield failed
 
 
 READ_AT_SCRAPE = _ReadAtScrape()
@@ -176,35 +192,52 @@ def exposition() -> bytes:
     return generate_latest(registry)
 
 
-async def record_backlogs(submissions: SubmissionStore) -> None:
-    """Each region's backlog for the scrape; none at all while PostgreSQL cannot say."""
+READ_AT_SCRAPE_BUDGET = timedelta(seconds=2)
+"""How long a scrape waits on PostgreSQL for its reads, all of them at once: well inside the
+ServiceMonitor's 10 s scrapeTimeout however busy the pool (a 5 s acquire timeout, a 15 s
+command timeout) is, so a slow database never costs the whole scrape (decision 30)."""
+
+
+async def record_read_at_scrape(
+    submissions: SubmissionStore,
+    flags: MisconfigurationFlags,
+    outbox_depth: Callable[[], Awaitable[int]] | None,
+) -> None:
+    """Read each region's backlog, the misconfigured regions and the outbox's depth for the
+    scrape, at once, within `READ_AT_SCRAPE_BUDGET`. A read that fails or runs out of time is
+    counted in `queue_gate_read_at_scrape_failed`; the backlog is then left out (a stale
+    number would hide a stalled replay; `/readyz` says why the database is away), the others
+    stay as last read (the database being away is no news of SIAK's configuration or of
+    Kafka, and has alerts of its own)."""
+    deadline = asyncio.get_running_loop().time() + READ_AT_SCRAPE_BUDGET.total_seconds()
+    backlogs, misconfigured, depth = await asyncio.gather(
+        _read("backlog", submissions.backlogs, deadline),
+        _read("misconfigured", flags.flagged, deadline),
+        _read("outbox_depth", outbox_depth, deadline) if outbox_depth else _not_read(),
+    )
+    READ_AT_SCRAPE.backlogs = dict(backlogs) if backlogs is not None else {}
+    if misconfigured is not None:
+        READ_AT_SCRAPE.misconfigured = misconfigured
+    if depth is not None:
+        READ_AT_SCRAPE.outbox_depth = depth
+
+
+async def _read(name: str, read: Callable[[], Awaitable[T]], deadline: float) -> T | None:
+    """`read()` if it answers by `deadline` (the event loop's time); None if not, logged and
+    counted as failed."""
     try:
-        backlogs = await submissions.backlogs()
+        async with asyncio.timeout_at(deadline):
+            value = await read()
     except Exception as error:
-        # A stale number would hide a stalled replay; /readyz says why the database is away.
-        READ_AT_SCRAPE.backlogs = {}
-        log.warning("backlog not read for /metrics: %s", type(error).__name__)
-        return
-    READ_AT_SCRAPE.backlogs = dict(backlogs)
+        log.warning("%s not read for /metrics: %s", name, type(error).__name__)
+        READ_AT_SCRAPE.failed[name] = True
+        return None
+    READ_AT_SCRAPE.failed[name] = False
+    return value
 
 
-async def record_outbox_depth(depth: Callable[[], Awaitable[int]]) -> None:
-    """The outbox's depth for the scrape, counted whatever Kafka does; kept as last read while
-    PostgreSQL cannot say (`/readyz` says why)."""
-    try:
-        READ_AT_SCRAPE.outbox_depth = await depth()
-    except Exception as error:
-        log.warning("outbox depth not read for /metrics: %s", type(error).__name__)
-
-
-async def record_misconfigurations(flags: MisconfigurationFlags) -> None:
-    """The regions whose replay SIAK's answers hold, for the scrape; kept as last read while
-    PostgreSQL cannot say: the database being away is no news of SIAK's configuration, and
-    has alerts of its own."""
-    try:
-        READ_AT_SCRAPE.misconfigured = await flags.flagged()
-    except Exception as error:
-        log.warning("misconfigured regions not read for /metrics: %s", type(error).__name__)
+async def _not_read() -> None:
+    return None
 
 
 class InstrumentedSiakClient:

@@ -9,12 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from services.queue_gate.adapters.prometheus_metrics import (
-    exposition,
-    record_backlogs,
-    record_misconfigurations,
-    record_outbox_depth,
-)
+from services.queue_gate.adapters.prometheus_metrics import exposition, record_read_at_scrape
 from services.queue_gate.domain.gate import GateState
 from services.queue_gate.domain.region_gate import IntakeMode, Override
 from services.queue_gate.entrypoints.dependencies import RegionCode, Runtime
@@ -99,8 +94,7 @@ async def readyz(runtime: Runtime) -> JSONResponse:
 
 @router.get("/metrics", tags=["operations"])
 async def metrics(runtime: Runtime) -> Response:
-    await record_backlogs(runtime.intake.submissions)
-    await record_misconfigurations(runtime.dispatch.misconfigurations)
-    if runtime.outbox_depth is not None:
-        await record_outbox_depth(runtime.outbox_depth)
+    await record_read_at_scrape(
+        runtime.intake.submissions, runtime.dispatch.misconfigurations, runtime.outbox_depth
+    )
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

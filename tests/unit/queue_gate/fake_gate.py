@@ -73,8 +73,12 @@ class FakeOutbox:
     def __init__(self) -> None:
         self.depth = 0
         self.reachable = True
+        self.stalled = False
+        """Counting never answers (every pooled connection busy, a query blocked)."""
 
     async def count(self) -> int:
+        if self.stalled:
+            await asyncio.Event().wait()
         if not self.reachable:
             raise ConnectionRefusedError
         return self.depth

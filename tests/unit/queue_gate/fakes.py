@@ -510,9 +510,11 @@ class FakeSiak:
 
 class FakeMisconfigurationFlags:
     """The regions flagged, as the PostgreSQL table keeps them for every replica; `writes`
-    records each call that would write there."""
+    records each call that would write there. `submissions`: the lines it looks at for what
+    waits (none given: nothing waits anywhere)."""
 
-    def __init__(self) -> None:
+    def __init__(self, submissions: FakeSubmissionStore | None = None) -> None:
+        self.submissions = submissions
         self.statuses: dict[str, int] = {}
         self.writes: list[tuple[str, int | None]] = []
 
@@ -526,6 +528,13 @@ class FakeMisconfigurationFlags:
 
     async def flagged(self) -> dict[str, int]:
         return dict(self.statuses)
+
+    async def clear_where_nothing_waits(self) -> list[str]:
+        waiting = set(await self.submissions.regions_with_waiting()) if self.submissions else set()
+        cleared = sorted(set(self.statuses) - waiting)
+        for region_code in cleared:
+            await self.clear(region_code)
+        return cleared
 
 
 class FakeLease:
@@ -599,7 +608,7 @@ class FakePorts:
         self.client_keys = FakeClientKeyStore(self.clock)
         self.sealer = FakeSealer()
         self.siak = FakeSiak()
-        self.misconfigurations = FakeMisconfigurationFlags()
+        self.misconfigurations = FakeMisconfigurationFlags(self.submissions)
         self.leases = FakeLeases()
         self._seqs: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._tickets = itertools.count(1)

@@ -252,3 +252,25 @@ async def test_a_failing_dispatcher_is_logged_without_the_errors_text(
 
     assert MAKASSAR in caplog.text and "ValueError" in caplog.text
     assert "Siti" not in caplog.text and "7371014509900001" not in caplog.text
+
+
+async def test_the_sweep_clears_a_flag_over_a_line_emptied_while_no_dispatcher_ran() -> None:
+    ports = FakePorts()
+    await ports.region_is(MAKASSAR, SiakStatus.UP)
+    await ports.region_is(MAROS, SiakStatus.DOWN)
+    # A replica got SIAK's 404 and stopped (a restart, the gate closed); Makassar's waiting
+    # rows were then removed by hand: no dispatcher starts for an empty line. Maros still
+    # holds its line, and its flag with it.
+    await ports.misconfigurations.flag(MAKASSAR, 404)
+    await ports.misconfigurations.flag(MAROS, 401)
+    await ports.waiting(MAROS, "ani")
+
+    async with supervising(supervisor_for(ports)):
+
+        async def makassar_cleared() -> bool:
+            return MAKASSAR not in await ports.misconfigurations.flagged()
+
+        await eventually(makassar_cleared, within=5, interval=0.01, what="Makassar's flag cleared")
+
+    assert await ports.misconfigurations.flagged() == {MAROS: 401}
+    assert ports.leases.attempts.count(MAKASSAR) == 0  # no dispatcher, no lease, for it

@@ -27,8 +27,7 @@ from services.queue_gate.adapters.prometheus_metrics import (
     READ_AT_SCRAPE,
     WORKERS_DIRECTORY,
     exposition,
-    record_backlogs,
-    record_misconfigurations,
+    record_read_at_scrape,
 )
 from services.queue_gate.worker_metrics_directory import metrics_directory
 from tests.support.ops_tools import REPO
@@ -80,8 +79,7 @@ async def test_a_scrape_adds_up_every_worker_and_drops_what_a_stopped_one_held(
     await ports.waiting("73.71", "a")
     await ports.misconfigurations.flag("73.71", 403)
     # The worker answering this scrape reads them.
-    await record_backlogs(ports.submissions)
-    await record_misconfigurations(ports.misconfigurations)
+    await record_read_at_scrape(ports.submissions, ports.misconfigurations, None)
 
     accepted = ("queue_gate_submissions_accepted_total", (("region", "73.71"), ("state", "queued")))
     dispatchers = ("queue_gate_active_dispatchers", ())

@@ -3,11 +3,18 @@ replay SIAK's misconfigured answers hold."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from prometheus_client import REGISTRY
 
+from services.queue_gate.adapters import prometheus_metrics
 from tests.unit.queue_gate.fake_gate import running_gate
 from tests.unit.queue_gate.fakes import FakePorts
+
+SCRAPE_TIMEOUT_S = 10.0
+"""The ServiceMonitor's scrapeTimeout (deploy/k8s/monitoring/servicemonitor.yaml)."""
 
 
 async def unreachable() -> dict[str, int]:
@@ -115,3 +122,43 @@ async def test_the_misconfigured_regions_stay_as_last_read_while_postgresql_does
 
     assert response.status_code == 200
     assert misconfigured("73.06", 403) == 1
+
+
+async def never_answers() -> dict[str, int]:
+    """PostgreSQL, as the gate's stores meet it while every pooled connection is busy."""
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+def read_failed(read: str) -> float | None:
+    return REGISTRY.get_sample_value("queue_gate_read_at_scrape_failed", {"read": read})
+
+
+async def test_a_scrape_answers_with_the_last_values_while_postgresql_never_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(prometheus_metrics, "READ_AT_SCRAPE_BUDGET", timedelta(milliseconds=50))
+    ports = FakePorts()
+    async with running_gate(ports=ports) as gate:
+        await ports.waiting("73.71", "a")
+        await ports.misconfigurations.flag("73.06", 404)
+        gate.edges.outbox.depth = 7
+        await gate.http.get("/metrics")
+        assert read_failed("misconfigured") == 0
+
+        monkeypatch.setattr(ports.submissions, "backlogs", never_answers)
+        monkeypatch.setattr(ports.misconfigurations, "flagged", never_answers)
+        gate.edges.outbox.stalled = True
+        # Only a bound on the hang: what is asserted is that the scrape answers at all.
+        async with asyncio.timeout(SCRAPE_TIMEOUT_S):
+            response = await gate.http.get("/metrics")
+
+    assert response.status_code == 200
+    assert misconfigured("73.06", 404) == 1  # as last read
+    assert outbox_depth() == 7
+    assert backlog("73.71") is None  # no number rather than a stale one, as when unreachable
+    assert {read: read_failed(read) for read in ("backlog", "outbox_depth", "misconfigured")} == {
+        "backlog": 1,
+        "outbox_depth": 1,
+        "misconfigured": 1,
+    }
