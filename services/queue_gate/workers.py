@@ -37,6 +37,7 @@ from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors.multiprocess import Process
 
 from services.queue_gate.worker_metrics_directory import MetricsDirectory, metrics_directory
+from shared.supervision import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,7 @@ DEATHS_TOLERATED = 5
 DEATHS_WINDOW_S = 60.0
 """A worker dying this many times within the window stops the gate with a failing status (its
 own supervisor, systemd or the container runtime, restarts it), rather than a restart loop."""
-FIRST_RETRY_S = 0.5
-LAST_RETRY_S = 30.0
+START_RETRIES = Backoff(initial_s=0.5, max_s=30.0)
 """A worker that could not start while another serves is started again after 0.5 s, then
 after twice as long each time up to 30 s (PostgreSQL away for minutes), until one starts."""
 UNSEEN_LOOK_S = 10.0
@@ -143,7 +143,8 @@ class _Slot:
     worker: _Worker | None
     serving: bool = False
     retry_at: float = 0.0
-    retry_s: float = FIRST_RETRY_S
+    failed_starts: int = 0
+    """Starts that failed in a row, since its last worker served."""
     retiring_since: float | None = None
     """When its worker was asked to stop, to be replaced (not a death)."""
 
@@ -158,8 +159,9 @@ class _Slot:
 
     def retry_later(self, now: float) -> float:
         """Empty until a start is due: the wait, doubled for the next time."""
-        wait = self.retry_s
-        self.retry_at, self.retry_s = now + wait, min(wait * 2, LAST_RETRY_S)
+        self.failed_starts += 1
+        wait = START_RETRIES.after(self.failed_starts)
+        self.retry_at = now + wait
         return wait
 
     def retire(self, now: float) -> None:
@@ -240,7 +242,7 @@ def _watch(
             health = slot.worker.health(config.timeout_worker_healthcheck)
             if health is not None:
                 if health and not slot.serving:
-                    slot.serving, slot.retry_s, look = True, FIRST_RETRY_S, True
+                    slot.serving, slot.failed_starts, look = True, 0, True
                 continue
             status = _replace(
                 slot, slots=slots, config=config, deaths=deaths, directory=directory, now=now
